@@ -1,0 +1,127 @@
+/*
+ * error.c - error codes, their texts, and the thread's detailed message.
+ *
+ * Codes come from one X-macro list in ipcx.h (IPCX_ERRNO_MAP), so the enum,
+ * the names and the texts cannot drift apart. The detailed message is
+ * thread-local, like dlerror(): the library never prints, the caller asks.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char err_msg[512];
+
+const char *ipcx_strerror(int code)
+{
+	switch (code) {
+	case IPCX_OK:
+		return "success";
+#define ERR_TEXT(name, val, text) \
+	case IPCX_##name:         \
+		return text;
+		IPCX_ERRNO_MAP(ERR_TEXT)
+#undef ERR_TEXT
+	default:
+		return "unknown error";
+	}
+}
+
+const char *ipcx_errname(int code)
+{
+	switch (code) {
+	case IPCX_OK:
+		return "OK";
+#define ERR_NAME(name, val, text) \
+	case IPCX_##name:         \
+		return #name;
+		IPCX_ERRNO_MAP(ERR_NAME)
+#undef ERR_NAME
+	default:
+		return "UNKNOWN";
+	}
+}
+
+const char *ipcx_errmsg(void)
+{
+	return err_msg[0] ? err_msg : "no error";
+}
+
+const char *ipcx_version(void)
+{
+	return IPCX_VERSION_STRING;
+}
+
+int ipcx__err(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int ipcx__errno_code(int e)
+{
+	switch (e) {
+	case EINVAL:
+		return IPCX_EINVAL;
+	case ETIMEDOUT:
+		return IPCX_ETIMEDOUT;
+	case EMSGSIZE:
+		return IPCX_EMSGSIZE;
+	case EPIPE:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ENOTCONN:
+		return IPCX_EPEER;
+	case ECONNREFUSED:
+	case ENXIO:
+		return IPCX_ENOPEER;
+	case ENOENT:
+	case ESRCH:
+		return IPCX_ENOENT;
+	case EEXIST:
+	case EADDRINUSE:
+		return IPCX_EEXIST;
+	case EACCES:
+	case EPERM:
+		return IPCX_EACCES;
+	case EAGAIN:
+		return IPCX_EAGAIN;
+	case ENOMEM:
+	case ENOBUFS:
+	case ENOSPC:
+		return IPCX_ENOMEM;
+	case ENAMETOOLONG:
+		return IPCX_ENAMETOOLONG;
+	case EBUSY:
+		return IPCX_EBUSY;
+	case EOPNOTSUPP:
+	case ENOSYS:
+		return IPCX_ENOTSUP;
+	default:
+		return IPCX_ESYS;
+	}
+}
+
+int ipcx__errno(int e, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	va_end(ap);
+	n = strlen(err_msg);
+	/* strerror_r (GNU) may return a static string instead of filling. */
+	{
+		char tmp[128];
+		const char *s = strerror_r(e, tmp, sizeof(tmp));
+		snprintf(err_msg + n, sizeof(err_msg) - n, ": %s", s);
+	}
+	return ipcx__errno_code(e);
+}

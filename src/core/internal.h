@@ -1,0 +1,223 @@
+/*
+ * internal.h - what the core shares with the transports. Not installed.
+ *
+ * Internal non-static names start with ipcx__. Data flows one way:
+ * public API (channel.c) -> transport table -> one transport -> kernel.
+ */
+#ifndef IPCX_INTERNAL_H
+#define IPCX_INTERNAL_H
+
+#include "ipcx.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IPCX__HIDDEN __attribute__((visibility("hidden")))
+
+/* Longest endpoint string accepted, NUL excluded. */
+#define IPCX_EP_MAX 4096
+/* Default receive limit for framed streams (option maxmsg=). */
+#define IPCX_DEFAULT_MAXMSG (16u << 20)
+
+/* The schemes the parser knows, implemented or not. */
+enum ipcx_scheme {
+	IPCX_S_FILE,
+	IPCX_S_MQ,
+	IPCX_S_SYSV_MQ,
+	IPCX_S_SHM,
+	IPCX_S_PIPE,
+	IPCX_S_FIFO,
+	IPCX_S_SIGNAL,
+	IPCX_S_SEM,
+	IPCX_S_SYSV_SEM,
+	IPCX_S_UNIX,
+	IPCX_S_TCP,
+	IPCX_S_UDP,
+	IPCX_S_COUNT
+};
+
+/* Wake-up policy (shm:// ?wait=). */
+enum ipcx_wait { IPCX_WAIT_ADAPTIVE, IPCX_WAIT_SPIN, IPCX_WAIT_SLEEP };
+
+/* Bits of ipcx_ep.set: which options were given explicitly. */
+enum {
+	IPCX_O_MODE = 1 << 0,
+	IPCX_O_MAXMSG = 1 << 1,
+	IPCX_O_SIZE = 1 << 2,
+	IPCX_O_RAW = 1 << 3,
+	IPCX_O_WAIT = 1 << 4,
+	IPCX_O_FD = 1 << 5,
+	IPCX_O_UID = 1 << 6,
+	IPCX_O_GID = 1 << 7,
+	IPCX_O_TRUST = 1 << 8,
+	IPCX_O_SPIN = 1 << 9,
+	IPCX_O_TYPE = 1 << 10,
+};
+
+/*
+ * A parsed endpoint. Everything is validated by ipcx__ep_parse() before any
+ * transport sees it: names are non-empty, of legal characters and lengths,
+ * ports are in range, options are known to the scheme.
+ */
+struct ipcx_ep {
+	enum ipcx_scheme scheme;
+	/*
+	 * The name part, meaning per scheme: an absolute path (file, fifo,
+	 * unix path, sysv ftok path), a bare name (mq, shm, sem), "@name" for
+	 * an abstract unix socket, the host for tcp/udp, the decimal pid for
+	 * signal, "" for pipe.
+	 */
+	char name[IPCX_EP_MAX + 1];
+	size_t name_len;
+	uint16_t port; /* tcp, udp */
+	long key;      /* sysv-mq, sysv-sem when given as a number */
+	bool has_key;
+	pid_t pid; /* signal://PID, 0 = this process */
+
+	unsigned set;        /* IPCX_O_* given */
+	unsigned mode;       /* mode=, default 0600 */
+	size_t maxmsg;       /* maxmsg=, default IPCX_DEFAULT_MAXMSG */
+	size_t size;         /* size= (shm ring bytes), 0 = transport default */
+	bool raw;            /* raw: unframed bytes (pipe, fifo) */
+	enum ipcx_wait wait; /* wait= */
+	int fd;              /* fd= (pipe), -1 = stdin/stdout */
+	uid_t uid;      /* uid= accept only this peer uid (unix listener) */
+	gid_t gid;      /* gid= */
+	bool trust_any; /* trust=any: accept objects owned by other uids */
+	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
+	long type;      /* type= (sysv-mq message type) */
+};
+
+/*
+ * ipcx__ep_parse - parse and validate an endpoint string of len bytes (which
+ * need not be NUL-terminated, may contain NULs: they are rejected).
+ * Returns 0 or IPCX_E* with ipcx_errmsg() set.
+ */
+IPCX__HIDDEN int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep);
+
+/* ipcx__scheme_name - "shm" for IPCX_S_SHM, etc. */
+IPCX__HIDDEN const char *ipcx__scheme_name(enum ipcx_scheme s);
+
+/*
+ * ipcx__opts_parse - parse "key=value&key" options (as after '?') for the
+ * given scheme into ep. Used by ipcx__ep_parse and ipcx_pipe().
+ */
+IPCX__HIDDEN int ipcx__opts_parse(const char *s, size_t len,
+                                  struct ipcx_ep *ep);
+
+/* A channel. The transport keeps its own state behind priv. */
+struct ipcx_chan {
+	const struct ipcx_transport *tp;
+	struct ipcx_ep ep;
+	int flags;      /* IPCX_SEND | IPCX_RECV | IPCX_CREATE | IPCX_EXCL */
+	void *priv;     /* transport state */
+	size_t pending; /* size refused by the last IPCX_ENOBUFS, 0 = none */
+	bool has_pending;
+	struct ipcx_peer peer; /* sender of the last message, where known */
+};
+
+/*
+ * The operations one mechanism provides. Each transport file ends with one
+ * `const struct ipcx_transport ipcx__tp_<name>` listed in channel.c's table.
+ * Deadlines are absolute CLOCK_MONOTONIC nanoseconds, or -1 for none; use
+ * the ipcx__deadline helpers below. Every member returns 0 / a count or
+ * IPCX_E* with ipcx_errmsg() set through ipcx__err*(). Optional members may
+ * be NULL: the core then answers IPCX_ENOTSUP.
+ */
+struct ipcx_transport {
+	enum ipcx_scheme scheme;
+
+	/*
+	 * open: set up ch->priv for ch->ep and ch->flags. Must not block for
+	 * long (connect on loopback is fine). On failure leave ch->priv NULL
+	 * or safe for close().
+	 */
+	int (*open)(ipcx_chan *ch);
+
+	/*
+	 * send: queue one whole message or nothing (stream transports that
+	 * time out halfway mark the channel broken). Blocks until deadline.
+	 */
+	int (*send)(ipcx_chan *ch, const void *buf, size_t len,
+	            int64_t deadline);
+
+	/*
+	 * recv: one whole message into buf. If it does not fit, set
+	 * ch->pending/has_pending, keep the message queued and return
+	 * IPCX_ENOBUFS. Blocks until deadline. Sets ch->peer if known.
+	 */
+	ssize_t (*recv)(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline);
+
+	/* fd: the descriptor to poll for POLLIN, or IPCX_ENOTSUP. */
+	int (*fd)(ipcx_chan *ch);
+
+	/* close: stop I/O and free ch->priv; must accept half-opened state. */
+	int (*close)(ipcx_chan *ch);
+
+	/* unlink: remove the name behind ep (no channel needed). Optional. */
+	int (*unlink)(const struct ipcx_ep *ep);
+
+	/* Zero-copy, optional: see ipcx_loan() and friends in ipcx.h. */
+	int (*loan)(ipcx_chan *ch, size_t len, void **ptr, int64_t deadline);
+	int (*commit)(ipcx_chan *ch, void *ptr, size_t len);
+	ssize_t (*peek)(ipcx_chan *ch, const void **ptr, int64_t deadline);
+	int (*release)(ipcx_chan *ch);
+};
+
+/* The transports (one file each in src/transport/). */
+extern const struct ipcx_transport ipcx__tp_pipe IPCX__HIDDEN;
+extern const struct ipcx_transport ipcx__tp_fifo IPCX__HIDDEN;
+extern const struct ipcx_transport ipcx__tp_unix IPCX__HIDDEN;
+extern const struct ipcx_transport ipcx__tp_tcp IPCX__HIDDEN;
+extern const struct ipcx_transport ipcx__tp_udp IPCX__HIDDEN;
+extern const struct ipcx_transport ipcx__tp_shm IPCX__HIDDEN;
+
+/* ---- errors (error.c) ---- */
+
+/*
+ * ipcx__err - set the thread's detailed message (printf-style) and return
+ * code, so a failure reads `return ipcx__err(IPCX_EINVAL, "...", ...);`.
+ */
+IPCX__HIDDEN int ipcx__err(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * ipcx__errno - map errno value e (positive) to an IPCX_E* code and set the
+ * message "<what>: <strerror(e)>". Returns the code.
+ */
+IPCX__HIDDEN int ipcx__errno(int e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ipcx__errno_code - the IPCX_E* code for errno value e. */
+IPCX__HIDDEN int ipcx__errno_code(int e);
+
+/* ---- time (time.c) ---- */
+
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+IPCX__HIDDEN int64_t ipcx__now_ns(void);
+/* Absolute deadline for a timeout in ms: -1 stays -1 (forever). */
+IPCX__HIDDEN int64_t ipcx__deadline(int timeout_ms);
+/* Milliseconds left, rounded up, for poll(): -1 forever, 0 if past. */
+IPCX__HIDDEN int ipcx__remaining_ms(int64_t deadline);
+/* Whether the deadline has passed (never for -1). */
+IPCX__HIDDEN bool ipcx__expired(int64_t deadline);
+/*
+ * ipcx__poll1 - wait for events on fd until deadline, retrying EINTR with the
+ * time left. Returns the revents (> 0), IPCX_ETIMEDOUT or IPCX_E*.
+ */
+IPCX__HIDDEN int ipcx__poll1(int fd, short events, int64_t deadline);
+
+/* ---- stream framing (frame.c) ---- */
+
+/* Frame header: 4-byte big-endian payload length. */
+#define IPCX_FRAME_HDR 4
+IPCX__HIDDEN void ipcx__frame_put(uint8_t hdr[IPCX_FRAME_HDR], uint32_t len);
+/*
+ * ipcx__frame_get - decode a header; IPCX_EMSGSIZE if the announced length
+ * exceeds maxmsg, else 0 with *len set.
+ */
+IPCX__HIDDEN int ipcx__frame_get(const uint8_t hdr[IPCX_FRAME_HDR],
+                                 size_t maxmsg, uint32_t *len);
+
+#endif /* IPCX_INTERNAL_H */

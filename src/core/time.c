@@ -1,0 +1,60 @@
+/*
+ * time.c - deadlines. A timeout in ms becomes an absolute CLOCK_MONOTONIC
+ * deadline once, at the API boundary, so every retry after EINTR or a
+ * spurious wake-up waits only for the time left.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+int64_t ipcx__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t ipcx__deadline(int timeout_ms)
+{
+	if (timeout_ms < 0)
+		return -1;
+	return ipcx__now_ns() + (int64_t)timeout_ms * 1000000;
+}
+
+bool ipcx__expired(int64_t deadline)
+{
+	return deadline >= 0 && ipcx__now_ns() >= deadline;
+}
+
+int ipcx__remaining_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - ipcx__now_ns();
+	if (left <= 0)
+		return 0;
+	/* Round up: waking a little late beats spinning on a 0 ms poll. */
+	left = (left + 999999) / 1000000;
+	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}
+
+int ipcx__poll1(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	for (;;) {
+		int r = poll(&p, 1, ipcx__remaining_ms(deadline));
+		if (r > 0)
+			return p.revents;
+		if (r == 0)
+			return ipcx__err(IPCX_ETIMEDOUT, "timed out");
+		if (errno != EINTR)
+			return ipcx__errno(errno, "poll");
+		/* EINTR: go round again with the time left. */
+	}
+}

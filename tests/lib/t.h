@@ -1,0 +1,82 @@
+/*
+ * t.h - the tests' shared helpers. A test program exits 0 on pass, 1 on
+ * failure, 77 to skip (T_EXIT_*); tests/run.sh runs each under a timeout.
+ */
+#ifndef IPCX_T_H
+#define IPCX_T_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#define T_EXIT_PASS 0
+#define T_EXIT_FAIL 1
+#define T_EXIT_SKIP 77
+
+/* Fail the test with file:line and a message unless cond holds. */
+#define T_ASSERT(cond)                                                        \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: assertion failed: %s\n",      \
+				__FILE__, __LINE__, #cond);                   \
+			exit(T_EXIT_FAIL);                                    \
+		}                                                             \
+	} while (0)
+
+/* Assert an ipcx call returned want; print ipcx_errmsg() if not. */
+#define T_EXPECT(call, want)                                                  \
+	do {                                                                  \
+		long long t_got_ = (long long)(call);                         \
+		long long t_want_ = (long long)(want);                        \
+		if (t_got_ != t_want_) {                                      \
+			fprintf(stderr, "%s:%d: %s = %lld, want %lld (%s)\n", \
+				__FILE__, __LINE__, #call, t_got_, t_want_,   \
+				t_errmsg());                                  \
+			exit(T_EXIT_FAIL);                                    \
+		}                                                             \
+	} while (0)
+
+#define T_OK(call) T_EXPECT(call, 0)
+
+/* ipcx_errmsg(), or "" if the library is not linked. */
+const char *t_errmsg(void);
+
+/* Count of open fds in this process (from /proc/self/fd). */
+int t_fd_count(void);
+
+/*
+ * t_leak_begin / t_leak_end: record the open fds at start; at the end fail
+ * the test if any fd is still open that was not open at the start.
+ */
+void t_leak_begin(void);
+void t_leak_end(void);
+
+/*
+ * A unique name for this test run, "ipcx-t<pid>-<tag>", for shm, mq and
+ * fifo names; t_tmp_path() gives "/tmp/ipcx-t<pid>-<tag>" in a static
+ * rotating buffer.
+ */
+const char *t_name(const char *tag);
+const char *t_tmp_path(const char *tag);
+
+/*
+ * Two-process tests: t_fork() forks a child that runs fn(arg) and _exits
+ * with its return value. t_sync_* is a pipe pair for "ready" handshakes,
+ * never sleep: t_signal() writes one byte, t_wait() reads one (with a 10 s
+ * timeout, failing the test).
+ */
+struct t_sync {
+	int p2c[2];
+	int c2p[2];
+};
+void t_sync_init(struct t_sync *s);
+void t_sync_close(struct t_sync *s);
+void t_notify_parent(struct t_sync *s);
+void t_wait_child(struct t_sync *s);
+void t_notify_child(struct t_sync *s);
+void t_wait_parent(struct t_sync *s);
+pid_t t_fork(int (*fn)(void *), void *arg);
+/* Wait for pid with a timeout in ms (kill -9 on timeout); returns status. */
+int t_waitpid(pid_t pid, int timeout_ms);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * stream.h - framed byte streams, shared by pipe://, fifo://, unix:// and
+ * tcp:// (and the fan-in listener that unix:// and tcp:// share).
+ *
+ * Three layers, each usable alone:
+ *
+ *   struct ipcx__stream   one connection: the frame codec (docs/FORMAT.md
+ *                         section 1), a read buffer, deadlines, SIGPIPE.
+ *   struct ipcx__solo     one stream as a channel: adds a pollable fd that
+ *                         stays readable while whole frames sit buffered.
+ *   struct ipcx__fanin    a listening socket and its accepted connections
+ *                         as one channel: any sender's next message,
+ *                         reply to whoever sent the last one.
+ *
+ * Not installed. Internal names start with ipcx__.
+ */
+#ifndef IPCX_STREAM_H
+#define IPCX_STREAM_H
+
+#include "internal.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Default per-connection read buffer: small messages cost one read. */
+#define IPCX__RBUF (64u << 10)
+
+/* How a stream talks to its fd. */
+enum ipcx__st_kind {
+	/* A socket we own, O_NONBLOCK; sends use MSG_NOSIGNAL. */
+	IPCX__ST_SOCK,
+	/* A pipe or FIFO we own, O_NONBLOCK; SIGPIPE blocked around writes. */
+	IPCX__ST_PIPE,
+	/*
+	 * An inherited socket whose file description others share: we never
+	 * touch its O_NONBLOCK flag and pass MSG_DONTWAIT on every call.
+	 */
+	IPCX__ST_SHARED_SOCK,
+	/*
+	 * An inherited pipe, tty or file whose O_NONBLOCK we must not touch
+	 * (other processes share the description). Every read follows a
+	 * poll() that reported POLLIN, every write a poll() that reported
+	 * POLLOUT and writes at most PIPE_BUF bytes, which a pipe with room
+	 * takes without blocking. See pipe.c for the trade-off.
+	 */
+	IPCX__ST_SHARED,
+};
+
+/*
+ * One byte stream. rbuf[rpos, rpos + rlen) is the received, not yet
+ * delivered prefix of the stream; it may hold several frames or part of
+ * one. Normally IPCX__RBUF bytes; grown to hold one whole frame only when a
+ * receive of a frame larger than that times out halfway, and shrunk back
+ * after that frame is delivered.
+ */
+struct ipcx__stream {
+	int fd; /* owned; -1 once closed */
+	enum ipcx__st_kind kind;
+	bool raw;    /* no framing (pipe, fifo ?raw) */
+	bool broken; /* a send timed out mid-frame: the stream is out of step */
+	bool killed; /* we closed fd after a bad frame */
+	bool hup;    /* the peer closed cleanly, at a frame boundary */
+	size_t maxmsg;
+	uint8_t *rbuf;
+	size_t rcap, rpos, rlen;
+	struct ipcx_peer peer; /* the other end, where known */
+	const char *name;      /* endpoint for messages; owned by the caller */
+};
+
+/*
+ * ipcx__stream_init - make st a stream over fd (which it then owns) with
+ * the channel's ep (raw, maxmsg) and a display name (kept by pointer: it
+ * must outlive the stream). Does not block; allocates nothing yet.
+ */
+IPCX__HIDDEN void ipcx__stream_init(struct ipcx__stream *st, int fd,
+                                    enum ipcx__st_kind kind,
+                                    const struct ipcx_ep *ep, const char *name);
+
+/* ipcx__stream_fini - close the fd and free the buffer. Accepts a stream
+ * set up by ipcx__stream_init with fd -1, and a second call. */
+IPCX__HIDDEN void ipcx__stream_fini(struct ipcx__stream *st);
+
+/*
+ * ipcx__stream_send - write one frame (or, raw, all len bytes) before the
+ * deadline. Blocks. Returns 0 once every byte is in the kernel, else
+ * IPCX_EMSGSIZE (len > maxmsg; nothing sent), IPCX_EPEER (reader gone; no
+ * SIGPIPE), IPCX_ETIMEDOUT (if part of a frame went out the stream is
+ * marked broken and later sends fail with IPCX_ESTATE) or IPCX_E*.
+ * The caller keeps buf.
+ */
+IPCX__HIDDEN int ipcx__stream_send(struct ipcx__stream *st, const void *buf,
+                                   size_t len, int64_t deadline);
+
+/*
+ * ipcx__stream_recv - one whole frame into buf (raw: whatever bytes are
+ * there, at most cap). Blocks until the deadline. Returns its length, or
+ * IPCX_ENOBUFS with ch->pending set (the frame stays buffered),
+ * IPCX_ETIMEDOUT (a partial frame stays buffered for the next call),
+ * IPCX_EPEER (st->hup set: clean close at a boundary; else the peer died
+ * mid-frame and the partial frame was discarded), IPCX_EMSGSIZE (the header
+ * announced more than maxmsg: the connection is shut down and st->killed
+ * set; its owner closes the fd, as solo and fan-in do at once; later calls
+ * fail with IPCX_ESTATE) or IPCX_E*.
+ */
+IPCX__HIDDEN ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf,
+                                       size_t cap, ipcx_chan *ch,
+                                       int64_t deadline);
+
+/*
+ * ipcx__stream_try - ipcx__stream_recv without waiting: reads what the
+ * kernel has now. Returns as ipcx__stream_recv, except IPCX_EAGAIN (no
+ * ipcx_errmsg set) when the next frame is not complete yet.
+ */
+IPCX__HIDDEN ssize_t ipcx__stream_try(struct ipcx__stream *st, void *buf,
+                                      size_t cap, ipcx_chan *ch);
+
+/*
+ * ipcx__stream_ready - whether a receive would return at once without
+ * reading: a whole frame is buffered, or the stream was killed.
+ */
+IPCX__HIDDEN bool ipcx__stream_ready(const struct ipcx__stream *st);
+
+/*
+ * A pollable fd for channels whose data may sit in a user-space buffer: an
+ * epoll fd watching the real fds plus an eventfd we keep readable while a
+ * whole frame is buffered, so poll() on it never misses a message.
+ */
+struct ipcx__pollset {
+	int epfd;   /* -1 until created */
+	int evfd;   /* -1 until created */
+	bool armed; /* evfd is readable */
+};
+
+/* ---- one stream as a channel ---- */
+
+struct ipcx__solo {
+	struct ipcx__stream st;
+	struct ipcx__pollset ps; /* created by the first ipcx__solo_fd() */
+};
+
+/* ipcx__solo_init - as ipcx__stream_init; the pollset starts empty. */
+IPCX__HIDDEN void ipcx__solo_init(struct ipcx__solo *so, int fd,
+                                  enum ipcx__st_kind kind,
+                                  const struct ipcx_ep *ep, const char *name);
+/* ipcx__solo_fini - close everything. Accepts one set up by
+ * ipcx__solo_init (or ipcx__sock_reset), however far it got. */
+IPCX__HIDDEN void ipcx__solo_fini(struct ipcx__solo *so);
+/* ipcx__solo_recv - ipcx__stream_recv, then ch->peer and the pollset. */
+IPCX__HIDDEN ssize_t ipcx__solo_recv(struct ipcx__solo *so, void *buf,
+                                     size_t cap, ipcx_chan *ch,
+                                     int64_t deadline);
+/*
+ * ipcx__solo_fd - the channel's pollable fd (an epoll fd, created on first
+ * use and owned by so), or IPCX_E*. Does not block.
+ */
+IPCX__HIDDEN int ipcx__solo_fd(struct ipcx__solo *so);
+/*
+ * ipcx__solo_swap_fd - replace the stream's fd by newfd (a reopened FIFO):
+ * the old one is closed, the pollset follows. Buffers are kept.
+ */
+IPCX__HIDDEN void ipcx__solo_swap_fd(struct ipcx__solo *so, int newfd);
+
+/* ---- a listening socket as a channel ---- */
+
+struct ipcx__fanin;
+
+/*
+ * Called for each accepted connection before it is used: set c->peer and
+ * return 0 to keep it, or a negative value to refuse (it is then closed).
+ */
+typedef int (*ipcx__admit_fn)(struct ipcx__fanin *f, struct ipcx__stream *c);
+
+struct ipcx__fanin {
+	int lfd; /* the listening socket, owned */
+	struct ipcx__pollset ps;
+	struct ipcx__stream **conn;
+	size_t nconn, capconn;
+	struct ipcx__stream *last; /* sent the last message delivered */
+	bool had_last;             /* some message was delivered */
+	struct ipcx__stream *pend; /* holds a frame refused by IPCX_ENOBUFS */
+	size_t rr;                 /* round-robin start of the buffer scan */
+	ipcx__admit_fn admit;
+	const struct ipcx_ep *ep; /* the channel's, for raw/maxmsg/uid/gid */
+	const char *name;
+};
+
+/*
+ * ipcx__fanin_init - take ownership of the listening socket lfd (nonblocking)
+ * and create the epoll set. Returns 0 or IPCX_E* (lfd is then owned anyway:
+ * ipcx__fanin_fini closes it).
+ */
+IPCX__HIDDEN int ipcx__fanin_init(struct ipcx__fanin *f, int lfd,
+                                  const struct ipcx_ep *ep, const char *name,
+                                  ipcx__admit_fn admit);
+/* ipcx__fanin_fini - close the listener and all connections. Accepts one
+ * set up by ipcx__fanin_init (or ipcx__sock_reset), however far it got. */
+IPCX__HIDDEN void ipcx__fanin_fini(struct ipcx__fanin *f);
+/*
+ * ipcx__fanin_recv - the next whole message from any connection, accepting
+ * new ones meanwhile. Blocks until the deadline. A connection that closes
+ * at a frame boundary is dropped silently; one that dies mid-frame or sends
+ * an oversized header is dropped and its error returned. Sets ch->peer.
+ */
+IPCX__HIDDEN ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf,
+                                      size_t cap, ipcx_chan *ch,
+                                      int64_t deadline);
+/*
+ * ipcx__fanin_send - send to the connection that delivered the last message
+ * (request/reply). IPCX_ESTATE before any message, IPCX_EPEER if that
+ * connection is gone. Blocks until the deadline.
+ */
+IPCX__HIDDEN int ipcx__fanin_send(struct ipcx__fanin *f, const void *buf,
+                                  size_t len, int64_t deadline);
+/* ipcx__fanin_fd - the epoll fd covering the listener and connections. */
+IPCX__HIDDEN int ipcx__fanin_fd(struct ipcx__fanin *f);
+
+/* ---- a socket channel: either listening (fan-in) or connected (solo) ---- */
+
+struct ipcx__sock {
+	bool listening;
+	struct ipcx__fanin fan;
+	struct ipcx__solo solo;
+};
+
+/* ipcx__sock_reset - a safe empty state (all fds -1) before setup. */
+IPCX__HIDDEN void ipcx__sock_reset(struct ipcx__sock *s);
+/* ipcx__sock_send - ipcx__fanin_send or ipcx__stream_send. Blocks. */
+IPCX__HIDDEN int ipcx__sock_send(struct ipcx__sock *s, const void *buf,
+                                 size_t len, int64_t deadline);
+/* ipcx__sock_recv - ipcx__fanin_recv or ipcx__solo_recv. Blocks. */
+IPCX__HIDDEN ssize_t ipcx__sock_recv(struct ipcx__sock *s, void *buf,
+                                     size_t cap, ipcx_chan *ch,
+                                     int64_t deadline);
+/* ipcx__sock_fd - ipcx__fanin_fd or ipcx__solo_fd. Does not block. */
+IPCX__HIDDEN int ipcx__sock_fd(struct ipcx__sock *s);
+/* ipcx__sock_fini - close whichever side was set up. */
+IPCX__HIDDEN void ipcx__sock_fini(struct ipcx__sock *s);
+
+#endif /* IPCX_STREAM_H */

@@ -8,8 +8,8 @@
 
 /* Exit statuses, documented in ipcx(1). */
 enum {
-	CLI_OK = 0,      /* success */
-	CLI_ERR = 1,     /* an error; one line on stderr says what and what to do */
+	CLI_OK = 0,  /* success */
+	CLI_ERR = 1, /* an error; one line on stderr says what and what to do */
 	CLI_USAGE = 2,   /* bad command line */
 	CLI_TIMEOUT = 3, /* -t expired before the work was done */
 };

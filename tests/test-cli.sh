@@ -1,0 +1,530 @@
+#!/bin/sh
+# test-cli.sh - the ipcx command end to end, from the shell.
+#
+# Run by tests/run.sh with IPCX set to the binary's absolute path. Exit 0
+# pass, 1 fail, 77 skip. Every command runs under `timeout`; the peers sync
+# through `wait`, `send -t` (which waits for the receiver to appear) or a
+# bounded poll for a condition, never a fixed sleep. Everything made here
+# lives in one /tmp/ipcx-tcli.* directory, under shm names ipcx-tcli-<pid>-*
+# or in the abstract namespace, and is removed at the end.
+#
+# A transport that is missing or broken fails here; it is never skipped.
+
+IPCX=${IPCX:-$(pwd)/build/ipcx}
+if [ ! -x "$IPCX" ]; then
+	echo "no ipcx binary at $IPCX (build it: make)"
+	exit 77
+fi
+for tool in timeout python3 cmp head awk; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "$tool is not installed"
+		exit 77
+	fi
+done
+
+# Every command gets at most LIMIT seconds; waits inside ipcx get WAIT ms.
+LIMIT=${T_CLI_LIMIT:-30}
+WAIT=15000
+T="timeout -k 5 $LIMIT"
+
+dir=$(mktemp -d /tmp/ipcx-tcli.XXXXXX) || exit 1
+shm=ipcx-tcli-$$
+abs=ipcx-tcli-$$
+fails=0
+checks=0
+
+cleanup() {
+	# Background peers are normally reaped already; stop any left over.
+	for p in $(jobs -p); do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for n in rt1 rt2 raw stale busy from; do
+		rm -f "/dev/shm/$shm-$n"
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ok() {
+	checks=$((checks + 1))
+	echo "ok   $1"
+}
+
+bad() {
+	checks=$((checks + 1))
+	fails=$((fails + 1))
+	echo "FAIL $1"
+	shift
+	for f in "$@"; do
+		[ -s "$f" ] && sed "s|^|     $(basename "$f"): |" "$f"
+	done
+}
+
+# poll_until DESC CMD...: run CMD every 10 ms until it succeeds, at most
+# LIMIT seconds. A bounded wait for a condition, not a timing assumption.
+poll_until() {
+	desc=$1
+	shift
+	n=$((LIMIT * 100))
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		if [ "$n" -le 0 ]; then
+			echo "gave up waiting for $desc"
+			return 1
+		fi
+		sleep 0.01
+	done
+}
+
+free_port() { # tcp|udp
+	python3 -c '
+import socket, sys
+kind = socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_INET, kind)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1"
+}
+
+# udp_bound PORT: some socket is bound to 127.0.0.1:PORT or *:PORT.
+udp_bound() {
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" 'NR > 1 && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/udp
+}
+
+# ring_ready NAME: /dev/shm/NAME starts with the ring magic (FORMAT.md 3),
+# which its creator writes last.
+ring_ready() {
+	[ "$(head -c 4 "/dev/shm/$1" 2>/dev/null)" = IPXR ]
+}
+
+printf 'hello\ntwo words\n' >"$dir/want2"
+
+# rt_recv_first NAME EP: receiver starts first, sender waits for it.
+rt_recv_first() {
+	name=$1 ep=$2
+	rm -f "$dir/out" "$dir/rerr" "$dir/serr"
+	$T "$IPCX" recv "$ep" -n 2 -t $WAIT >"$dir/out" 2>"$dir/rerr" &
+	rpid=$!
+	if [ "${ep#udp://}" != "$ep" ]; then
+		# UDP has no connection to wait for: wait until it is bound.
+		poll_until "udp bind" udp_bound "${ep##*:}" >"$dir/serr"
+	fi
+	$T "$IPCX" send -t $WAIT "$ep" hello "two words" 2>>"$dir/serr"
+	src=$?
+	wait $rpid
+	rrc=$?
+	if [ $src -eq 0 ] && [ $rrc -eq 0 ] && cmp -s "$dir/want2" "$dir/out"
+	then
+		ok "$name: recv first, send second"
+	else
+		echo "     send exit $src, recv exit $rrc"
+		bad "$name: recv first, send second" "$dir/out" "$dir/rerr" \
+			"$dir/serr"
+	fi
+}
+
+# rt_send_first NAME EP: the sender starts first and waits (-t) for the
+# receiver, or (shm) leaves its messages in the ring.
+rt_send_first() {
+	name=$1 ep=$2
+	rm -f "$dir/out" "$dir/rerr" "$dir/serr"
+	$T "$IPCX" send -t $WAIT "$ep" hello "two words" 2>"$dir/serr" &
+	spid=$!
+	$T "$IPCX" recv "$ep" -n 2 -t $WAIT >"$dir/out" 2>"$dir/rerr"
+	rrc=$?
+	wait $spid
+	src=$?
+	if [ $src -eq 0 ] && [ $rrc -eq 0 ] && cmp -s "$dir/want2" "$dir/out"
+	then
+		ok "$name: send first, recv second"
+	else
+		echo "     send exit $src, recv exit $rrc"
+		bad "$name: send first, recv second" "$dir/out" "$dir/rerr" \
+			"$dir/serr"
+	fi
+}
+
+# rt_raw NAME EP: 1 MiB of random bytes through --raw, compared with cmp.
+rt_raw() {
+	name=$1 ep=$2
+	rm -f "$dir/got" "$dir/rerr" "$dir/serr"
+	$T "$IPCX" recv --raw "$ep" -n 1 -t $WAIT >"$dir/got" 2>"$dir/rerr" &
+	rpid=$!
+	$T "$IPCX" send --raw -t $WAIT "$ep" <"$dir/big" 2>"$dir/serr"
+	src=$?
+	wait $rpid
+	rrc=$?
+	if [ $src -eq 0 ] && [ $rrc -eq 0 ] && cmp -s "$dir/big" "$dir/got"
+	then
+		ok "$name: 1 MiB binary through --raw"
+	else
+		echo "     send exit $src, recv exit $rrc"
+		bad "$name: 1 MiB binary through --raw" "$dir/rerr" "$dir/serr"
+	fi
+}
+
+# expect_fail NAME WANT_RC CMD...: CMD exits WANT_RC ("nz": any non-zero
+# that is not a crash or a timeout kill) with exactly one line on stderr
+# starting with "ipcx".
+expect_fail() {
+	name=$1 want=$2
+	shift 2
+	$T "$@" >"$dir/fout" 2>"$dir/ferr" </dev/null
+	rc=$?
+	lines=$(wc -l <"$dir/ferr")
+	case $want in
+	nz) [ $rc -ne 0 ] && [ $rc -lt 124 ] && rcok=1 || rcok=0 ;;
+	*) [ $rc -eq "$want" ] && rcok=1 || rcok=0 ;;
+	esac
+	if [ $rcok -eq 1 ] && [ "$lines" -eq 1 ] &&
+		grep -q '^ipcx' "$dir/ferr"; then
+		ok "$name (exit $rc: $(cat "$dir/ferr"))"
+	else
+		echo "     exit $rc (want $want), $lines lines on stderr"
+		bad "$name" "$dir/fout" "$dir/ferr"
+	fi
+}
+
+# expect_out NAME WANT CMD (a shell pipeline string): CMD prints WANT.
+expect_out() {
+	name=$1 want=$2 cmd=$3
+	printf '%s' "$want" >"$dir/want"
+	eval "$cmd" >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 0 ] && cmp -s "$dir/want" "$dir/out"; then
+		ok "$name"
+	else
+		echo "     exit $rc"
+		bad "$name" "$dir/out" "$dir/err"
+	fi
+}
+
+echo "== round trips"
+
+expect_out "pipe: arguments through a shell pipe" 'hello
+two words
+' '$T "$IPCX" send pipe:// hello "two words" | $T "$IPCX" recv pipe://'
+expect_out "pipe: stdin lines, the last without newline" 'l1
+
+l3
+' 'printf "l1\n\nl3" | $T "$IPCX" send pipe:// | $T "$IPCX" recv pipe://'
+expect_out "pipe: empty stdin sends nothing, recv ends at EOF" '' \
+	'$T "$IPCX" send pipe:// </dev/null | $T "$IPCX" recv pipe://'
+
+rt_recv_first fifo "fifo://$dir/fifo"
+# A fresh path: the sender waits for the receiver to create the FIFO.
+rt_send_first fifo "fifo://$dir/fifo2"
+rt_recv_first "unix path" "unix://$dir/sock"
+rt_send_first "unix path" "unix://$dir/sock"
+rt_recv_first "unix abstract" "unix://@$abs-rt"
+rt_send_first "unix abstract" "unix://@$abs-rt"
+port=$(free_port tcp)
+rt_recv_first tcp "tcp://127.0.0.1:$port"
+rt_send_first tcp "tcp://127.0.0.1:$port"
+# UDP: a datagram sent before the receiver is bound is lost, so only this
+# order exists.
+rt_recv_first udp "udp://127.0.0.1:$(free_port udp)"
+rt_recv_first shm "shm://$shm-rt1"
+rt_send_first shm "shm://$shm-rt2"
+
+echo "== binary data"
+head -c 1048576 /dev/urandom >"$dir/big"
+$T "$IPCX" send --raw pipe:// <"$dir/big" 2>"$dir/serr" |
+	$T "$IPCX" recv --raw pipe:// >"$dir/got" 2>"$dir/rerr"
+if cmp -s "$dir/big" "$dir/got"; then
+	ok "pipe: 1 MiB binary through --raw"
+else
+	bad "pipe: 1 MiB binary through --raw" "$dir/serr" "$dir/rerr"
+fi
+rt_raw fifo "fifo://$dir/rawfifo"
+rt_raw "unix path" "unix://$dir/raw.sock"
+rt_raw tcp "tcp://127.0.0.1:$(free_port tcp)"
+rt_raw shm "shm://$shm-raw"
+
+echo "== a Python client writing the framing of docs/FORMAT.md by hand"
+# Three frames: "hello", an empty message, and one whose header and
+# payload arrive in pieces (a receive must never return half a message).
+$T "$IPCX" recv "unix://$dir/py.sock" -n 3 -t $WAIT >"$dir/out" \
+	2>"$dir/rerr" &
+rpid=$!
+$T python3 - "$dir/py.sock" >"$dir/perr" 2>&1 <<'EOF'
+import socket, struct, sys, time
+path = sys.argv[1]
+for _ in range(3000):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        break
+    except OSError:
+        s.close()
+        time.sleep(0.01)
+else:
+    sys.exit("the receiver never listened on " + path)
+def frame(b):
+    return struct.pack(">I", len(b)) + b
+s.sendall(frame(b"hello") + frame(b""))
+last = frame("w\u00f6rld in pieces".encode())
+for piece in (last[:2], last[2:7], last[7:]):
+    s.sendall(piece)
+    time.sleep(0.3)  # only slows things down: the result cannot change
+s.close()
+EOF
+prc=$?
+wait $rpid
+rrc=$?
+printf 'hello\n\nw\303\266rld in pieces\n' >"$dir/want"
+if [ $prc -eq 0 ] && [ $rrc -eq 0 ] && cmp -s "$dir/want" "$dir/out"; then
+	ok "python framing: 3 messages, one split mid-header"
+else
+	echo "     python exit $prc, recv exit $rrc"
+	bad "python framing" "$dir/out" "$dir/rerr" "$dir/perr"
+fi
+
+# A header announcing 0xFFFFFFFF bytes: a clear error, no crash, no hang.
+$T "$IPCX" recv "unix://$dir/huge.sock" -n 1 -t $WAIT >"$dir/out" \
+	2>"$dir/rerr" &
+rpid=$!
+$T python3 - "$dir/huge.sock" >"$dir/perr" 2>&1 <<'EOF'
+import socket, sys, time
+path = sys.argv[1]
+for _ in range(3000):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        break
+    except OSError:
+        s.close()
+        time.sleep(0.01)
+else:
+    sys.exit("the receiver never listened on " + path)
+s.sendall(b"\xff\xff\xff\xff" + b"x" * 100)
+s.settimeout(20)
+try:
+    s.recv(1)  # the receiver drops the connection: EOF or reset
+except OSError:
+    pass
+EOF
+prc=$?
+wait $rpid
+rrc=$?
+lines=$(wc -l <"$dir/rerr")
+if [ $prc -eq 0 ] && [ $rrc -eq 1 ] && [ "$lines" -eq 1 ] &&
+	grep -q "^ipcx: unix://$dir/huge.sock: " "$dir/rerr"; then
+	ok "frame of 0xFFFFFFFF bytes: $(cat "$dir/rerr")"
+else
+	echo "     python exit $prc, recv exit $rrc, $lines lines on stderr"
+	bad "frame of 0xFFFFFFFF bytes" "$dir/out" "$dir/rerr" "$dir/perr"
+fi
+
+echo "== errors: one line on stderr, non-zero exit, within the timeout"
+long=$(printf '%0200d' 0)
+expect_fail "bad scheme" 1 "$IPCX" send bogus://x hi
+expect_fail "not an endpoint" 1 "$IPCX" send /tmp/x hi
+expect_fail "over-long unix path" 1 "$IPCX" send "unix:///tmp/$long" hi
+expect_fail "over-long unix path (recv)" 1 "$IPCX" recv "unix:///tmp/$long"
+expect_fail "port > 65535" 1 "$IPCX" send tcp://127.0.0.1:65536 hi
+expect_fail "port > 65535 (recv)" 1 "$IPCX" recv udp://127.0.0.1:99999
+expect_fail "unknown endpoint option" 1 "$IPCX" send "unix://$dir/s?bogus=1" hi
+expect_fail "unknown option" 2 "$IPCX" send --bogus "unix://$dir/s" hi
+expect_fail "unknown short option" 2 "$IPCX" recv -x "unix://$dir/s"
+expect_fail "missing ENDPOINT" 2 "$IPCX" send
+expect_fail "missing option argument" 2 "$IPCX" recv pipe:// -n
+expect_fail "bad timeout" 2 "$IPCX" send -t soon pipe:// hi
+expect_fail "bad count" 2 "$IPCX" recv -n 0 pipe://
+expect_fail "--raw with MSG" 2 "$IPCX" send --raw pipe:// hi
+expect_fail "unknown command" 2 "$IPCX" frobnicate
+expect_fail "absent peer: unix path" 1 "$IPCX" send "unix://$dir/nobody" hi
+expect_fail "absent peer: unix abstract" 1 "$IPCX" send "unix://@$abs-nobody" hi
+expect_fail "absent peer: tcp" 1 "$IPCX" send "tcp://127.0.0.1:$(free_port tcp)" hi
+expect_fail "absent peer, -t 300: exit 3" 3 "$IPCX" send -t 300 \
+	"unix://$dir/nobody" hi
+expect_fail "recv -t 200 with no sender: exit 3" 3 "$IPCX" recv -t 200 \
+	"unix://@$abs-quiet"
+expect_fail "scheme not implemented yet" 1 "$IPCX" send mq://q hi
+expect_fail "rm of a missing object" 1 "$IPCX" rm "shm://$shm-none"
+
+echo "== command line"
+expect_out "options after the arguments: send EP a -t 500" 'a
+' '$T "$IPCX" send pipe:// a -t 500 | $T "$IPCX" recv pipe:// -t 5000'
+expect_out "'--' ends options: a message '-x'" '-x
+--raw
+' '$T "$IPCX" send -- pipe:// -x --raw | $T "$IPCX" recv -- pipe://'
+expect_out "recv -n 1 stops after one message" 'a
+' '$T "$IPCX" send pipe:// a b | $T "$IPCX" recv pipe:// -n 1'
+expect_fail "recv -n 3 when the peer leaves after 2" 1 \
+	sh -c '"$1" send pipe:// a b | "$1" recv -n 3 pipe://' sh "$IPCX"
+for c in send recv rm clean bench; do
+	$T "$IPCX" "$c" --help >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "^usage: ipcx $c" "$dir/out" &&
+		[ ! -s "$dir/err" ]; then
+		ok "ipcx $c --help"
+	else
+		bad "ipcx $c --help (exit $rc)" "$dir/out" "$dir/err"
+	fi
+	$T "$IPCX" help "$c" >"$dir/out2" 2>&1
+	if cmp -s "$dir/out" "$dir/out2"; then
+		ok "ipcx help $c"
+	else
+		bad "ipcx help $c" "$dir/out2"
+	fi
+	$T "$IPCX" "$c" --version >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^ipcx [0-9]' "$dir/out"; then
+		ok "ipcx $c --version"
+	else
+		bad "ipcx $c --version (exit $rc)" "$dir/out" "$dir/err"
+	fi
+done
+for a in --help -h help; do
+	if $T "$IPCX" $a >"$dir/out" 2>&1 && grep -q '^usage: ipcx' "$dir/out"
+	then
+		ok "ipcx $a"
+	else
+		bad "ipcx $a" "$dir/out"
+	fi
+done
+if $T "$IPCX" --version >"$dir/out" 2>&1 && grep -q '^ipcx [0-9]' "$dir/out"
+then
+	ok "ipcx --version"
+else
+	bad "ipcx --version" "$dir/out"
+fi
+$T "$IPCX" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] && ok "ipcx alone: exit 2" || bad "ipcx alone: exit $rc"
+
+echo "== recv --from, signals"
+$T "$IPCX" recv --from "unix://$dir/from.sock" -n 1 -t $WAIT >"$dir/out" \
+	2>"$dir/rerr" &
+rpid=$!
+$T "$IPCX" send -t $WAIT "unix://$dir/from.sock" hi 2>"$dir/serr"
+wait $rpid
+rrc=$?
+if [ $rrc -eq 0 ] && grep -Eq "^pid=[0-9]+ uid=$(id -u): hi\$" "$dir/out"
+then
+	ok "recv --from over unix: $(cat "$dir/out")"
+else
+	bad "recv --from over unix (exit $rrc)" "$dir/out" "$dir/rerr" \
+		"$dir/serr"
+fi
+
+# SIGINT ends recv cleanly: the listener's socket file is removed and the
+# command dies of the signal (status 130), well before its -t.
+$T "$IPCX" recv "unix://$dir/int.sock" -t $WAIT >"$dir/out" 2>"$dir/rerr" &
+rpid=$!
+poll_until "the listener" test -S "$dir/int.sock"
+kill -INT $rpid
+wait $rpid
+rrc=$?
+if [ $rrc -eq 130 ] && [ ! -e "$dir/int.sock" ]; then
+	ok "SIGINT ends recv (status 130) and removes the socket file"
+else
+	ls -l "$dir/int.sock" 2>&1
+	bad "SIGINT ends recv (status $rrc, want 130)" "$dir/rerr"
+fi
+$T "$IPCX" recv "unix://$dir/term.sock" >"$dir/out" 2>"$dir/rerr" &
+rpid=$!
+poll_until "the listener" test -S "$dir/term.sock"
+kill -TERM $rpid
+wait $rpid
+rrc=$?
+if [ $rrc -eq 143 ] && [ ! -e "$dir/term.sock" ]; then
+	ok "SIGTERM ends recv (status 143) and removes the socket file"
+else
+	bad "SIGTERM ends recv (status $rrc, want 143)" "$dir/rerr"
+fi
+
+echo "== rm and clean"
+# The FIFOs stay after their receivers (only rm or clean removes names).
+for f in fifo fifo2 rawfifo; do
+	if [ -p "$dir/$f" ] && $T "$IPCX" rm "fifo://$dir/$f" 2>"$dir/err" &&
+		[ ! -e "$dir/$f" ]; then
+		ok "rm fifo://.../$f"
+	else
+		bad "rm fifo://.../$f" "$dir/err"
+	fi
+done
+for n in rt1 rt2 raw; do
+	if $T "$IPCX" rm "shm://$shm-$n" 2>"$dir/err" &&
+		[ ! -e "/dev/shm/$shm-$n" ]; then
+		ok "rm shm://$shm-$n"
+	else
+		bad "rm shm://$shm-$n" "$dir/err"
+	fi
+done
+if $T "$IPCX" rm -f "shm://$shm-none" "fifo://$dir/none" 2>"$dir/err" &&
+	[ ! -s "$dir/err" ]; then
+	ok "rm -f ignores missing objects"
+else
+	bad "rm -f ignores missing objects" "$dir/err"
+fi
+
+# A ring with a message and no process: stale. clean -n names it and keeps
+# it, clean removes it.
+$T "$IPCX" send "shm://$shm-stale" left-behind 2>"$dir/err" ||
+	bad "send to shm://$shm-stale" "$dir/err"
+$T "$IPCX" clean -n >"$dir/out" 2>"$dir/err"
+if grep -qx "would remove shm://$shm-stale" "$dir/out" &&
+	[ -e "/dev/shm/$shm-stale" ]; then
+	ok "clean -n lists a stale ring and keeps it"
+else
+	bad "clean -n lists a stale ring and keeps it" "$dir/out" "$dir/err"
+fi
+$T "$IPCX" clean "shm://$shm-stale" >"$dir/out" 2>"$dir/err"
+if grep -qx "removed shm://$shm-stale" "$dir/out" &&
+	[ ! -e "/dev/shm/$shm-stale" ]; then
+	ok "clean removes a stale ring"
+else
+	bad "clean removes a stale ring" "$dir/out" "$dir/err"
+fi
+
+# A ring a receiver holds: clean keeps it.
+$T "$IPCX" recv "shm://$shm-busy" -n 1 -t $WAIT >"$dir/out" 2>"$dir/rerr" &
+rpid=$!
+poll_until "the ring" ring_ready "$shm-busy"
+$T "$IPCX" clean -n "shm://$shm-busy" >"$dir/cout" 2>"$dir/cerr"
+crc=$?
+$T "$IPCX" send "shm://$shm-busy" finished 2>"$dir/serr"
+wait $rpid
+if [ $crc -eq 0 ] && [ ! -s "$dir/cout" ] && [ -e "/dev/shm/$shm-busy" ]
+then
+	ok "clean keeps a ring in use"
+else
+	bad "clean keeps a ring in use" "$dir/cout" "$dir/cerr"
+fi
+$T "$IPCX" rm -f "shm://$shm-busy"
+
+# A unix socket file whose listener was killed: stale. One with a live
+# listener is kept, and the listener does not notice the check.
+$T "$IPCX" recv "unix://$dir/live.sock" -n 1 -t $WAIT >"$dir/out" \
+	2>"$dir/rerr" &
+rpid=$!
+# Not under timeout: $! must be ipcx itself to kill it. It dies just below,
+# and cleanup() kills it should anything go wrong before.
+"$IPCX" recv "unix://$dir/dead.sock" >/dev/null 2>&1 &
+dpid=$!
+poll_until "the listeners" test -S "$dir/live.sock" -a -S "$dir/dead.sock"
+kill -KILL $dpid
+wait $dpid 2>/dev/null
+$T "$IPCX" clean "unix://$dir/live.sock" "unix://$dir/dead.sock" \
+	"unix://@$abs-x" >"$dir/cout" 2>"$dir/cerr"
+crc=$?
+$T "$IPCX" send "unix://$dir/live.sock" still-here 2>"$dir/serr"
+wait $rpid
+rrc=$?
+if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed unix://$dir/dead.sock" ] &&
+	[ ! -e "$dir/dead.sock" ] && [ $rrc -eq 0 ] &&
+	[ "$(cat "$dir/out")" = still-here ]; then
+	ok "clean removes a dead listener's socket file, keeps a live one"
+else
+	echo "     clean exit $crc, live recv exit $rrc"
+	bad "clean of unix socket files" "$dir/cout" "$dir/cerr" "$dir/out" \
+		"$dir/rerr"
+fi
+
+echo "$checks checks, $fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,475 @@
+/*
+ * clean.c - `ipcx clean [-n] [ENDPOINT...]`: remove objects ipcx left
+ * behind that no process uses any more.
+ *
+ * With no ENDPOINT it scans /dev/shm for ipcx rings (files that start with
+ * the ring magic of docs/FORMAT.md section 3) that no process maps or holds
+ * open. Given endpoints, it checks each: a shm:// ring as above, a unix://
+ * socket file nobody is bound to (absent from /proc/net/unix and connect()
+ * refused), a fifo:// nobody holds open. Removal goes through ipcx_unlink.
+ * Each check is made just before the removal; an object in use is kept.
+ */
+#include "cli.h"
+#include "util.h"
+
+#include "ipcx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static const char clean_usage[] =
+    "usage: ipcx clean [OPTIONS] [ENDPOINT...]\n"
+    "\n"
+    "Remove stale objects that ipcx made and no process uses any more.\n"
+    "With no ENDPOINT: every ipcx ring in /dev/shm that no process maps\n"
+    "or holds open. Each ENDPOINT is checked the same way: shm://name,\n"
+    "unix:///path (removed if nobody is bound to it: connect is refused),\n"
+    "fifo:///path (removed if no process holds it open). Objects in use\n"
+    "are never touched. One line is printed per object removed.\n"
+    "\n"
+    "  -n, --dry-run  print what would be removed, remove nothing\n"
+    "  -h, --help     show this help\n"
+    "  -V, --version  show the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 error, 2 usage error.\n";
+
+static const struct option clean_opts[] = {
+    {"dry-run", no_argument, NULL, 'n'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * The first word of every ipcx ring, a 32-bit value in the host's byte
+ * order ("IPXR" in little-endian memory): docs/FORMAT.md section 3, the
+ * constant IPCX_RING_MAGIC of src/transport/ring.h. Copied, not included:
+ * the CLI uses only ipcx.h. A ring still being set up has 0 there.
+ */
+#define CLEAN_RING_MAGIC 0x52585049u
+
+#define SHM_DIR "/dev/shm/"
+
+/* Paths that some process maps or holds open, gathered from /proc. */
+struct clean_used {
+	char **paths;
+	size_t n, cap;
+	/* Some process could not be inspected (another user's, usually). */
+	bool blind;
+};
+
+static int clean_used_add(struct clean_used *u, const char *path)
+{
+	char *dup;
+
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 64;
+		char **np = realloc(u->paths, cap * sizeof(*np));
+		if (np == NULL)
+			return -1;
+		u->paths = np;
+		u->cap = cap;
+	}
+	dup = strdup(path);
+	if (dup == NULL)
+		return -1;
+	u->paths[u->n++] = dup;
+	return 0;
+}
+
+static void clean_used_free(struct clean_used *u)
+{
+	while (u->n > 0)
+		free(u->paths[--u->n]);
+	free(u->paths);
+}
+
+static bool clean_used_has(const struct clean_used *u, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (strcmp(u->paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* The file mappings of one process: the path field of /proc/PID/maps. */
+static int clean_scan_maps(struct clean_used *u, const char *pid)
+{
+	char file[64], line[PATH_MAX + 128];
+	FILE *f;
+	char *p;
+	size_t len;
+
+	snprintf(file, sizeof(file), "/proc/%s/maps", pid);
+	f = fopen(file, "re");
+	if (f == NULL) {
+		/* A process that exited meanwhile used nothing. */
+		if (errno != ENOENT && errno != ESRCH)
+			u->blind = true;
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		p = strstr(line, " /");
+		if (p == NULL)
+			continue;
+		p++;
+		len = strcspn(p, "\n");
+		p[len] = '\0';
+		/* A name removed and made again is another file. */
+		if (len > 10 && strcmp(p + len - 10, " (deleted)") == 0)
+			continue;
+		if (clean_used_add(u, p) < 0) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* The open files of one process: the targets of /proc/PID/fd/N. */
+static int clean_scan_fds(struct clean_used *u, const char *pid)
+{
+	char dir[64], link[64 + NAME_MAX + 2], target[PATH_MAX];
+	struct dirent *e;
+	ssize_t n;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%s/fd", pid);
+	d = opendir(dir);
+	if (d == NULL) {
+		if (errno != ENOENT && errno != ESRCH)
+			u->blind = true;
+		return 0;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0 || target[0] != '/')
+			continue;
+		target[n] = '\0';
+		if (clean_used_add(u, target) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* clean_scan - gather every file any process maps or holds open. */
+static int clean_scan(struct clean_used *u)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		if (clean_scan_maps(u, e->d_name) < 0 ||
+		    clean_scan_fds(u, e->d_name) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * clean_ring - whether the /dev/shm file at path starts with the ring
+ * magic: 1 yes, 0 no, -1 it cannot be opened (errno tells why).
+ */
+static int clean_ring(const char *path, struct stat *st)
+{
+	uint32_t magic;
+	ssize_t n;
+	int fd;
+
+	/* O_NOFOLLOW and O_NONBLOCK: never follow a link, never block. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, &magic, sizeof(magic), 0);
+	close(fd);
+	return n == (ssize_t)sizeof(magic) && magic == CLEAN_RING_MAGIC;
+}
+
+struct clean_ctx {
+	bool dry_run;
+	struct clean_used used;
+	bool scanned;
+	int rc;
+};
+
+static int clean_ensure_scan(struct clean_ctx *cx)
+{
+	if (cx->scanned)
+		return 0;
+	if (clean_scan(&cx->used) < 0)
+		return cli_errno("scanning /proc");
+	cx->scanned = true;
+	return 0;
+}
+
+/* clean_remove - remove (or, dry, name) the stale object behind ep. */
+static void clean_remove(struct clean_ctx *cx, const char *ep)
+{
+	int r;
+
+	if (!cx->dry_run) {
+		r = ipcx_unlink(ep);
+		if (r == IPCX_ENOENT)
+			return; /* someone else cleaned it meanwhile */
+		if (r < 0) {
+			cx->rc = cli_fail(ep, r, NULL);
+			return;
+		}
+	}
+	printf("%s %s\n", cx->dry_run ? "would remove" : "removed", ep);
+	fflush(stdout);
+}
+
+/*
+ * clean_shm - the ring /dev/shm/name, if no process maps it or holds it
+ * open. When some process could not be inspected, a ring that other users
+ * may open (mode beyond 0600) is kept: it might be theirs to use.
+ */
+static void clean_shm(struct clean_ctx *cx, const char *name, bool quiet)
+{
+	char path[sizeof(SHM_DIR) + NAME_MAX], ep[sizeof(path) + 8];
+	struct stat st;
+	int r;
+
+	if (name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strlen(name) > NAME_MAX) {
+		if (!quiet) {
+			fprintf(stderr, "ipcx: shm://%s: not a shm name\n",
+			        name);
+			cx->rc = CLI_ERR;
+		}
+		return;
+	}
+	snprintf(path, sizeof(path), SHM_DIR "%s", name);
+	snprintf(ep, sizeof(ep), "shm://%s", name);
+	r = clean_ring(path, &st);
+	if (r < 0 && errno == ENOENT)
+		return; /* nothing to clean */
+	if (r <= 0) {
+		if (!quiet) {
+			if (r < 0)
+				fprintf(stderr, "ipcx: %s: %s: %s\n", ep, path,
+				        strerror(errno));
+			else
+				fprintf(stderr,
+				        "ipcx: %s: not an ipcx ring, left "
+				        "alone\n",
+				        ep);
+			cx->rc = CLI_ERR;
+		}
+		return;
+	}
+	if (geteuid() != 0 && st.st_uid != geteuid())
+		return;
+	if (clean_ensure_scan(cx) != 0) {
+		cx->rc = CLI_ERR;
+		return;
+	}
+	if (clean_used_has(&cx->used, path))
+		return;
+	if (cx->used.blind && (st.st_mode & 077) != 0)
+		return;
+	clean_remove(cx, ep);
+}
+
+/* Every ring in /dev/shm. */
+static void clean_all_shm(struct clean_ctx *cx)
+{
+	struct dirent *e;
+	DIR *d = opendir(SHM_DIR);
+
+	if (d == NULL) {
+		if (errno != ENOENT)
+			cx->rc = cli_errno(SHM_DIR);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		clean_shm(cx, e->d_name, true);
+	}
+	closedir(d);
+}
+
+/*
+ * clean_unix_bound - whether some socket is bound to path: listed in
+ * /proc/net/unix (this network namespace). The listing does not disturb a
+ * listener, unlike a connection would.
+ */
+static bool clean_unix_bound(const char *path)
+{
+	char line[PATH_MAX + 128], *p;
+	FILE *f = fopen("/proc/net/unix", "re");
+	int field;
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		p = line;
+		for (field = 0; field < 7 && p != NULL; field++) {
+			p = strchr(p, ' ');
+			if (p != NULL)
+				p += strspn(p, " ");
+		}
+		if (p == NULL)
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		found = strcmp(p, path) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * clean_unix_stale - whether nobody listens on the socket file path:
+ * nothing bound to it, and a connection is refused. Anything unclear keeps
+ * the file.
+ */
+static bool clean_unix_stale(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, r, e;
+
+	if (clean_unix_bound(path) || strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	e = errno;
+	close(fd);
+	return r < 0 && e == ECONNREFUSED;
+}
+
+/* path is the part of ep between "scheme://" and '?'; cap >= PATH_MAX. */
+static bool clean_path(const char *rest, char *path, size_t cap)
+{
+	size_t len = strcspn(rest, "?");
+
+	if (len == 0 || len >= cap || rest[0] != '/')
+		return false;
+	memcpy(path, rest, len);
+	path[len] = '\0';
+	return true;
+}
+
+static void clean_endpoint(struct clean_ctx *cx, const char *ep)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (strncmp(ep, "shm://", 6) == 0) {
+		size_t len = strcspn(ep + 6, "?");
+		char name[NAME_MAX + 1];
+		if (len > NAME_MAX) {
+			fprintf(stderr, "ipcx: %s: name too long\n", ep);
+			cx->rc = CLI_ERR;
+			return;
+		}
+		memcpy(name, ep + 6, len);
+		name[len] = '\0';
+		clean_shm(cx, name, false);
+		return;
+	}
+	if (strncmp(ep, "unix://@", 8) == 0)
+		return; /* abstract: the name dies with its last socket */
+	if (strncmp(ep, "unix://", 7) == 0) {
+		if (!clean_path(ep + 7, path, sizeof(path))) {
+			fprintf(stderr, "ipcx: %s: not a unix socket path\n",
+			        ep);
+			cx->rc = CLI_ERR;
+		} else if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		           clean_unix_stale(path)) {
+			clean_remove(cx, ep);
+		}
+		return;
+	}
+	if (strncmp(ep, "fifo://", 7) == 0) {
+		if (!clean_path(ep + 7, path, sizeof(path))) {
+			fprintf(stderr, "ipcx: %s: not a FIFO path\n", ep);
+			cx->rc = CLI_ERR;
+			return;
+		}
+		if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
+			return;
+		if (clean_ensure_scan(cx) != 0) {
+			cx->rc = CLI_ERR;
+			return;
+		}
+		if (!clean_used_has(&cx->used, path))
+			clean_remove(cx, ep);
+		return;
+	}
+	fprintf(stderr,
+	        "ipcx: %s: clean knows shm://, unix:// and fifo:// endpoints "
+	        "(use 'ipcx rm' for others)\n",
+	        ep);
+	cx->rc = CLI_ERR;
+}
+
+int cmd_clean(int argc, char **argv)
+{
+	const char *cmd = "clean";
+	struct clean_ctx cx;
+	int c;
+
+	memset(&cx, 0, sizeof(cx));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":nhV", clean_opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			cx.dry_run = true;
+			break;
+		case 'h':
+			return cli_help(clean_usage);
+		case 'V':
+			return cli_version();
+		default:
+			return cli_bad_option_in(cmd, c, argv, clean_opts);
+		}
+	}
+	if (optind == argc)
+		clean_all_shm(&cx);
+	for (; optind < argc; optind++)
+		clean_endpoint(&cx, argv[optind]);
+	clean_used_free(&cx.used);
+	return cx.rc;
+}

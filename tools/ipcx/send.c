@@ -1,0 +1,215 @@
+/*
+ * send.c - `ipcx send ENDPOINT [MSG...]`: each argument one message; with
+ * none, each line of stdin one message; --raw sends all of stdin as one.
+ */
+#include "cli.h"
+#include "util.h"
+
+#include "ipcx.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+static const char send_usage[] =
+    "usage: ipcx send [OPTIONS] ENDPOINT [MSG...]\n"
+    "\n"
+    "Send each MSG as one message. With no MSG, send each line of stdin\n"
+    "as one message (the newline stripped). pipe:// writes to stdout.\n"
+    "\n"
+    "  -t, --timeout MS  wait at most MS ms for the receiver to appear and\n"
+    "                    for room for each message (exit 3 when it\n"
+    "                    expires); without -t a missing receiver is an\n"
+    "                    error at once and a full channel waits forever\n"
+    "      --raw         send all of stdin, unchanged, as one message\n"
+    "  -h, --help        show this help\n"
+    "  -V, --version     show the version\n"
+    "\n"
+    "Options may come anywhere on the line; '--' ends them.\n"
+    "Exit status: 0 ok, 1 error, 2 usage error, 3 timed out.\n";
+
+enum { SEND_OPT_RAW = 256 };
+
+static const struct option send_opts[] = {
+    {"timeout", required_argument, NULL, 't'},
+    {"raw", no_argument, NULL, SEND_OPT_RAW},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The first and longest pause between two tries to open, in ms. */
+#define SEND_RETRY_MIN_MS 1
+#define SEND_RETRY_MAX_MS 20
+
+/*
+ * send_open - open ep for sending. With timeout_ms >= 0 a receiver that is
+ * not there yet is waited for, by trying again until the timeout: nobody
+ * listens (IPCX_ENOPEER), or the object the receiver creates, a FIFO, does
+ * not exist yet (IPCX_ENOENT). With -1 (no -t) the first failure is final.
+ */
+static int send_open(const char *ep, int timeout_ms, ipcx_chan **chp)
+{
+	long long deadline = cli_now_ms() + timeout_ms, left;
+	int pause = SEND_RETRY_MIN_MS;
+	char ctx[64];
+	int r;
+
+	for (;;) {
+		r = ipcx_open(ep, IPCX_SEND, chp);
+		if ((r != IPCX_ENOPEER && r != IPCX_ENOENT) || timeout_ms < 0)
+			break;
+		left = deadline - cli_now_ms();
+		if (left <= 0) {
+			/* Keep the library's reason; say that time ran out. */
+			snprintf(ctx, sizeof(ctx), "no receiver within %d ms",
+			         timeout_ms);
+			cli_fail(ep, r, ctx);
+			return CLI_TIMEOUT;
+		}
+		cli_sleep_ms(pause < left ? pause : (int)left);
+		if (pause < SEND_RETRY_MAX_MS)
+			pause *= 2;
+	}
+	if (r < 0)
+		return cli_fail(ep, r, NULL);
+	return CLI_OK;
+}
+
+/* send_one - send one message; returns an exit status. */
+static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
+                    int timeout_ms)
+{
+	int r = ipcx_send(ch, buf, len, timeout_ms);
+
+	return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
+}
+
+/* send_lines - each line of stdin one message, the newline stripped. */
+static int send_lines(ipcx_chan *ch, const char *ep, int timeout_ms)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = CLI_OK;
+
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		rc = send_one(ch, ep, line, (size_t)n, timeout_ms);
+		if (rc != CLI_OK)
+			break;
+	}
+	if (rc == CLI_OK && ferror(stdin))
+		rc = cli_errno("stdin");
+	free(line);
+	return rc;
+}
+
+/*
+ * The most --raw reads: the largest message any transport takes (maxmsg=
+ * stops at 1G), so that a runaway stdin fails early instead of filling
+ * memory before the library refuses the message.
+ */
+#define SEND_RAW_MAX ((size_t)1 << 30)
+
+/* send_raw - all of stdin as one message, bytes unchanged. */
+static int send_raw(ipcx_chan *ch, const char *ep, int timeout_ms)
+{
+	size_t len = 0, cap = 64 * 1024;
+	char *buf = malloc(cap), *nb;
+	size_t n;
+	int rc;
+
+	if (buf == NULL)
+		return cli_errno("stdin");
+	for (;;) {
+		if (len == cap && cap >= SEND_RAW_MAX) {
+			if (getc(stdin) == EOF)
+				break; /* exactly the maximum */
+			fprintf(stderr,
+			        "ipcx: %s: stdin holds more than %zu bytes, "
+			        "the most one message can carry (split it)\n",
+			        ep, SEND_RAW_MAX);
+			free(buf);
+			return CLI_ERR;
+		}
+		if (len == cap) {
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				return cli_errno("stdin");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = fread(buf + len, 1, cap - len, stdin);
+		if (n == 0)
+			break;
+		len += n;
+	}
+	if (ferror(stdin)) {
+		free(buf);
+		return cli_errno("stdin");
+	}
+	rc = send_one(ch, ep, buf, len, timeout_ms);
+	free(buf);
+	return rc;
+}
+
+int cmd_send(int argc, char **argv)
+{
+	const char *cmd = "send";
+	int timeout_ms = -1;
+	bool raw = false;
+	ipcx_chan *ch;
+	const char *ep;
+	int c, rc, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:hV", send_opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!cli_parse_ms(optarg, &timeout_ms))
+				return cli_usage_error(
+				    cmd, "bad timeout '%s': want milliseconds",
+				    optarg);
+			break;
+		case SEND_OPT_RAW:
+			raw = true;
+			break;
+		case 'h':
+			return cli_help(send_usage);
+		case 'V':
+			return cli_version();
+		default:
+			return cli_bad_option_in(cmd, c, argv, send_opts);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "missing ENDPOINT");
+	ep = argv[optind++];
+	if (raw && optind < argc)
+		return cli_usage_error(cmd,
+		                       "--raw reads the message from stdin: "
+		                       "give no MSG");
+
+	rc = send_open(ep, timeout_ms, &ch);
+	if (rc != CLI_OK)
+		return rc;
+	if (raw)
+		rc = send_raw(ch, ep, timeout_ms);
+	else if (optind == argc)
+		rc = send_lines(ch, ep, timeout_ms);
+	else
+		for (; optind < argc && rc == CLI_OK; optind++)
+			rc = send_one(ch, ep, argv[optind],
+			              strlen(argv[optind]), timeout_ms);
+	r = ipcx_close(ch);
+	if (r < 0 && rc == CLI_OK)
+		rc = cli_fail(ep, r, NULL);
+	return rc;
+}

@@ -1,0 +1,666 @@
+/*
+ * ring.c - the shared-memory ring: layout, reserve/commit, peek/release,
+ * validation. See ring.h for the model and docs/FORMAT.md for the bytes.
+ *
+ * Memory ordering, in one place:
+ *  - A writer fills a record (payload, len), then stores its stamp with
+ *    release; the reader loads the stamp with acquire, so once it sees the
+ *    stamp it sees the payload. This is the only line the reader waits on.
+ *  - Under the writers' mutex a reserver writes the record header (span,
+ *    pid), clears the stamp of the slot right after the record (so the
+ *    reader, arriving there, reads 0 and not stale bytes of an old lap),
+ *    then stores tail with release. Readers and recovering writers that
+ *    load tail with acquire see those header fields.
+ *  - The reader stores head with release once it is done with a record's
+ *    bytes; a writer loads head with acquire before reusing them.
+ *  - Wake-ups are Dekker-style: each side stores (stamp, or head), issues a
+ *    seq_cst fence, then loads the other side's wait word; a waiter stores
+ *    its wait word, fences, then re-checks. At least one of the two sees
+ *    the other's store, so no wake-up is lost. See shm.c for the waits.
+ */
+#include "ring.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef IPCX_RING_TSAN
+_Atomic unsigned ipcx__ring_fence_word;
+#endif
+
+#define ACQ memory_order_acquire
+#define REL memory_order_release
+#define RLX memory_order_relaxed
+
+_Static_assert(sizeof(pthread_mutex_t) <= 48, "mutex must fit its slot");
+_Static_assert(offsetof(struct ipcx_ring_hdr, data_size) == 16, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, wr_lock) == 64, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, tail) == 112, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, head) == 128, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, rx_wait) == 192, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, tx_wait) == 256, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, rx_owner) == 320, "layout");
+_Static_assert(offsetof(struct ipcx_ring_hdr, rx_nonce) == 328, "layout");
+_Static_assert(sizeof(struct ipcx_ring_hdr) == 384, "layout");
+_Static_assert(sizeof(struct ipcx_ring_rec) == IPCX_RING_REC_HDR, "layout");
+
+static inline struct ipcx_ring_rec *rec_at(const struct ipcx_ring *r,
+                                           uint64_t pos)
+{
+	return (struct ipcx_ring_rec *)(void *)(r->data + (pos & r->mask));
+}
+
+static inline uint64_t align_up(uint64_t n)
+{
+	return (n + IPCX_RING_ALIGN - 1) & ~(uint64_t)(IPCX_RING_ALIGN - 1);
+}
+
+size_t ipcx__ring_seg_bytes(uint64_t data_size)
+{
+	return (size_t)(IPCX_RING_HDR_SIZE + data_size);
+}
+
+uint64_t ipcx__ring_data_size(size_t want)
+{
+	uint64_t n = IPCX_RING_MIN_DATA;
+
+	if (want == 0)
+		return IPCX_RING_DEFAULT_DATA;
+	if (want > IPCX_RING_MAX_DATA)
+		return 0;
+	while (n < want)
+		n <<= 1;
+	return n;
+}
+
+/*
+ * Why size / 2: a record must be contiguous, so one that does not fit
+ * before the end of the data area is preceded by a pad up to the end. With
+ * spans up to size/2 - 32, an empty ring always has room for any record on
+ * one side of the wrap (plus the one slot of slack the writer keeps to
+ * clear the next stamp), so a sender can never wait for room that cannot
+ * come.
+ */
+size_t ipcx__ring_max_msg(uint64_t data_size)
+{
+	return (size_t)(data_size / 2 - IPCX_RING_ALIGN - IPCX_RING_REC_HDR);
+}
+
+static uint64_t max_span(uint64_t data_size)
+{
+	return data_size / 2 - IPCX_RING_ALIGN;
+}
+
+static int corrupt(const char *what, unsigned long long v)
+{
+	return ipcx__err(IPCX_ECORRUPT,
+	                 "shared-memory ring is corrupt: %s (%llu); remove it "
+	                 "(ipcx_unlink, `ipcx rm`) and start again",
+	                 what, v);
+}
+
+int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
+                      uint32_t creator_pid)
+{
+	struct ipcx_ring_hdr *h = mem;
+	pthread_mutexattr_t a;
+	int e;
+
+	if (data_size < IPCX_RING_MIN_DATA || data_size > IPCX_RING_MAX_DATA ||
+	    (data_size & (data_size - 1)) ||
+	    len < ipcx__ring_seg_bytes(data_size))
+		return ipcx__err(IPCX_EINVAL,
+		                 "ring geometry: %llu bytes of "
+		                 "data in a %zu-byte segment",
+		                 (unsigned long long)data_size, len);
+	atomic_store_explicit(&h->version, IPCX_RING_VERSION, RLX);
+	atomic_store_explicit(&h->hdr_size, IPCX_RING_HDR_SIZE, RLX);
+	atomic_store_explicit(&h->rec_align, IPCX_RING_ALIGN, RLX);
+	atomic_store_explicit(&h->data_size, data_size, RLX);
+	atomic_store_explicit(&h->creator_pid, creator_pid, RLX);
+	atomic_store_explicit(&h->flags, 0, RLX);
+	atomic_store_explicit(&h->tail, 0, RLX);
+	atomic_store_explicit(&h->head, 0, RLX);
+	atomic_store_explicit(&h->rx_wait, 0, RLX);
+	atomic_store_explicit(&h->tx_wait, 0, RLX);
+	atomic_store_explicit(&h->rx_owner, 0, RLX);
+	atomic_store_explicit(&h->rx_nonce, 0, RLX);
+	/* The first record's stamp (offset 0) is already 0: the segment
+	 * comes zeroed from ftruncate, or the caller zeroed it. */
+
+	/* Process-shared so it works from every mapping; robust so that a
+	 * writer killed while holding it hands EOWNERDEAD to the next one
+	 * instead of wedging the ring (the kernel walks the dead thread's
+	 * robust list at exit). */
+	e = pthread_mutexattr_init(&a);
+	if (e)
+		return ipcx__errno(e, "pthread_mutexattr_init");
+	e = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (!e)
+		e = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (!e)
+		e = pthread_mutex_init(&h->wr_lock.m, &a);
+	pthread_mutexattr_destroy(&a);
+	if (e)
+		return ipcx__errno(e, "pthread_mutex_init (shared, robust)");
+	return 0;
+}
+
+void ipcx__ring_publish(void *mem)
+{
+	struct ipcx_ring_hdr *h = mem;
+
+	/* Release: whoever loads the magic with acquire sees the geometry
+	 * and the initialised mutex written above. */
+	atomic_store_explicit(&h->magic, IPCX_RING_MAGIC, REL);
+}
+
+int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len)
+{
+	struct ipcx_ring_hdr *h = mem;
+	uint32_t magic, version, hdr_size, align;
+	uint64_t size;
+
+	memset(r, 0, sizeof(*r));
+	if (len < IPCX_RING_HDR_SIZE)
+		return corrupt("segment smaller than its header", len);
+	/* Acquire: pairs with ipcx__ring_publish(), so the fields below
+	 * are the creator's. */
+	magic = atomic_load_explicit(&h->magic, ACQ);
+	if (magic == 0)
+		return IPCX_EAGAIN;
+	if (magic != IPCX_RING_MAGIC)
+		return corrupt("bad magic", magic);
+	version = atomic_load_explicit(&h->version, RLX);
+	if (version != IPCX_RING_VERSION)
+		return ipcx__err(IPCX_ECORRUPT,
+		                 "shared-memory ring has layout version %u; "
+		                 "this ipcx speaks version %u",
+		                 version, IPCX_RING_VERSION);
+	hdr_size = atomic_load_explicit(&h->hdr_size, RLX);
+	if (hdr_size != IPCX_RING_HDR_SIZE)
+		return corrupt("header size", hdr_size);
+	align = atomic_load_explicit(&h->rec_align, RLX);
+	if (align != IPCX_RING_ALIGN)
+		return corrupt("record alignment", align);
+	size = atomic_load_explicit(&h->data_size, RLX);
+	if (size < IPCX_RING_MIN_DATA || size > IPCX_RING_MAX_DATA ||
+	    (size & (size - 1)))
+		return corrupt("data size", size);
+	if (ipcx__ring_seg_bytes(size) != len)
+		return corrupt("data size does not match the segment size",
+		               size);
+	r->hdr = h;
+	r->data = (unsigned char *)mem + IPCX_RING_HDR_SIZE;
+	r->size = size;
+	r->mask = size - 1;
+	r->maxspan = max_span(size);
+	return 0;
+}
+
+/* ---- writers ---- */
+
+/*
+ * Repair after a writer died holding the mutex. Everything a writer does
+ * under the mutex is invisible until its stamps and tail store; if it
+ * died after committing a stamp at tail but before moving tail past it (a
+ * pad, or a message written by ipcx__ring_write), the reader may already
+ * have consumed that record, so tail moves past it too. A reservation
+ * whose stamp is still 0 is simply overwritten by the next writer.
+ */
+static int ring_repair(struct ipcx_ring *r)
+{
+	uint64_t t = atomic_load_explicit(&r->hdr->tail, RLX);
+	uint64_t head = atomic_load_explicit(&r->hdr->head, ACQ);
+
+	if ((t & IPCX_RING_K_MASK) || t - head > r->size)
+		return corrupt("tail after a writer died", t);
+	/* At most a pad and the message after it. */
+	for (int i = 0; i < 2; i++) {
+		struct ipcx_ring_rec *rec = rec_at(r, t);
+		uint64_t off = t & r->mask, stamp, span, kind;
+
+		stamp = atomic_load_explicit(&rec->stamp, ACQ);
+		if (stamp == 0 || (stamp & ~IPCX_RING_K_MASK) != t)
+			break;
+		kind = stamp & IPCX_RING_K_MASK;
+		span = atomic_load_explicit(&rec->span, RLX);
+		if (kind == IPCX_RING_K_PAD) {
+			if (off == 0 || span != r->size - off)
+				return corrupt("pad left by a dead writer",
+				               span);
+		} else if (kind != IPCX_RING_K_MSG ||
+		           span < IPCX_RING_REC_HDR ||
+		           (span & IPCX_RING_K_MASK) || span > r->maxspan ||
+		           span > r->size - off) {
+			return corrupt("record left by a dead writer", span);
+		}
+		t += span;
+		if (t - head > r->size)
+			return corrupt("tail after a writer died", t);
+	}
+	/* Release: as in reserve, the cleared stamp at the new tail (done
+	 * before the records were committed) is visible with it. */
+	atomic_store_explicit(&r->hdr->tail, t, REL);
+	return 0;
+}
+
+int ipcx__ring_lock(struct ipcx_ring *r, int64_t deadline)
+{
+	pthread_mutex_t *m = &r->hdr->wr_lock.m;
+	int e = pthread_mutex_trylock(m);
+
+	if (e == EBUSY) {
+		if (deadline < 0) {
+			e = pthread_mutex_lock(m);
+		} else {
+			/* pthread_mutex_timedlock wants CLOCK_REALTIME; turn
+			 * the monotonic deadline into one. A clock step in
+			 * between only shifts this one wait. */
+			struct timespec now, abs;
+			int64_t left = deadline - ipcx__now_ns(), ns;
+
+			if (left < 0)
+				left = 0;
+			clock_gettime(CLOCK_REALTIME, &now);
+			ns = (int64_t)now.tv_nsec + left % 1000000000;
+			abs.tv_sec = now.tv_sec + (time_t)(left / 1000000000) +
+			             (time_t)(ns / 1000000000);
+			abs.tv_nsec = (long)(ns % 1000000000);
+			e = pthread_mutex_timedlock(m, &abs);
+		}
+	}
+	if (e == 0)
+		return 0;
+	if (e == ETIMEDOUT)
+		return ipcx__err(IPCX_ETIMEDOUT,
+		                 "timed out waiting for another writer of the "
+		                 "ring");
+	if (e == EOWNERDEAD) {
+		int rc = ring_repair(r);
+		/* Consistent even if the repair failed: the lock itself is
+		 * fine, and the next writer will find the same corruption. */
+		pthread_mutex_consistent(m);
+		if (rc < 0) {
+			pthread_mutex_unlock(m);
+			return rc;
+		}
+		return 0;
+	}
+	return ipcx__errno(e, "locking the ring's writer mutex (%s)",
+	                   e == ENOTRECOVERABLE ? "not recoverable"
+	                                        : "bad mutex");
+}
+
+void ipcx__ring_unlock(struct ipcx_ring *r)
+{
+	pthread_mutex_unlock(&r->hdr->wr_lock.m);
+}
+
+static void rec_fill(struct ipcx_ring_rec *rec, uint64_t span, size_t len,
+                     const struct ipcx_ring_who *who)
+{
+	atomic_store_explicit(&rec->span, (uint32_t)span, RLX);
+	atomic_store_explicit(&rec->len, (uint32_t)len, RLX);
+	atomic_store_explicit(&rec->pid, who->pid, RLX);
+	atomic_store_explicit(&rec->start, who->start, RLX);
+	atomic_store_explicit(&rec->uid, who->uid, RLX);
+	atomic_store_explicit(&rec->resv, 0, RLX);
+}
+
+/*
+ * Where a record for len bytes goes: *tp = tail, *posp = the record (past
+ * a pad if it must wrap), *spanp = its span. With the mutex held.
+ */
+static int ring_place(struct ipcx_ring *r, size_t len, uint64_t *tp,
+                      uint64_t *posp, uint64_t *spanp)
+{
+	struct ipcx_ring_hdr *hdr = r->hdr;
+	uint64_t t, h, span, off, need;
+	size_t max = ipcx__ring_max_msg(r->size);
+
+	if (len > max)
+		return ipcx__err(IPCX_EMSGSIZE,
+		                 "message of %zu bytes exceeds the ring's "
+		                 "limit of %zu bytes (half its %llu-byte data "
+		                 "area, less headers); create the ring with a "
+		                 "larger ?size=",
+		                 len, max, (unsigned long long)r->size);
+	span = align_up(IPCX_RING_REC_HDR + (uint64_t)len);
+	/* Our own tail store, or another writer's, made visible by the
+	 * mutex we hold; a plain (relaxed) load is enough. */
+	t = atomic_load_explicit(&hdr->tail, RLX);
+	if (t & IPCX_RING_K_MASK)
+		return corrupt("tail not aligned", t);
+	off = t & r->mask;
+	need = off + span <= r->size ? span : (r->size - off) + span;
+	h = r->head_cache;
+	/* The cached head may be stale (then the ring looks fuller than it
+	 * is, or even past a lap behind): refresh it once before saying no
+	 * room. One slot (ALIGN bytes) is kept free: the slot after the new
+	 * record, whose stamp we clear. */
+	if (t - h > r->size || (t - h) + need + IPCX_RING_ALIGN > r->size) {
+		/* Acquire: the reader released head after it finished
+		 * reading the bytes we are about to reuse. */
+		h = atomic_load_explicit(&hdr->head, ACQ);
+		if ((h & IPCX_RING_K_MASK) || t - h > r->size)
+			return corrupt("tail - head exceeds the ring size",
+			               t - h);
+		r->head_cache = h;
+		if ((t - h) + need + IPCX_RING_ALIGN > r->size)
+			return IPCX_EAGAIN;
+	}
+	*tp = t;
+	*posp = off + span <= r->size ? t : t + (r->size - off);
+	*spanp = span;
+	return 0;
+}
+
+int ipcx__ring_reserve_locked(struct ipcx_ring *r, size_t len,
+                              const struct ipcx_ring_who *who,
+                              struct ipcx_ring_resv *rv)
+{
+	uint64_t t, pos, span;
+	int rc = ring_place(r, len, &t, &pos, &span);
+
+	if (rc < 0)
+		return rc;
+	if (pos != t) {
+		/* Wrap: a pad record fills the rest of the data area and the
+		 * message starts at offset 0. */
+		rec_fill(rec_at(r, t), pos - t, 0, who);
+		/* Offset 0 holds an old lap's bytes: clear its stamp before
+		 * the reader can pass the pad and look there. */
+		atomic_store_explicit(&rec_at(r, pos)->stamp, 0, RLX);
+	}
+	rec_fill(rec_at(r, pos), span, len, who);
+	/* The slot after our record is where the reader will look next:
+	 * clear its stamp now, ordered before our commit (release), so the
+	 * reader finds 0 there and never an old lap's bytes. */
+	atomic_store_explicit(&rec_at(r, pos + span)->stamp, 0, RLX);
+	if (pos != t) {
+		/* Release: the pad's header and the cleared stamp at offset 0
+		 * are visible to a reader that acquires the pad's stamp. */
+		atomic_store_explicit(&rec_at(r, t)->stamp, t | IPCX_RING_K_PAD,
+		                      REL);
+	}
+	/* Release: the headers written above are visible to whoever
+	 * acquires tail (a reader checking on a dead writer, the next
+	 * writer repairing after us). */
+	atomic_store_explicit(&r->hdr->tail, pos + span, REL);
+	rv->pos = pos;
+	rv->cap = len;
+	rv->ptr = r->data + (pos & r->mask) + IPCX_RING_REC_HDR;
+	return 0;
+}
+
+void ipcx__ring_copy(void *dst, const void *src, size_t n)
+{
+	uintptr_t d = ((uintptr_t)dst - (uintptr_t)src) & 4095;
+
+	/* glibc's memcpy switches to REP MOVSB above ~2 KiB, which runs at
+	 * a tenth of its speed here when the destination is a few bytes
+	 * ahead of the source modulo 4 KiB (4K aliasing): a malloc'd buffer
+	 * (16 mod 4096) against a ring payload (32-aligned) hits it every
+	 * 128th record. Copy such pairs in 2 KiB pieces, which stay on the
+	 * vector path. */
+	if (n > 2048 && d != 0 && d < 64) {
+		unsigned char *o = dst;
+		const unsigned char *i = src;
+		while (n > 2048) {
+			memcpy(o, i, 2048);
+			o += 2048;
+			i += 2048;
+			n -= 2048;
+		}
+		memcpy(o, i, n);
+		return;
+	}
+	memcpy(dst, src, n);
+}
+
+/* After publishing a stamp: does the receiver wait to be woken? */
+static void note_rx(struct ipcx_ring *r)
+{
+	_Atomic uint32_t *w = &r->hdr->rx_wait;
+
+	/* seq_cst fence: order the stamp store before the load of rx_wait.
+	 * The receiver stores rx_wait, fences, then re-reads the stamp: at
+	 * least one of us sees the other's store, so it never sleeps on a
+	 * message nobody will wake it for. */
+	IPCX_RING_FENCE();
+	if (atomic_load_explicit(w, RLX))
+		r->rx_wake =
+		    atomic_exchange_explicit(w, 0, memory_order_acq_rel);
+	else
+		r->rx_wake = 0;
+}
+
+int ipcx__ring_write(struct ipcx_ring *r, const void *buf, size_t len,
+                     const struct ipcx_ring_who *who, int64_t deadline)
+{
+	uint64_t t, pos, span;
+	struct ipcx_ring_rec *rec;
+	int rc;
+
+	if (len > ipcx__ring_max_msg(r->size))
+		return ring_place(r, len, &t, &pos, &span);
+	rc = ipcx__ring_lock(r, deadline);
+	if (rc < 0)
+		return rc;
+	rc = ring_place(r, len, &t, &pos, &span);
+	if (rc < 0) {
+		ipcx__ring_unlock(r);
+		return rc;
+	}
+	/* Payload first, then the header and the stamp in one burst: the
+	 * receiver is likely polling the header's cache line, and every
+	 * store to it that it sees separately costs a line transfer. */
+	rec = rec_at(r, pos);
+	if (len)
+		ipcx__ring_copy((unsigned char *)rec + IPCX_RING_REC_HDR, buf,
+		                len);
+	rec_fill(rec, span, len, who);
+	/* As in reserve: the next slot's stamp reads 0 before ours is
+	 * published. */
+	atomic_store_explicit(&rec_at(r, pos + span)->stamp, 0, RLX);
+	/* Release: payload and header are visible with the stamp. */
+	atomic_store_explicit(&rec->stamp, pos | IPCX_RING_K_MSG, REL);
+	if (pos != t) {
+		/* The pad after the message it leads to: a reader passing
+		 * the pad finds the message already committed at offset 0. */
+		rec_fill(rec_at(r, t), pos - t, 0, who);
+		atomic_store_explicit(&rec_at(r, t)->stamp, t | IPCX_RING_K_PAD,
+		                      REL);
+	}
+	/* Release, for the next writer (and its repair if we die before
+	 * this store: it finds our stamps committed and moves past them). */
+	atomic_store_explicit(&r->hdr->tail, pos + span, REL);
+	ipcx__ring_unlock(r);
+	note_rx(r);
+	return 0;
+}
+
+int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
+                       const struct ipcx_ring_who *who, int64_t deadline,
+                       struct ipcx_ring_resv *rv)
+{
+	int rc;
+
+	if (len > ipcx__ring_max_msg(r->size))
+		return ipcx__ring_reserve_locked(r, len, who, rv);
+	rc = ipcx__ring_lock(r, deadline);
+	if (rc < 0)
+		return rc;
+	rc = ipcx__ring_reserve_locked(r, len, who, rv);
+	ipcx__ring_unlock(r);
+	return rc;
+}
+
+void ipcx__ring_commit(struct ipcx_ring *r, const struct ipcx_ring_resv *rv,
+                       size_t used, int kind)
+{
+	struct ipcx_ring_rec *rec = rec_at(r, rv->pos);
+
+	if (used > rv->cap)
+		used = rv->cap;
+	atomic_store_explicit(&rec->len, (uint32_t)used, RLX);
+	/* Release: the payload and len above are visible to the reader that
+	 * acquires this stamp. */
+	atomic_store_explicit(&rec->stamp, rv->pos | (uint64_t)kind, REL);
+	note_rx(r);
+}
+
+bool ipcx__ring_head_moved(struct ipcx_ring *r, uint64_t seen)
+{
+	return atomic_load_explicit(&r->hdr->head, ACQ) != seen;
+}
+
+/* ---- the reader ---- */
+
+int ipcx__ring_rx_init(struct ipcx_ring *r)
+{
+	/* Acquire both: head as the previous reader left it, tail as the
+	 * writers left it; check one against the other. */
+	uint64_t h = atomic_load_explicit(&r->hdr->head, ACQ);
+	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ);
+
+	if ((h & IPCX_RING_K_MASK) || (t & IPCX_RING_K_MASK))
+		return corrupt("head or tail not aligned", h);
+	if (t - h > r->size)
+		return corrupt("tail - head exceeds the ring size", t - h);
+	r->head = h;
+	r->cur_span = 0;
+	return 0;
+}
+
+/* Store head (ours alone) and note writers parked for room. */
+static void rx_advance(struct ipcx_ring *r, uint64_t to)
+{
+	_Atomic uint32_t *w = &r->hdr->tx_wait;
+
+	r->head = to;
+	r->cur_span = 0;
+	/* Release: we are done reading everything before `to`; a writer
+	 * that acquires head may overwrite it. */
+	atomic_store_explicit(&r->hdr->head, to, REL);
+	/* seq_cst fence: head store before the tx_wait load; the writer
+	 * stores tx_wait, fences and re-reads head (Dekker, as in commit). */
+	IPCX_RING_FENCE();
+	if (atomic_load_explicit(w, RLX))
+		r->tx_wake |=
+		    atomic_exchange_explicit(w, 0, memory_order_acq_rel);
+}
+
+bool ipcx__ring_ready(struct ipcx_ring *r)
+{
+	return atomic_load_explicit(&rec_at(r, r->head)->stamp, RLX) != 0;
+}
+
+int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr, size_t *len,
+                    struct ipcx_ring_who *who)
+{
+	uint64_t h = r->head, passed = 0;
+
+	r->tx_wake = 0;
+	for (;;) {
+		struct ipcx_ring_rec *rec = rec_at(r, h);
+		uint64_t off = h & r->mask, stamp, span, kind, n;
+
+		/* Acquire: pairs with the writer's release of the stamp; the
+		 * record's header and payload are complete once we see it. */
+		stamp = atomic_load_explicit(&rec->stamp, ACQ);
+		if (stamp == 0) {
+			if (h != r->head)
+				rx_advance(r, h);
+			return IPCX_EAGAIN;
+		}
+		if ((stamp & ~IPCX_RING_K_MASK) != h)
+			return corrupt("record stamp does not match its "
+			               "position",
+			               stamp);
+		kind = stamp & IPCX_RING_K_MASK;
+		/* Copy once, then check against our own geometry. */
+		span = atomic_load_explicit(&rec->span, RLX);
+		if (span < IPCX_RING_REC_HDR || (span & IPCX_RING_K_MASK) ||
+		    span > r->size - off)
+			return corrupt("record span", span);
+		if (kind == IPCX_RING_K_MSG) {
+			if (span > r->maxspan)
+				return corrupt("record span", span);
+			n = atomic_load_explicit(&rec->len, RLX);
+			if (n > span - IPCX_RING_REC_HDR)
+				return corrupt("record length", n);
+			if (h != r->head)
+				rx_advance(r, h);
+			r->cur_pos = h;
+			r->cur_span = span;
+			*ptr = (const unsigned char *)rec + IPCX_RING_REC_HDR;
+			*len = (size_t)n;
+			if (who) {
+				who->pid = atomic_load_explicit(&rec->pid, RLX);
+				who->start =
+				    atomic_load_explicit(&rec->start, RLX);
+				who->uid = atomic_load_explicit(&rec->uid, RLX);
+			}
+			return 0;
+		}
+		if (kind == IPCX_RING_K_PAD) {
+			if (off == 0 || span != r->size - off)
+				return corrupt("pad record span", span);
+		} else if (kind != IPCX_RING_K_SKIP || span > r->maxspan) {
+			return corrupt("record kind", kind);
+		}
+		/* A pad or a cancelled record: pass it. Positions only grow,
+		 * so a lap's worth of them without a message means the
+		 * stamps are forged. */
+		passed += span;
+		if (passed > r->size)
+			return corrupt("a lap of records without a message",
+			               passed);
+		h += span;
+	}
+}
+
+void ipcx__ring_release(struct ipcx_ring *r)
+{
+	r->tx_wake = 0;
+	if (r->cur_span)
+		rx_advance(r, r->cur_pos + r->cur_span);
+}
+
+int ipcx__ring_pending(struct ipcx_ring *r, struct ipcx_ring_who *who)
+{
+	/* Acquire: pairs with the reserver's release of tail, so the header
+	 * fields of every reservation before tail are visible. */
+	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ);
+	uint64_t h = r->head, off = h & r->mask, span;
+	struct ipcx_ring_rec *rec = rec_at(r, h);
+
+	/* ipcx__ring_write publishes stamps before tail, so we may have
+	 * consumed past the tail we see: then nothing is reserved. */
+	if (t == h || h - t <= r->size)
+		return 0;
+	if ((t & IPCX_RING_K_MASK) || t - h > r->size)
+		return corrupt("tail - head exceeds the ring size", t - h);
+	if (atomic_load_explicit(&rec->stamp, ACQ) != 0)
+		return 2;
+	span = atomic_load_explicit(&rec->span, RLX);
+	if (span < IPCX_RING_REC_HDR || (span & IPCX_RING_K_MASK) ||
+	    span > r->size - off || span > t - h)
+		return corrupt("span of an uncommitted record", span);
+	who->pid = atomic_load_explicit(&rec->pid, RLX);
+	who->start = atomic_load_explicit(&rec->start, RLX);
+	who->uid = atomic_load_explicit(&rec->uid, RLX);
+	r->stuck_pos = h;
+	r->stuck_span = span;
+	return 1;
+}
+
+void ipcx__ring_skip(struct ipcx_ring *r)
+{
+	r->tx_wake = 0;
+	if (r->stuck_span && r->stuck_pos == r->head)
+		rx_advance(r, r->head + r->stuck_span);
+	r->stuck_span = 0;
+}

@@ -1,0 +1,291 @@
+/*
+ * ring.h - the shared-memory ring behind shm:// (layout in docs/FORMAT.md).
+ *
+ * One segment = a 4 KiB header page + a data area of 2^k bytes holding
+ * variable-length records. head and tail are free-running byte counters;
+ * a record's place in the data area is `pos & (size - 1)`. Writers (any
+ * number, serialised by a robust process-shared mutex while they reserve)
+ * append at tail; one reader consumes at head. Each record carries a stamp
+ * word, written last with release order, that the reader spins on, so the
+ * reader never needs the tail cache line on its fast path.
+ *
+ * This file knows nothing of endpoints, names, wake-up policy or futexes:
+ * it lays out, reserves, commits, peeks, releases and validates. Every
+ * call is non-blocking except ipcx__ring_lock() (bounded by a deadline).
+ *
+ * The segment is shared with other processes and treated as hostile: every
+ * shared word is read once with an atomic load, checked against the
+ * geometry kept in struct ipcx_ring (private memory), and anything out of
+ * bounds is IPCX_ECORRUPT, never a crash or an unbounded loop.
+ */
+#ifndef IPCX_RING_H
+#define IPCX_RING_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+#define IPCX_RING_MAGIC        0x52585049u /* "IPXR" in little-endian memory */
+#define IPCX_RING_VERSION      1u
+#define IPCX_RING_HDR_SIZE     4096u /* the data area starts here */
+#define IPCX_RING_ALIGN        32u   /* records start at multiples of this */
+#define IPCX_RING_REC_HDR      32u   /* record header bytes */
+#define IPCX_RING_MIN_DATA     4096u
+#define IPCX_RING_MAX_DATA     (1u << 30)
+#define IPCX_RING_DEFAULT_DATA (4u << 20)
+
+/*
+ * IPCX_RING_FENCE - a seq_cst fence, for the Dekker pairs of the wake-up
+ * protocol (see ring.c). ThreadSanitizer does not model fences (gcc warns
+ * with -Wtsan); there a seq_cst read-modify-write stands in, which is a
+ * full barrier on every machine we build for.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define IPCX_RING_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define IPCX_RING_TSAN 1
+#endif
+#endif
+#ifdef IPCX_RING_TSAN
+extern _Atomic unsigned ipcx__ring_fence_word;
+#define IPCX_RING_FENCE() atomic_fetch_add(&ipcx__ring_fence_word, 0)
+#else
+#define IPCX_RING_FENCE() atomic_thread_fence(memory_order_seq_cst)
+#endif
+
+/* Record kinds, in the low bits of a committed stamp. */
+enum {
+	IPCX_RING_K_MSG = 1,  /* a message */
+	IPCX_RING_K_PAD = 2,  /* filler up to the end of the data area */
+	IPCX_RING_K_SKIP = 3, /* a reservation its writer cancelled */
+};
+#define IPCX_RING_K_MASK ((uint64_t)IPCX_RING_ALIGN - 1)
+
+/* rx_wait bits: what the receiver waits with (cleared by a writer). */
+enum {
+	IPCX_RING_W_FUTEX = 1, /* parked in FUTEX_WAIT on the word */
+	IPCX_RING_W_POLL = 2,  /* polling its datagram socket (rx_nonce) */
+};
+
+/*
+ * The header page. Offsets are fixed (asserted in ring.c) and documented in
+ * docs/FORMAT.md; every field another process writes is _Atomic so that
+ * each read is one load the compiler cannot repeat or tear.
+ */
+struct ipcx_ring_hdr {
+	/* line 0 (0): geometry, written once by the creator, magic last */
+	_Atomic uint32_t magic;
+	_Atomic uint32_t version;
+	_Atomic uint32_t hdr_size;
+	_Atomic uint32_t rec_align;
+	_Atomic uint64_t data_size;
+	_Atomic uint32_t creator_pid;
+	_Atomic uint32_t flags;
+	uint8_t pad0[32];
+	/* line 1 (64): writers only: their lock and the tail */
+	union {
+		pthread_mutex_t m;
+		uint8_t b[48];
+	} wr_lock;
+	_Atomic uint64_t tail;
+	uint8_t pad1[8];
+	/* line 2 (128): the reader only */
+	_Atomic uint64_t head;
+	uint8_t pad2[56];
+	/* line 3 (192): receiver parked/polling (set by it, cleared by writers)
+	 */
+	_Atomic uint32_t rx_wait;
+	uint8_t pad3[60];
+	/* line 4 (256): writers parked for room (set by them, cleared by rx) */
+	_Atomic uint32_t tx_wait;
+	uint8_t pad4[60];
+	/* line 5 (320): who receives: pid | start << 32, and its poll socket */
+	_Atomic uint64_t rx_owner;
+	_Atomic uint64_t rx_nonce;
+	uint8_t pad5[48];
+};
+
+/* A record header, at a multiple of IPCX_RING_ALIGN in the data area. */
+struct ipcx_ring_rec {
+	_Atomic uint64_t stamp; /* 0, or pos | kind once committed */
+	_Atomic uint32_t span;  /* bytes taken, header included, 32-aligned */
+	_Atomic uint32_t len;   /* payload bytes (<= span - 32) */
+	_Atomic uint32_t pid;   /* the reserving writer (claimed, unverified) */
+	_Atomic uint32_t start; /* its start time, low 32 bits (0: unknown) */
+	_Atomic uint32_t uid;   /* its uid (claimed, unverified) */
+	_Atomic uint32_t resv;  /* 0 */
+};
+
+/* Who reserves a record (writer) or who did (reader). */
+struct ipcx_ring_who {
+	uint32_t pid;
+	uint32_t start;
+	uint32_t uid;
+};
+
+/*
+ * A process's private view of one ring. Geometry is copied once at attach
+ * and never re-read from the segment.
+ */
+struct ipcx_ring {
+	struct ipcx_ring_hdr *hdr;
+	unsigned char *data;
+	uint64_t size;    /* data area bytes, a power of two */
+	uint64_t mask;    /* size - 1 */
+	uint64_t maxspan; /* largest record span: size / 2 - 32 */
+	/* reader */
+	uint64_t head;     /* == hdr->head, which only we write */
+	uint64_t cur_pos;  /* the record last returned by peek */
+	uint64_t cur_span; /* 0 when none */
+	uint64_t stuck_pos;
+	uint64_t stuck_span; /* set by ipcx__ring_pending() */
+	/* writer */
+	uint64_t head_cache; /* last head seen; refreshed when short of room */
+	/* wake-up bits collected by the last calls, for the caller to act on */
+	uint32_t rx_wake; /* by commit: IPCX_RING_W_* the receiver waits with */
+	uint32_t tx_wake; /* by release/skip/peek: writers parked for room */
+};
+
+/* A reservation: where the payload goes and how much fits. */
+struct ipcx_ring_resv {
+	uint64_t pos; /* the record's position */
+	size_t cap;   /* payload bytes reserved */
+	void *ptr;    /* payload start, in the segment */
+};
+
+/* ipcx__ring_seg_bytes - segment size (header page + data) for data size. */
+IPCX__HIDDEN size_t ipcx__ring_seg_bytes(uint64_t data_size);
+
+/*
+ * ipcx__ring_data_size - the data size for a wish of `want` bytes (0 for
+ * the default): rounded up to a power of two within [MIN, MAX]. Returns 0
+ * if want is above IPCX_RING_MAX_DATA.
+ */
+IPCX__HIDDEN uint64_t ipcx__ring_data_size(size_t want);
+
+/* ipcx__ring_max_msg - largest payload a ring of data_size ever holds. */
+IPCX__HIDDEN size_t ipcx__ring_max_msg(uint64_t data_size);
+
+/*
+ * ipcx__ring_format - the creator lays out a fresh, zeroed segment of len
+ * bytes with data_size bytes of data: geometry and the writers' robust
+ * mutex. It does not publish the magic: call ipcx__ring_publish() last.
+ * Returns 0 or IPCX_E*.
+ */
+IPCX__HIDDEN int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
+                                   uint32_t creator_pid);
+
+/* ipcx__ring_publish - store the magic (release): the segment is ready. */
+IPCX__HIDDEN void ipcx__ring_publish(void *mem);
+
+/*
+ * ipcx__ring_attach - validate the header of a mapped segment of len bytes
+ * and fill r from it. IPCX_EAGAIN while the magic is still 0 (the creator
+ * is initialising), IPCX_ECORRUPT for a bad magic, version or geometry.
+ */
+IPCX__HIDDEN int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len);
+
+/* ---- writers ---- */
+
+/*
+ * ipcx__ring_lock - take the writers' mutex, waiting until deadline
+ * (absolute CLOCK_MONOTONIC ns, -1 forever). If its last owner died inside
+ * (EOWNERDEAD), repair tail (see FORMAT.md) and make it consistent.
+ * Returns 0, IPCX_ETIMEDOUT or IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_lock(struct ipcx_ring *r, int64_t deadline);
+IPCX__HIDDEN void ipcx__ring_unlock(struct ipcx_ring *r);
+
+/*
+ * ipcx__ring_reserve_locked - with the mutex held, reserve a contiguous
+ * record for len payload bytes (writing a pad first if it must wrap) and
+ * advance tail. The record stays invisible to the reader until committed.
+ * Returns 0 with *rv filled, IPCX_EAGAIN if there is no room now (see
+ * r->head_cache for the head it saw), IPCX_EMSGSIZE, IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_reserve_locked(struct ipcx_ring *r, size_t len,
+                                           const struct ipcx_ring_who *who,
+                                           struct ipcx_ring_resv *rv);
+
+/* ipcx__ring_reserve - lock, reserve, unlock. Blocks only for the lock. */
+IPCX__HIDDEN int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
+                                    const struct ipcx_ring_who *who,
+                                    int64_t deadline,
+                                    struct ipcx_ring_resv *rv);
+
+/*
+ * ipcx__ring_write - lock, copy len bytes from buf in as one message,
+ * commit, unlock (a send: the mutex is held across the copy, so the
+ * record's header line is written in one burst). Sets r->rx_wake.
+ * Returns 0, IPCX_EAGAIN (no room now), IPCX_EMSGSIZE, IPCX_ETIMEDOUT (the
+ * lock) or IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_write(struct ipcx_ring *r, const void *buf,
+                                  size_t len, const struct ipcx_ring_who *who,
+                                  int64_t deadline);
+
+/*
+ * ipcx__ring_copy - memcpy, minus a glibc slow path for 4K-aliased pairs
+ * (see ring.c). For copies into and out of the ring.
+ */
+IPCX__HIDDEN void ipcx__ring_copy(void *dst, const void *src, size_t n);
+
+/*
+ * ipcx__ring_commit - publish a reservation as a message of used bytes
+ * (<= rv->cap), or cancel it with kind IPCX_RING_K_SKIP. Never blocks.
+ * Sets r->rx_wake to the receiver's wait bits if it must be woken.
+ */
+IPCX__HIDDEN void ipcx__ring_commit(struct ipcx_ring *r,
+                                    const struct ipcx_ring_resv *rv,
+                                    size_t used, int kind);
+
+/* ipcx__ring_head_moved - whether head is past `seen` (writer's recheck). */
+IPCX__HIDDEN bool ipcx__ring_head_moved(struct ipcx_ring *r, uint64_t seen);
+
+/* ---- the reader (one at a time: see rx_owner) ---- */
+
+/*
+ * ipcx__ring_rx_init - take over the reader's position from the segment
+ * (after claiming rx_owner). Returns 0 or IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_rx_init(struct ipcx_ring *r);
+
+/*
+ * ipcx__ring_peek - the next committed message, in place: *ptr, *len (and
+ * *who, if not NULL) until ipcx__ring_release(). Passes pads and cancelled
+ * records (releasing them: may set r->tx_wake). Idempotent until release.
+ * Returns 0, IPCX_EAGAIN (nothing committed at head) or IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr,
+                                 size_t *len, struct ipcx_ring_who *who);
+
+/* ipcx__ring_ready - cheap hint: something is committed at head. */
+IPCX__HIDDEN bool ipcx__ring_ready(struct ipcx_ring *r);
+
+/*
+ * ipcx__ring_release - free the record returned by the last peek (advance
+ * head). May set r->tx_wake.
+ */
+IPCX__HIDDEN void ipcx__ring_release(struct ipcx_ring *r);
+
+/*
+ * ipcx__ring_pending - after peek said IPCX_EAGAIN: 0 if nothing is
+ * reserved (the ring is empty), 1 if an uncommitted reservation sits at
+ * head (*who says whose: the caller checks if that writer still lives),
+ * 2 if it got committed meanwhile (peek again), or IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_pending(struct ipcx_ring *r,
+                                    struct ipcx_ring_who *who);
+
+/*
+ * ipcx__ring_skip - drop the reservation ipcx__ring_pending() returned 1
+ * for, because its writer is dead. May set r->tx_wake.
+ */
+IPCX__HIDDEN void ipcx__ring_skip(struct ipcx_ring *r);
+
+#endif /* IPCX_RING_H */

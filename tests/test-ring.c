@@ -1,0 +1,546 @@
+/*
+ * test-ring.c - the ring (src/transport/ring.c) in a private mapping:
+ * layout, round trips, zero-length records, wrap-around, a full ring,
+ * message limits, dead and cancelled reservations, a writer dying with the
+ * mutex held, several writer threads at once, and corrupt segments
+ * answered with IPCX_ECORRUPT.
+ */
+#include "t.h"
+
+#include "../src/transport/ring.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct ipcx_ring_who me = {.pid = 1234, .start = 5, .uid = 6};
+
+/* A fresh segment with data_size bytes of data, shared with children. */
+static void *seg_new(uint64_t data_size, size_t *lenp)
+{
+	size_t len = ipcx__ring_seg_bytes(data_size);
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	T_ASSERT(m != MAP_FAILED);
+	T_OK(ipcx__ring_format(m, len, data_size, 1));
+	ipcx__ring_publish(m);
+	*lenp = len;
+	return m;
+}
+
+/* A writer and a reader view of the same segment. */
+static void views(void *m, size_t len, struct ipcx_ring *w, struct ipcx_ring *r)
+{
+	T_OK(ipcx__ring_attach(w, m, len));
+	T_OK(ipcx__ring_attach(r, m, len));
+	T_OK(ipcx__ring_rx_init(r));
+}
+
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(seed * 31 + i * 7);
+}
+
+static int check(const unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(seed * 31 + i * 7))
+			return 0;
+	return 1;
+}
+
+static int put(struct ipcx_ring *w, size_t n, unsigned seed)
+{
+	struct ipcx_ring_resv rv;
+	int rc = ipcx__ring_reserve(w, n, &me, -1, &rv);
+
+	if (rc < 0)
+		return rc;
+	T_ASSERT(rv.cap == n);
+	T_ASSERT(((uintptr_t)rv.ptr & (IPCX_RING_ALIGN - 1)) == 0);
+	fill(rv.ptr, n, seed);
+	ipcx__ring_commit(w, &rv, n, IPCX_RING_K_MSG);
+	return 0;
+}
+
+/* The same through the copying path (lock held across the copy). */
+static int write1(struct ipcx_ring *w, size_t n, unsigned seed)
+{
+	static unsigned char buf[1 << 16];
+
+	T_ASSERT(n <= sizeof(buf));
+	fill(buf, n, seed);
+	return ipcx__ring_write(w, buf, n, &me, -1);
+}
+
+static void get(struct ipcx_ring *r, size_t n, unsigned seed)
+{
+	const void *p;
+	size_t len;
+	struct ipcx_ring_who who;
+
+	T_OK(ipcx__ring_peek(r, &p, &len, &who));
+	T_EXPECT(len, n);
+	T_ASSERT(check(p, n, seed));
+	T_EXPECT(who.pid, me.pid);
+	T_EXPECT(who.uid, me.uid);
+	ipcx__ring_release(r);
+}
+
+static void test_geometry(void)
+{
+	T_EXPECT(ipcx__ring_data_size(0), IPCX_RING_DEFAULT_DATA);
+	T_EXPECT(ipcx__ring_data_size(1), IPCX_RING_MIN_DATA);
+	T_EXPECT(ipcx__ring_data_size(5000), 8192);
+	T_EXPECT(ipcx__ring_data_size(8192), 8192);
+	T_EXPECT(ipcx__ring_data_size(IPCX_RING_MAX_DATA), IPCX_RING_MAX_DATA);
+	T_EXPECT(ipcx__ring_data_size((size_t)IPCX_RING_MAX_DATA + 1), 0);
+	/* The default ring takes 1 MiB messages with room to spare. */
+	T_ASSERT(ipcx__ring_max_msg(IPCX_RING_DEFAULT_DATA) > (1u << 20));
+	T_EXPECT(ipcx__ring_max_msg(4096), 4096 / 2 - 64);
+}
+
+static void test_roundtrip(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring w, r;
+	const void *p;
+	size_t n;
+
+	views(m, len, &w, &r);
+	T_EXPECT(ipcx__ring_peek(&r, &p, &n, NULL), IPCX_EAGAIN);
+	T_EXPECT(ipcx__ring_pending(&r, &(struct ipcx_ring_who){0}), 0);
+	T_OK(put(&w, 5, 1));
+	T_OK(put(&w, 0, 2)); /* zero-length record */
+	T_OK(put(&w, 100, 3));
+	T_ASSERT(ipcx__ring_ready(&r));
+	/* Peek is idempotent until release. */
+	T_OK(ipcx__ring_peek(&r, &p, &n, NULL));
+	T_EXPECT(n, 5);
+	get(&r, 5, 1);
+	get(&r, 0, 2);
+	get(&r, 100, 3);
+	T_EXPECT(ipcx__ring_peek(&r, &p, &n, NULL), IPCX_EAGAIN);
+	T_ASSERT(!ipcx__ring_ready(&r));
+	munmap(m, len);
+}
+
+/* Many laps of mixed sizes: every wrap goes through a pad. */
+static void test_wrap(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring w, r;
+	unsigned sent = 0, got = 0;
+	size_t sizes[] = {0, 1, 31, 32, 33, 200, 700, 1000, 1984, 64};
+	size_t ns = sizeof(sizes) / sizeof(sizes[0]);
+
+	views(m, len, &w, &r);
+	while (got < 5000) {
+		/* Queue as many as fit, then drain a few. */
+		while (sent - got < 6 &&
+		       (sent % 3 ? put(&w, sizes[sent % ns], sent)
+		                 : write1(&w, sizes[sent % ns], sent)) == 0)
+			sent++;
+		for (int k = 0; k < 3 && got < sent; k++, got++)
+			get(&r, sizes[got % ns], got);
+	}
+	/* Well past a few hundred laps of 4 KiB. */
+	T_ASSERT(atomic_load(&((struct ipcx_ring_hdr *)m)->tail) > 200 * 4096);
+	munmap(m, len);
+}
+
+/* The largest message fits into an empty ring at any offset. */
+static void test_limits(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring w, r;
+	struct ipcx_ring_resv rv;
+	size_t max = ipcx__ring_max_msg(4096);
+
+	views(m, len, &w, &r);
+	T_EXPECT(ipcx__ring_reserve(&w, max + 1, &me, -1, &rv), IPCX_EMSGSIZE);
+	T_ASSERT(strstr(t_errmsg(), "size=") != NULL);
+	for (unsigned off = 0; off < 4096 / 32; off++) {
+		/* Move head/tail by one slot with a zero-length record. */
+		T_OK(put(&w, 0, off));
+		get(&r, 0, off);
+		T_OK(put(&w, max, off));
+		get(&r, max, off);
+	}
+	munmap(m, len);
+}
+
+static void test_full(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring w, r;
+	unsigned n = 0;
+	int rc;
+
+	views(m, len, &w, &r);
+	while ((rc = put(&w, 100, n)) == 0)
+		n++;
+	T_EXPECT(rc, IPCX_EAGAIN);
+	/* 100 bytes take a 160-byte record; one slot stays free. */
+	T_EXPECT(n, (4096 - 32) / 160);
+	T_ASSERT(!ipcx__ring_head_moved(&w, w.head_cache));
+	get(&r, 100, 0);
+	T_ASSERT(ipcx__ring_head_moved(&w, w.head_cache));
+	/* The next record wraps: a 96-byte pad plus 160 need two freed. */
+	T_EXPECT(put(&w, 100, n), IPCX_EAGAIN);
+	get(&r, 100, 1);
+	T_OK(put(&w, 100, n));
+	for (unsigned i = 2; i <= n; i++)
+		get(&r, 100, i);
+	munmap(m, len);
+}
+
+/* Wake bits: a commit reports a parked receiver, a release a writer. */
+static void test_wake_bits(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring_hdr *h = m;
+	struct ipcx_ring w, r;
+
+	views(m, len, &w, &r);
+	T_OK(put(&w, 1, 0));
+	T_EXPECT(w.rx_wake, 0);
+	atomic_store(&h->rx_wait, IPCX_RING_W_FUTEX | IPCX_RING_W_POLL);
+	T_OK(put(&w, 1, 1));
+	T_EXPECT(w.rx_wake, IPCX_RING_W_FUTEX | IPCX_RING_W_POLL);
+	T_EXPECT(atomic_load(&h->rx_wait), 0);
+	get(&r, 1, 0);
+	T_EXPECT(r.tx_wake, 0);
+	atomic_store(&h->tx_wait, 1);
+	get(&r, 1, 1);
+	T_EXPECT(r.tx_wake, 1);
+	T_EXPECT(atomic_load(&h->tx_wait), 0);
+	munmap(m, len);
+}
+
+/* A reservation never committed: the reader can see whose and skip it. */
+static void test_dead_and_cancelled(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring w, r;
+	struct ipcx_ring_resv rv;
+	struct ipcx_ring_who who;
+	const void *p;
+	size_t n;
+
+	views(m, len, &w, &r);
+	T_OK(ipcx__ring_reserve(&w, 50, &me, -1, &rv)); /* "dies" */
+	T_OK(put(&w, 7, 1));
+	T_EXPECT(ipcx__ring_peek(&r, &p, &n, NULL), IPCX_EAGAIN);
+	T_EXPECT(ipcx__ring_pending(&r, &who), 1);
+	T_EXPECT(who.pid, me.pid);
+	T_EXPECT(who.start, me.start);
+	ipcx__ring_skip(&r);
+	get(&r, 7, 1);
+
+	/* A cancelled loan is passed without the reader noticing. */
+	T_OK(ipcx__ring_reserve(&w, 300, &me, -1, &rv));
+	T_OK(put(&w, 9, 2));
+	ipcx__ring_commit(&w, &rv, 0, IPCX_RING_K_SKIP);
+	get(&r, 9, 2);
+
+	/* A committed record found by pending: peek again. */
+	T_OK(ipcx__ring_reserve(&w, 3, &me, -1, &rv));
+	T_EXPECT(ipcx__ring_pending(&r, &who), 1);
+	ipcx__ring_commit(&w, &rv, 2, IPCX_RING_K_MSG); /* uses 2 of 3 */
+	T_EXPECT(ipcx__ring_pending(&r, &who), 2);
+	T_OK(ipcx__ring_peek(&r, &p, &n, NULL));
+	T_EXPECT(n, 2);
+	ipcx__ring_release(&r);
+	munmap(m, len);
+}
+
+/* A child takes the writers' mutex and dies holding it. */
+static int die_locked(void *arg)
+{
+	struct ipcx_ring *w = arg;
+
+	if (ipcx__ring_lock(w, -1) < 0)
+		return 2;
+	raise(SIGKILL);
+	return 3;
+}
+
+static void test_owner_died(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring_hdr *h = m;
+	struct ipcx_ring w, r;
+	struct ipcx_ring_resv rv;
+	int st;
+
+	views(m, len, &w, &r);
+	st = t_waitpid(t_fork(die_locked, &w), 10000);
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	T_OK(put(&w, 10, 1)); /* EOWNERDEAD, repaired, works */
+	get(&r, 10, 1);
+
+	/* Died after committing a pad but before storing tail: the repair
+	 * moves tail past the pad the reader may already have passed. */
+	for (unsigned i = 0; i < 3; i++) {
+		T_OK(put(&w, 1000, i));
+		get(&r, 1000, i);
+	}
+	uint64_t t0 = atomic_load(&h->tail);
+	T_ASSERT((t0 & 4095) + 1056 > 4096); /* the next 1000 wraps */
+	T_OK(ipcx__ring_reserve(&w, 1000, &me, -1, &rv));
+	T_ASSERT(rv.pos == (t0 | 4095) + 1);
+	atomic_store(&h->tail, t0); /* as if the tail store never happened */
+	st = t_waitpid(t_fork(die_locked, &w), 10000);
+	T_ASSERT(WIFSIGNALED(st));
+	T_OK(put(&w, 20, 2));
+	get(&r, 20, 2);
+
+	/* Died in ipcx__ring_write after committing a pad and the message
+	 * behind it, before storing tail: the repair passes both. */
+	while (((atomic_load(&h->tail) & 4095) + 1056) <= 4096) {
+		T_OK(write1(&w, 1000, 3));
+		get(&r, 1000, 3);
+	}
+	t0 = atomic_load(&h->tail);
+	T_OK(write1(&w, 1000, 4));
+	T_EXPECT(atomic_load(&h->tail), (t0 | 4095) + 1 + 1056);
+	atomic_store(&h->tail, t0);
+	st = t_waitpid(t_fork(die_locked, &w), 10000);
+	T_ASSERT(WIFSIGNALED(st));
+	T_OK(write1(&w, 30, 5));
+	get(&r, 1000, 4);
+	get(&r, 30, 5);
+	T_EXPECT(ipcx__ring_peek(&r, &(const void *){0}, &(size_t){0}, NULL),
+	         IPCX_EAGAIN);
+	munmap(m, len);
+}
+
+/* Several writer threads, one reader: nothing lost, torn or mixed. */
+#define MT_WRITERS 3
+#define MT_N       20000
+static struct ipcx_ring mt_ring;
+static void *mt_mem;
+static size_t mt_len;
+
+static void *mt_writer(void *arg)
+{
+	unsigned id = (unsigned)(uintptr_t)arg;
+	struct ipcx_ring w;
+	unsigned char buf[300];
+
+	T_OK(ipcx__ring_attach(&w, mt_mem, mt_len));
+	for (unsigned i = 0; i < MT_N; i++) {
+		struct ipcx_ring_resv rv;
+		size_t n = 8 + (i * 13 + id) % 250;
+		int rc;
+
+		memcpy(buf, &id, 4);
+		memcpy(buf + 4, &i, 4);
+		fill(buf + 8, n - 8, i ^ id);
+		while ((rc = ipcx__ring_reserve(&w, n, &me, -1, &rv)) ==
+		       IPCX_EAGAIN)
+			sched_yield();
+		T_OK(rc);
+		memcpy(rv.ptr, buf, n);
+		ipcx__ring_commit(&w, &rv, n, IPCX_RING_K_MSG);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pthread_t th[MT_WRITERS];
+	unsigned next[MT_WRITERS] = {0};
+	unsigned total = 0;
+
+	mt_mem = seg_new(8192, &mt_len);
+	T_OK(ipcx__ring_attach(&mt_ring, mt_mem, mt_len));
+	T_OK(ipcx__ring_rx_init(&mt_ring));
+	for (uintptr_t i = 0; i < MT_WRITERS; i++)
+		T_ASSERT(pthread_create(&th[i], NULL, mt_writer, (void *)i) ==
+		         0);
+	while (total < MT_WRITERS * MT_N) {
+		const void *p;
+		size_t n;
+		unsigned id, seq;
+		int rc = ipcx__ring_peek(&mt_ring, &p, &n, NULL);
+
+		if (rc == IPCX_EAGAIN) {
+			sched_yield();
+			continue;
+		}
+		T_OK(rc);
+		T_ASSERT(n >= 8);
+		memcpy(&id, p, 4);
+		memcpy(&seq, (const char *)p + 4, 4);
+		T_ASSERT(id < MT_WRITERS);
+		T_EXPECT(seq, next[id]);
+		T_EXPECT(n, 8 + (seq * 13 + id) % 250);
+		T_ASSERT(check((const unsigned char *)p + 8, n - 8, seq ^ id));
+		next[id]++;
+		total++;
+		ipcx__ring_release(&mt_ring);
+	}
+	for (int i = 0; i < MT_WRITERS; i++)
+		pthread_join(th[i], NULL);
+	munmap(mt_mem, mt_len);
+}
+
+/* ---- corruption ---- */
+
+static void expect_corrupt_peek(struct ipcx_ring *r)
+{
+	const void *p;
+	size_t n;
+
+	T_EXPECT(ipcx__ring_peek(r, &p, &n, NULL), IPCX_ECORRUPT);
+}
+
+static void test_corrupt_header(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring_hdr *h = m;
+	struct ipcx_ring v;
+
+	T_EXPECT(ipcx__ring_attach(&v, m, 100), IPCX_ECORRUPT);
+	T_EXPECT(ipcx__ring_attach(&v, m, len - 4096), IPCX_ECORRUPT);
+	atomic_store(&h->magic, 0);
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_EAGAIN);
+	atomic_store(&h->magic, 0x12345678);
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
+	atomic_store(&h->magic, IPCX_RING_MAGIC);
+	atomic_store(&h->version, 99);
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
+	T_ASSERT(strstr(t_errmsg(), "version") != NULL);
+	atomic_store(&h->version, IPCX_RING_VERSION);
+	atomic_store(&h->data_size, 4097);
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
+	atomic_store(&h->data_size, 8192); /* larger than the mapping */
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
+	atomic_store(&h->data_size, 4096);
+	atomic_store(&h->rec_align, 8);
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
+	atomic_store(&h->rec_align, IPCX_RING_ALIGN);
+	atomic_store(&h->hdr_size, 64);
+	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
+	atomic_store(&h->hdr_size, IPCX_RING_HDR_SIZE);
+	T_OK(ipcx__ring_attach(&v, m, len));
+
+	/* Wild indices. */
+	atomic_store(&h->tail, 5 * 4096);
+	T_EXPECT(ipcx__ring_rx_init(&v), IPCX_ECORRUPT); /* tail-head > size */
+	T_EXPECT(
+	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx_ring_resv){0}),
+	    IPCX_ECORRUPT);
+	atomic_store(&h->tail, 33);
+	T_EXPECT(ipcx__ring_rx_init(&v), IPCX_ECORRUPT); /* unaligned */
+	T_EXPECT(
+	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx_ring_resv){0}),
+	    IPCX_ECORRUPT);
+	atomic_store(&h->tail, 40960 + 64);
+	atomic_store(&h->head, 40960 + 128); /* head past tail */
+	T_EXPECT(ipcx__ring_rx_init(&v), IPCX_ECORRUPT);
+	T_EXPECT(
+	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx_ring_resv){0}),
+	    IPCX_ECORRUPT);
+	munmap(m, len);
+}
+
+static void test_corrupt_records(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	unsigned char *data = (unsigned char *)m + IPCX_RING_HDR_SIZE;
+	struct ipcx_ring_rec *rec = (struct ipcx_ring_rec *)(void *)data;
+	struct ipcx_ring w, r;
+	struct ipcx_ring_who who;
+
+	views(m, len, &w, &r);
+	T_OK(put(&w, 10, 1));
+
+	atomic_store(&rec->stamp, 64 | IPCX_RING_K_MSG); /* wrong position */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->stamp, IPCX_RING_K_MSG);
+	atomic_store(&rec->len, 33); /* len > span - header */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->len, 10);
+	atomic_store(&rec->span, 8192); /* runs past the ring */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->span, 40); /* not aligned */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->span, 0); /* would never advance */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->span, 4096 - 32); /* > largest message span */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->span, 64);
+	atomic_store(&rec->stamp, 7); /* unknown kind */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->stamp, IPCX_RING_K_PAD); /* pad at offset 0 */
+	expect_corrupt_peek(&r);
+	atomic_store(&rec->stamp, IPCX_RING_K_MSG);
+	get(&r, 10, 1);
+
+	/* A lap of forged skip records: passed, then a stamp that cannot
+	 * match ends it. Never a loop. */
+	for (uint64_t pos = 64; pos <= 4096; pos += 64) {
+		struct ipcx_ring_rec *x =
+		    (struct ipcx_ring_rec *)(void *)(data + (pos & 4095));
+		atomic_store(&x->span, 64);
+		atomic_store(&x->stamp, pos | IPCX_RING_K_SKIP);
+	}
+	expect_corrupt_peek(&r);
+
+	/* An uncommitted record with a wild span. */
+	{
+		size_t l2;
+		void *m2 = seg_new(4096, &l2);
+		struct ipcx_ring w2, r2;
+		struct ipcx_ring_resv rv;
+		struct ipcx_ring_rec *x =
+		    (struct ipcx_ring_rec *)(void *)((unsigned char *)m2 +
+		                                     IPCX_RING_HDR_SIZE);
+
+		views(m2, l2, &w2, &r2);
+		T_OK(ipcx__ring_reserve(&w2, 10, &me, -1, &rv));
+		atomic_store(&x->span, 1u << 30);
+		T_EXPECT(ipcx__ring_pending(&r2, &who), IPCX_ECORRUPT);
+		atomic_store(&x->span, 64); /* more than tail - head (64)? */
+		T_EXPECT(ipcx__ring_pending(&r2, &who), 1);
+		atomic_store(&x->span, 96);
+		T_EXPECT(ipcx__ring_pending(&r2, &who), IPCX_ECORRUPT);
+		munmap(m2, l2);
+	}
+	munmap(m, len);
+}
+
+int main(void)
+{
+	test_geometry();
+	test_roundtrip();
+	test_wrap();
+	test_limits();
+	test_full();
+	test_wake_bits();
+	test_dead_and_cancelled();
+	test_owner_died();
+	test_threads();
+	test_corrupt_header();
+	test_corrupt_records();
+	return T_EXIT_PASS;
+}

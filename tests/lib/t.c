@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,11 +177,146 @@ int t_waitpid(pid_t pid, int timeout_ms)
 		T_ASSERT(r == 0);
 		if (waited >= timeout_ms) {
 			fprintf(stderr, "child %d did not exit in %d ms\n",
-				(int)pid, timeout_ms);
+			        (int)pid, timeout_ms);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			exit(T_EXIT_FAIL);
 		}
 		nanosleep(&ts, NULL);
 	}
+}
+
+static uint64_t t_rng;
+static int t_rng_ready;
+
+uint64_t t_seed(void)
+{
+	if (!t_rng_ready) {
+		const char *e = getenv("IPCX_T_SEED");
+		struct timespec ts;
+
+		if (e && *e) {
+			t_rng = strtoull(e, NULL, 0);
+		} else {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			t_rng = (uint64_t)ts.tv_nsec ^
+			        ((uint64_t)ts.tv_sec << 20) ^
+			        ((uint64_t)getpid() << 40);
+		}
+		if (t_rng == 0)
+			t_rng = 1;
+		t_rng_ready = 1;
+		fprintf(stderr, "seed %llu: IPCX_T_SEED=%llu to repeat\n",
+		        (unsigned long long)t_rng, (unsigned long long)t_rng);
+	}
+	return t_rng;
+}
+
+uint32_t t_rand(void)
+{
+	uint64_t x;
+
+	t_seed();
+	x = t_rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t_rng = x;
+	return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+uint32_t t_rand_below(uint32_t n)
+{
+	return (uint32_t)(((uint64_t)t_rand() * n) >> 32);
+}
+
+int t_poll_in(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	T_ASSERT(r >= 0);
+	return r > 0;
+}
+
+static uint32_t t_fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void t_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t t_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+void t_msg_fill(void *buf, size_t len, uint32_t seq)
+{
+	uint8_t *b = buf;
+	size_t i = 0;
+
+	if (len >= T_MSG_MIN) {
+		t_put32(b, seq);
+		t_put32(b + 4, (uint32_t)len);
+		i = 8;
+	}
+	for (size_t end = len >= T_MSG_MIN ? len - 4 : len; i < end; i++)
+		b[i] = (uint8_t)(seq * 131u + i * 7u + (i >> 8) + len);
+	if (len >= T_MSG_MIN)
+		t_put32(b + len - 4, t_fnv(b, len - 4));
+}
+
+int t_msg_check(const void *buf, size_t len, uint32_t *seq)
+{
+	const uint8_t *b = buf;
+
+	if (len < T_MSG_MIN)
+		return 0;
+	if (t_get32(b + 4) != (uint32_t)len)
+		return 0;
+	if (t_get32(b + len - 4) != t_fnv(b, len - 4))
+		return 0;
+	*seq = t_get32(b);
+	return t_msg_is(buf, len, *seq);
+}
+
+int t_msg_is(const void *buf, size_t len, uint32_t seq)
+{
+	const uint8_t *b = buf;
+	uint8_t *want = malloc(len ? len : 1);
+	int same;
+
+	T_ASSERT(want != NULL);
+	t_msg_fill(want, len, seq);
+	same = memcmp(b, want, len) == 0;
+	free(want);
+	return same;
+}
+
+int t_path_gone(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return 1;
+	fprintf(stderr, "%s still exists (mode %o)\n", path,
+	        (unsigned)st.st_mode);
+	return 0;
 }

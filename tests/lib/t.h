@@ -5,6 +5,8 @@
 #ifndef IPCX_T_H
 #define IPCX_T_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -14,13 +16,13 @@
 #define T_EXIT_SKIP 77
 
 /* Fail the test with file:line and a message unless cond holds. */
-#define T_ASSERT(cond)                                                        \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n",      \
-				__FILE__, __LINE__, #cond);                   \
-			exit(T_EXIT_FAIL);                                    \
-		}                                                             \
+#define T_ASSERT(cond)                                                   \
+	do {                                                             \
+		if (!(cond)) {                                           \
+			fprintf(stderr, "%s:%d: assertion failed: %s\n", \
+			        __FILE__, __LINE__, #cond);              \
+			exit(T_EXIT_FAIL);                               \
+		}                                                        \
 	} while (0)
 
 /* Assert an ipcx call returned want; print ipcx_errmsg() if not. */
@@ -30,8 +32,8 @@
 		long long t_want_ = (long long)(want);                        \
 		if (t_got_ != t_want_) {                                      \
 			fprintf(stderr, "%s:%d: %s = %lld, want %lld (%s)\n", \
-				__FILE__, __LINE__, #call, t_got_, t_want_,   \
-				t_errmsg());                                  \
+			        __FILE__, __LINE__, #call, t_got_, t_want_,   \
+			        t_errmsg());                                  \
 			exit(T_EXIT_FAIL);                                    \
 		}                                                             \
 	} while (0)
@@ -78,5 +80,39 @@ void t_wait_parent(struct t_sync *s);
 pid_t t_fork(int (*fn)(void *), void *arg);
 /* Wait for pid with a timeout in ms (kill -9 on timeout); returns status. */
 int t_waitpid(pid_t pid, int timeout_ms);
+
+/*
+ * A seeded PRNG for randomised tests (xorshift64*). The seed comes from the
+ * environment variable IPCX_T_SEED if set, else from the clock and pid; the
+ * first call prints it to stderr ("seed N: IPCX_T_SEED=N to repeat"), which
+ * tests/run.sh shows when the test fails.
+ */
+uint64_t t_seed(void);
+uint32_t t_rand(void);
+/* Uniform in [0, n); n > 0. */
+uint32_t t_rand_below(uint32_t n);
+
+/* poll() fd for POLLIN up to timeout_ms (EINTR retried): 1 ready, 0 not. */
+int t_poll_in(int fd, int timeout_ms);
+
+/*
+ * Self-checking messages: t_msg_fill() writes len bytes derived from seq
+ * (len >= T_MSG_MIN: a header with seq and len, a body, and an FNV-1a
+ * checksum at the end; shorter messages are a pure function of seq and
+ * len). t_msg_check() returns 1 if buf/len is exactly what t_msg_fill()
+ * would write for some seq and stores it in *seq (only for len >=
+ * T_MSG_MIN), 0 if the message is torn, mixed or corrupt.
+ */
+#define T_MSG_MIN 12
+void t_msg_fill(void *buf, size_t len, uint32_t seq);
+int t_msg_check(const void *buf, size_t len, uint32_t *seq);
+/* t_msg_is: buf/len is exactly t_msg_fill(.., len, seq). */
+int t_msg_is(const void *buf, size_t len, uint32_t seq);
+
+/*
+ * t_path_gone: 1 if path does not exist (lstat fails with ENOENT), else
+ * print what is there and return 0.
+ */
+int t_path_gone(const char *path);
 
 #endif

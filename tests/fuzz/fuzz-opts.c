@@ -1,0 +1,120 @@
+/*
+ * fuzz-opts.c - libFuzzer harness for ipcx__opts_parse().
+ *
+ * Input: one byte choosing the scheme, then the option string ("k=v&k").
+ * Checked on every input:
+ *   - the result is 0 or IPCX_EOPTION (the only code options can give),
+ *     with a bounded message, and no read past len (ASan);
+ *   - on success every value is in its documented range and only the
+ *     fields of options that were given changed from their defaults;
+ *   - differential: the same options after a valid name for the scheme,
+ *     through ipcx__ep_parse(), give the same verdict and the same fields.
+ * Build and run: make fuzz.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct ipcx_ep ep, ep2;
+static char buf[IPCX_EP_MAX + 64];
+
+/* A valid name for each scheme, to build a whole endpoint around options. */
+static const char *const sample[IPCX_S_COUNT] = {
+    [IPCX_S_FILE] = "/tmp/f",     [IPCX_S_MQ] = "q",
+    [IPCX_S_SYSV_MQ] = "0x1234",  [IPCX_S_SHM] = "s",
+    [IPCX_S_PIPE] = "",           [IPCX_S_FIFO] = "/tmp/f",
+    [IPCX_S_SIGNAL] = "",         [IPCX_S_SEM] = "s",
+    [IPCX_S_SYSV_SEM] = "0x1234", [IPCX_S_UNIX] = "/tmp/s",
+    [IPCX_S_TCP] = "127.0.0.1:1", [IPCX_S_UDP] = "127.0.0.1:1",
+};
+
+static void check(int cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "fuzz-opts: invariant broken: %s\n", what);
+		abort();
+	}
+}
+
+/* The defaults ipcx__ep_parse() starts from. */
+static void defaults(struct ipcx_ep *e, enum ipcx_scheme s)
+{
+	memset(e, 0, sizeof(*e));
+	e->scheme = s;
+	e->mode = 0600;
+	e->maxmsg = IPCX_DEFAULT_MAXMSG;
+	e->wait = IPCX_WAIT_ADAPTIVE;
+	e->fd = -1;
+	e->uid = (uid_t)-1;
+	e->gid = (gid_t)-1;
+	e->type = 1;
+}
+
+static int same_opts(const struct ipcx_ep *a, const struct ipcx_ep *b)
+{
+	return a->set == b->set && a->mode == b->mode &&
+	       a->maxmsg == b->maxmsg && a->size == b->size &&
+	       a->raw == b->raw && a->wait == b->wait && a->fd == b->fd &&
+	       a->uid == b->uid && a->gid == b->gid &&
+	       a->trust_any == b->trust_any && a->spin == b->spin &&
+	       a->type == b->type;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum ipcx_scheme s;
+	const char *o;
+	size_t n;
+	int r, r2, len;
+
+	if (size < 1)
+		return 0;
+	s = (enum ipcx_scheme)(data[0] % IPCX_S_COUNT);
+	o = (const char *)data + 1;
+	n = size - 1;
+
+	defaults(&ep, s);
+	r = ipcx__opts_parse(o, n, &ep);
+	check(r == 0 || r == IPCX_EOPTION, "0 or IPCX_EOPTION");
+	check(strlen(ipcx_errmsg()) < 512, "bounded message");
+	check(ep.scheme == s && ep.name_len == 0, "options leave the name");
+	if (r == 0) {
+		defaults(&ep2, s);
+		check(ep.mode <= 0777, "mode within 0777");
+		check(ep.size > 0 || !(ep.set & IPCX_O_SIZE), "size > 0");
+		check(ep.size <= (1u << 30), "size bounded");
+		check(ep.maxmsg <= (1u << 30), "maxmsg bounded");
+		check(ep.fd >= -1 && ep.type >= 1, "fd and type in range");
+		check(ep.uid != (uid_t)-1 || !(ep.set & IPCX_O_UID),
+		      "uid= never means 'anyone'");
+		check(ep.gid != (gid_t)-1 || !(ep.set & IPCX_O_GID),
+		      "gid= never means 'anyone'");
+		/* Fields of options not given keep their defaults. */
+		check((ep.set & IPCX_O_MODE) || ep.mode == ep2.mode, "mode");
+		check((ep.set & IPCX_O_MAXMSG) || ep.maxmsg == ep2.maxmsg,
+		      "maxmsg");
+		check((ep.set & IPCX_O_FD) || ep.fd == ep2.fd, "fd");
+		check((ep.set & IPCX_O_RAW) || !ep.raw, "raw");
+		check((ep.set & IPCX_O_TRUST) || !ep.trust_any, "trust");
+	}
+
+	/* Differential against the whole-endpoint parser. */
+	if (memchr(o, '\0', n))
+		return 0;
+	len = snprintf(buf, sizeof(buf), "%s://%s?", ipcx__scheme_name(s),
+	               sample[s]);
+	if ((size_t)len + n > IPCX_EP_MAX)
+		return 0;
+	memcpy(buf + len, o, n);
+	r2 = ipcx__ep_parse(buf, (size_t)len + n, &ep2);
+	check((r == 0) == (r2 == 0), "same verdict as ipcx__ep_parse");
+	if (r == 0)
+		check(same_opts(&ep, &ep2), "same fields as ipcx__ep_parse");
+	else
+		check(r2 == IPCX_EOPTION, "ipcx__ep_parse: also EOPTION");
+	return 0;
+}

@@ -124,11 +124,9 @@ static struct tp tps[] = {
         .ep = "unix://",
         .opts = "maxmsg=4096",
         .limit = LIMIT,
-        /*
-         * No C_OWNER yet: a dialer does not check the listener's uid
-         * unless ?uid= is given (reported; see docs/SECURITY.md).
-         */
-        .caps = C_FRAMED | C_STREAM | C_MODE | C_SEP | C_CRED | C_FANIN,
+        /* A dialer refuses a listener of another uid unless ?trust=any. */
+        .caps = C_FRAMED | C_STREAM | C_MODE | C_SEP | C_CRED | C_FANIN |
+                C_OWNER,
         .obj = "",
         .obj_type = S_IFSOCK,
         /* A listener waits for further senders. */

@@ -206,6 +206,20 @@ static void test_thread_local(void)
 	close(t.fd_done[1]);
 }
 
+/* Hostile bytes in a name never reach the message as control bytes. */
+static void test_errmsg_escaped(void)
+{
+	ipcx_chan *ch = NULL;
+	const char *m;
+
+	T_EXPECT(ipcx_open("shm://a\nb\x1b[31m", IPCX_SEND, &ch),
+	         IPCX_EENDPOINT);
+	m = ipcx_errmsg();
+	T_ASSERT(strstr(m, "a\\x0ab\\x1b[31m") != NULL);
+	for (; *m; m++)
+		T_ASSERT((unsigned char)*m >= 0x20 && *m != 0x7f);
+}
+
 int main(void)
 {
 	t_leak_begin();
@@ -215,6 +229,7 @@ int main(void)
 	test_errmsg_bounds();
 	test_errmsg_api();
 	test_thread_local();
+	test_errmsg_escaped();
 	t_leak_end();
 	return T_EXIT_PASS;
 }

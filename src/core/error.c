@@ -54,12 +54,34 @@ const char *ipcx_version(void)
 	return IPCX_VERSION_STRING;
 }
 
+/*
+ * Messages quote names from the caller, which may be hostile: a newline or
+ * a terminal escape in an endpoint must not reach a log or a terminal as
+ * such. Control bytes become \xNN (the message stays one line).
+ */
+static void err_set(const char *fmt, va_list ap)
+{
+	char raw[sizeof(err_msg)];
+	size_t o = 0;
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	for (const char *p = raw; *p && o + 5 < sizeof(err_msg); p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(err_msg + o, sizeof(err_msg) - o,
+					      "\\x%02x", c);
+		else
+			err_msg[o++] = (char)c;
+	}
+	err_msg[o] = '\0';
+}
+
 int ipcx__err(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	err_set(fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -114,7 +136,7 @@ int ipcx__errno(int e, const char *fmt, ...)
 	size_t n;
 
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
+	err_set(fmt, ap);
 	va_end(ap);
 	n = strlen(err_msg);
 	/* strerror_r (GNU) may return a static string instead of filling. */

@@ -262,6 +262,16 @@ static int un_dial(ipcx_chan *ch, struct unix_priv *p,
 			                 "%u, not %u as ?uid= asks",
 			                 p->name, (unsigned)cr.uid,
 			                 (unsigned)ch->ep.uid);
+		/* Without ?uid= or ?trust=any, talk only to our own uid:
+		 * the same owner check as on every other named object. */
+		if (!(ch->ep.set & IPCX_O_UID) && !ch->ep.trust_any &&
+		    cr.uid != geteuid())
+			return ipcx__err(IPCX_EACCES,
+			                 "connect %s: the listener runs as uid "
+			                 "%u, not as you (uid %u); add "
+			                 "?trust=any or ?uid=%u to talk to it",
+			                 p->name, (unsigned)cr.uid,
+			                 (unsigned)geteuid(), (unsigned)cr.uid);
 		if ((ch->ep.set & IPCX_O_GID) && cr.gid != ch->ep.gid)
 			return ipcx__err(IPCX_EACCES,
 			                 "connect %s: the listener runs as gid "

@@ -75,6 +75,22 @@ static const char *cli_unrepeat(const char *msg, const char *ep, char *buf,
 	return buf;
 }
 
+/*
+ * The endpoint comes from the command line and may hold a newline or a
+ * terminal escape: print control bytes as \xNN so an error stays one line
+ * (the library escapes its own messages the same way).
+ */
+static void cli_put_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
 int cli_fail(const char *endpoint, int code, const char *context)
 {
 	const char *msg = ipcx_errmsg();
@@ -87,7 +103,9 @@ int cli_fail(const char *endpoint, int code, const char *context)
 	if (msg == NULL || *msg == '\0')
 		msg = ipcx_strerror(code);
 	msg = cli_unrepeat(msg, endpoint, buf, sizeof(buf));
-	fprintf(stderr, "ipcx: %s: %s%s%s\n", endpoint, context ? context : "",
+	fputs("ipcx: ", stderr);
+	cli_put_escaped(stderr, endpoint);
+	fprintf(stderr, ": %s%s%s\n", context ? context : "",
 	        context ? ": " : "", msg);
 	return cli_exit_code(code);
 }

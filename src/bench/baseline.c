@@ -1,0 +1,384 @@
+/*
+ * baseline.c - the reference rows, measured in the same run as the rest:
+ *
+ *   cache-line ping-pong  two processes bounce a counter through two
+ *                         atomics in a MAP_SHARED page, each on its own
+ *                         cache line: the floor of any shared-memory round
+ *                         trip on this machine;
+ *   bare pipe             raw read()/write() of the message over two pipes,
+ *                         no ipcx: the floor of every kernel mechanism that
+ *                         sleeps and wakes;
+ *   memcpy                single-core memcpy bandwidth at the size: what a
+ *                         copying transport can hope to stream.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static inline void base_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+static void base_row_init(struct bench_row *row, const char *name,
+                          const char *wait, size_t size)
+{
+	memset(row, 0, sizeof(*row));
+	snprintf(row->name, sizeof(row->name), "%s", name);
+	snprintf(row->wait, sizeof(row->wait), "%s", wait);
+	row->kind = BENCH_BASELINE;
+	row->size = size;
+	row->status = BENCH_OK;
+}
+
+static void base_emit(const struct bench_config *cfg, struct bench_result *res,
+                      const struct bench_row *row)
+{
+	(void)cfg;
+	*bench_row_add(res) = *row;
+}
+
+/* ---- cache-line ping-pong ---- */
+
+/* Each counter alone on its line; 128 apart to dodge the pair prefetcher. */
+struct base_lines {
+	_Alignas(128) _Atomic uint64_t ping;
+	_Alignas(128) _Atomic uint64_t pong;
+};
+
+#define BASE_STOP UINT64_MAX
+
+struct base_pp_job {
+	struct base_lines *lines;
+	long total;
+	int to;
+	bool yield; /* one CPU: spinning only burns the other side's slice */
+};
+
+/*
+ * Spin until *v is want (or BASE_STOP). The clock is read only every 4096
+ * turns, so a wait is bounded by about `to` without slowing the fast path.
+ * Returns 0, or -1 on timeout or stop.
+ */
+static int base_spin(_Atomic uint64_t *v, uint64_t want, int to, bool yield)
+{
+	uint64_t start = 0;
+
+	for (unsigned k = 1;; k++) {
+		uint64_t x = atomic_load_explicit(v, memory_order_acquire);
+
+		if (x == want || x == BASE_STOP)
+			return x == want ? 0 : -1;
+		if (yield)
+			sched_yield();
+		else
+			base_relax();
+		if ((k & 4095) == 0) {
+			uint64_t now = bench_now_ns();
+
+			if (bench_stop)
+				return -1;
+			if (!start)
+				start = now;
+			else if (now - start > (uint64_t)to * 1000000u)
+				return -1;
+		}
+	}
+}
+
+static int base_pp_child(void *arg, int ctl)
+{
+	struct base_pp_job *j = arg;
+
+	(void)ctl;
+	for (long i = 1; i <= j->total; i++) {
+		if (base_spin(&j->lines->ping, (uint64_t)i, j->to, j->yield))
+			return 1;
+		/* Release: the parent's acquire load pairs with it. */
+		atomic_store_explicit(&j->lines->pong, (uint64_t)i,
+		                      memory_order_release);
+	}
+	return 0;
+}
+
+void bench_pingpong_row(const struct bench_config *cfg,
+                        struct bench_result *res)
+{
+	struct bench_row row;
+	struct base_pp_job j;
+	struct bench_child c;
+	long n, m, warm;
+	uint64_t *t = NULL;
+	char err[160];
+	int st;
+
+	base_row_init(&row, "cache-line ping-pong", "spin", 64);
+	bench_counts(cfg, 64, &n, &m, &warm);
+	j.lines = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	t = malloc(sizeof(*t) * (size_t)n);
+	if (j.lines == MAP_FAILED || !t) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "out of memory");
+		goto out;
+	}
+	j.total = warm + n;
+	j.to = cfg->timeout_ms;
+	j.yield = bench_cpu_child < 0 && res->ncpu < 2;
+	if (bench_fork(&c, base_pp_child, &j, err, sizeof(err)) < 0) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "%s", err);
+		goto out;
+	}
+	for (long i = 1; i <= j.total; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		atomic_store_explicit(&j.lines->ping, (uint64_t)i,
+		                      memory_order_release);
+		if (base_spin(&j.lines->pong, (uint64_t)i, j.to, j.yield)) {
+			row.status = BENCH_FAIL;
+			snprintf(row.note, sizeof(row.note), "%s",
+			         bench_stop ? "interrupted"
+			                    : "the child stopped answering");
+			break;
+		}
+		if (i > warm)
+			t[i - warm - 1] = bench_now_ns() - t0;
+	}
+	atomic_store_explicit(&j.lines->ping, BASE_STOP, memory_order_release);
+	st = bench_reap(&c, row.status == BENCH_OK ? j.to : 0);
+	if (row.status == BENCH_OK && st != 0) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "child exited with %d",
+		         st);
+	}
+	if (row.status == BENCH_OK)
+		bench_percentiles(t, (size_t)n, &row);
+out:
+	if (j.lines != MAP_FAILED)
+		munmap(j.lines, 4096);
+	free(t);
+	base_emit(cfg, res, &row);
+}
+
+/* ---- bare pipe ---- */
+
+struct base_pipe_job {
+	int p2c[2], c2p[2];
+	size_t size;
+	long total, m;
+};
+
+/* read() exactly n bytes: 0, or -1 on EOF, error or a stuck watchdog. */
+static int base_read_full(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR && !bench_stuck && !bench_stop)
+			continue;
+		return -1;
+	}
+	bench_progress++;
+	return 0;
+}
+
+static int base_write_full(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = write(fd, p, n);
+
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR && !bench_stuck && !bench_stop)
+			continue;
+		return -1;
+	}
+	return 0;
+}
+
+static int base_pipe_child(void *arg, int ctl)
+{
+	struct base_pipe_job *j = arg;
+	uint64_t ack[4] = {0, 0, 0, 0};
+	void *buf = bench_alloc(j->size);
+
+	(void)ctl;
+	close(j->p2c[1]);
+	close(j->c2p[0]);
+	if (!buf)
+		return 1;
+	/* Echo; a read fails at EOF, when the parent is gone. */
+	for (long i = 0; i < j->total; i++)
+		if (base_read_full(j->p2c[0], buf, j->size) ||
+		    base_write_full(j->c2p[1], buf, j->size))
+			return 1;
+	/* Sink m messages, then say when the last one arrived. */
+	for (long i = 0; i < j->m; i++) {
+		if (base_read_full(j->p2c[0], buf, j->size))
+			return 1;
+		ack[2] = bench_now_ns();
+		if (i == 0)
+			ack[1] = ack[2];
+		ack[0]++;
+	}
+	if (base_write_full(j->c2p[1], ack, sizeof(ack)))
+		return 1;
+	bench_free(buf);
+	return 0;
+}
+
+void bench_pipe_row(const struct bench_config *cfg, size_t size,
+                    struct bench_result *res)
+{
+	struct base_pipe_job j;
+	struct bench_child c = {-1, -1};
+	struct bench_row row;
+	uint64_t *t = NULL, ack[4], t0;
+	void *buf = NULL;
+	long n, warm;
+	char err[160];
+	int st;
+
+	base_row_init(&row, "bare pipe", "kernel", size);
+	snprintf(row.endpoint, sizeof(row.endpoint), "pipe(2), raw read/write");
+	bench_counts(cfg, size, &n, &j.m, &warm);
+	/* A pipe cannot carry an empty message; one byte stands in for it. */
+	j.size = size ? size : 1;
+	j.total = warm + n;
+	j.p2c[0] = j.p2c[1] = j.c2p[0] = j.c2p[1] = -1;
+	t = malloc(sizeof(*t) * (size_t)n);
+	buf = bench_alloc(j.size);
+	if (!t || !buf || pipe2(j.p2c, O_CLOEXEC) || pipe2(j.c2p, O_CLOEXEC)) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "setup: %s",
+		         strerror(errno));
+		goto out;
+	}
+	if (bench_fork(&c, base_pipe_child, &j, err, sizeof(err)) < 0) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "%s", err);
+		goto out;
+	}
+	close(j.p2c[0]);
+	close(j.c2p[1]);
+	j.p2c[0] = j.c2p[1] = -1;
+	bench_watchdog_start(cfg->timeout_ms);
+	for (long i = 0; i < j.total; i++) {
+		t0 = bench_now_ns();
+		if (base_write_full(j.p2c[1], buf, j.size) ||
+		    base_read_full(j.c2p[0], buf, j.size)) {
+			row.status = BENCH_FAIL;
+			break;
+		}
+		if (i >= warm)
+			t[i - warm] = bench_now_ns() - t0;
+	}
+	if (row.status == BENCH_OK) {
+		bench_percentiles(t, (size_t)n, &row);
+		t0 = bench_now_ns();
+		for (long i = 0; i < j.m && row.status == BENCH_OK; i++)
+			if (base_write_full(j.p2c[1], buf, j.size))
+				row.status = BENCH_FAIL;
+		if (row.status == BENCH_OK &&
+		    base_read_full(j.c2p[0], ack, sizeof(ack)) == 0 &&
+		    ack[0] == (uint64_t)j.m && ack[2] > t0) {
+			row.has_tput = true;
+			row.messages = row.received = j.m;
+			row.msgs_per_s =
+			    (double)j.m / ((double)(ack[2] - t0) / 1e9);
+			row.bytes_per_s = row.msgs_per_s * (double)j.size;
+		} else {
+			row.status = BENCH_FAIL;
+		}
+	}
+	bench_watchdog_stop();
+	if (row.status != BENCH_OK)
+		snprintf(row.note, sizeof(row.note), "%s",
+		         bench_stop    ? "interrupted"
+		         : bench_stuck ? "the child stopped answering"
+		                       : "the child went away");
+	st = bench_reap(&c, row.status == BENCH_OK ? cfg->timeout_ms : 0);
+	if (row.status == BENCH_OK && st != 0) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "child exited with %d",
+		         st);
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (j.p2c[i] >= 0)
+			close(j.p2c[i]);
+		if (j.c2p[i] >= 0)
+			close(j.c2p[i]);
+	}
+	free(t);
+	bench_free(buf);
+	base_emit(cfg, res, &row);
+}
+
+/* ---- memcpy ---- */
+
+void bench_memcpy_row(const struct bench_config *cfg, size_t size,
+                      struct bench_result *res)
+{
+	struct bench_row row;
+	size_t sz = size ? size : 1;
+	char *src = bench_alloc(sz), *dst = bench_alloc(sz);
+	uint64_t budget = cfg->quick ? 5000000u : 100000000u;
+	uint64_t t0, el = 0;
+	long iters = 0, batch = 16;
+
+	base_row_init(&row, "memcpy", "-", size);
+	snprintf(row.endpoint, sizeof(row.endpoint), "one core, warm cache");
+	if (!src || !dst) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "out of memory");
+		goto out;
+	}
+	/* Warm both buffers, then double the batch until the clock's cost
+	 * is noise, and run batches until the time budget is spent. */
+	memcpy(dst, src, sz);
+	t0 = bench_now_ns();
+	while (el < budget && !bench_stop) {
+		for (long i = 0; i < batch; i++) {
+			memcpy(dst, src, sz);
+			/* Keep the compiler from dropping or merging copies. */
+			__asm__ volatile("" : : "r"(dst), "r"(src) : "memory");
+		}
+		iters += batch;
+		el = bench_now_ns() - t0;
+		if (batch < (1L << 20) && el < budget / 16)
+			batch *= 2;
+	}
+	row.has_tput = true;
+	row.messages = row.received = iters;
+	row.msgs_per_s = (double)iters / ((double)el / 1e9);
+	row.bytes_per_s = row.msgs_per_s * (double)sz;
+out:
+	bench_free(src);
+	bench_free(dst);
+	base_emit(cfg, res, &row);
+}

@@ -1,0 +1,235 @@
+/*
+ * endpoint.c - turn a -t item into the endpoints one row opens.
+ *
+ * An item is an endpoint ("unix:///tmp/s", "shm://ring?wait=spin") or a
+ * template: a bare scheme ("shm") or a scheme with options only
+ * ("shm://?wait=spin", "shm?wait=spin"). Templates get names nobody else
+ * uses: shm://ipcx-bench-<pid>-<seq>-ping, unix:///tmp/ipcx-bench-<pid>-<seq>
+ * .sock, tcp://127.0.0.1:<a free port>. One-way mechanisms get two names,
+ * "-ping" (parent to child) and "-pong" (back).
+ */
+#include "bench.h"
+
+#include "ipcx.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Split item into scheme, name part and options; false if malformed. */
+static bool ep_split(const char *item, char *scheme, size_t scap, char *name,
+                     size_t ncap, char *opts, size_t ocap)
+{
+	const char *sep = strstr(item, "://");
+	const char *q, *rest;
+	size_t slen;
+
+	if (sep) {
+		slen = (size_t)(sep - item);
+		rest = sep + 3;
+	} else {
+		/* "shm" or "shm?wait=spin" */
+		q = strchr(item, '?');
+		slen = q ? (size_t)(q - item) : strlen(item);
+		rest = item + slen;
+	}
+	if (slen == 0 || slen >= scap)
+		return false;
+	memcpy(scheme, item, slen);
+	scheme[slen] = '\0';
+	q = strchr(rest, '?');
+	if (q) {
+		if ((size_t)(q - rest) >= ncap || strlen(q + 1) >= ocap)
+			return false;
+		memcpy(name, rest, (size_t)(q - rest));
+		name[q - rest] = '\0';
+		strcpy(opts, q + 1);
+	} else {
+		if (strlen(rest) >= ncap)
+			return false;
+		strcpy(name, rest);
+		opts[0] = '\0';
+	}
+	return true;
+}
+
+void bench_ep_name(const char *item, char *name, size_t cap)
+{
+	char scheme[16], nm[300], opts[256];
+
+	if (!ep_split(item, scheme, sizeof(scheme), nm, sizeof(nm), opts,
+	              sizeof(opts)) ||
+	    nm[0] != '\0') {
+		snprintf(name, cap, "%s", item);
+		return;
+	}
+	if (opts[0])
+		snprintf(name, cap, "%s?%s", scheme, opts);
+	else
+		snprintf(name, cap, "%s", scheme);
+}
+
+/* The value of key in "a=1&key=v&b", or "" (into val). */
+static void ep_opt(const char *opts, const char *key, char *val, size_t cap)
+{
+	size_t klen = strlen(key);
+	const char *p = opts;
+
+	val[0] = '\0';
+	while (*p) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+
+		if (len > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			size_t vlen = len - klen - 1;
+
+			if (vlen >= cap)
+				vlen = cap - 1;
+			memcpy(val, p + klen + 1, vlen);
+			val[vlen] = '\0';
+			return;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+}
+
+/* A loopback port free right now (a small race we accept). */
+static int ep_free_port(int type)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	int port = -1;
+
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* "?opts" or "" */
+static const char *ep_q(const struct bench_ep *ep)
+{
+	return ep->opts[0] ? "?" : "";
+}
+
+int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
+                     char *err, size_t errcap)
+{
+	char name[300], base[64];
+	bool tmpl;
+	int n1 = 0, n2 = 0;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!ep_split(item, ep->scheme, sizeof(ep->scheme), name, sizeof(name),
+	              ep->opts, sizeof(ep->opts))) {
+		snprintf(err, errcap, "'%s' is not an endpoint or a template",
+		         item);
+		return -1;
+	}
+	tmpl = name[0] == '\0';
+	ep->owned = tmpl;
+	strcpy(ep->wait, "kernel");
+	snprintf(base, sizeof(base), "ipcx-bench-%ld-%u", (long)getpid(), seq);
+
+	if (!strcmp(ep->scheme, "pipe")) {
+		ep->shape = BENCH_PIPE;
+		if (!tmpl) {
+			snprintf(err, errcap,
+			         "pipe:// takes no name in a benchmark");
+			return -1;
+		}
+		snprintf(ep->ping, sizeof(ep->ping), "pipe://%s%s", ep_q(ep),
+		         ep->opts);
+		return 0;
+	}
+	if (!strcmp(ep->scheme, "shm") || !strcmp(ep->scheme, "mq")) {
+		ep->shape = BENCH_ONEWAY;
+		if (!strcmp(ep->scheme, "shm")) {
+			ep->zero_copy = true;
+			ep_opt(ep->opts, "wait", ep->wait, sizeof(ep->wait));
+			if (!ep->wait[0])
+				strcpy(ep->wait, "adaptive");
+		}
+		if (tmpl)
+			snprintf(name, sizeof(name), "%s", base);
+		n1 = snprintf(ep->ping, sizeof(ep->ping), "%s://%s-ping%s%s",
+		              ep->scheme, name, ep_q(ep), ep->opts);
+		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s://%s-pong%s%s",
+		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "fifo") || !strcmp(ep->scheme, "file")) {
+		ep->shape = BENCH_ONEWAY;
+		if (tmpl)
+			snprintf(name, sizeof(name), "/tmp/%s", base);
+		n1 = snprintf(ep->ping, sizeof(ep->ping), "%s://%s-ping%s%s",
+		              ep->scheme, name, ep_q(ep), ep->opts);
+		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s://%s-pong%s%s",
+		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "unix")) {
+		ep->shape = BENCH_SOCKET;
+		if (tmpl)
+			snprintf(name, sizeof(name), "/tmp/%s.sock", base);
+		n1 = snprintf(ep->ping, sizeof(ep->ping), "unix://%s%s%s", name,
+		              ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "tcp") || !strcmp(ep->scheme, "udp")) {
+		bool udp = ep->scheme[0] == 'u';
+		size_t nl = strlen(name);
+
+		ep->shape = BENCH_SOCKET;
+		ep->lossy = udp;
+		/* A template, or host:0, gets a free loopback port. */
+		if (tmpl || (nl > 2 && !strcmp(name + nl - 2, ":0"))) {
+			int port = ep_free_port(udp ? SOCK_DGRAM : SOCK_STREAM);
+
+			if (port < 0) {
+				snprintf(err, errcap,
+				         "no free loopback port: %s",
+				         strerror(errno));
+				return -1;
+			}
+			if (tmpl)
+				snprintf(name, sizeof(name), "127.0.0.1:%d",
+				         port);
+			else
+				snprintf(name + nl - 1, sizeof(name) - nl + 1,
+				         "%d", port);
+		}
+		n1 = snprintf(ep->ping, sizeof(ep->ping), "%s://%s%s%s",
+		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else {
+		snprintf(err, errcap,
+		         "%s:// cannot be benchmarked (try shm, pipe, fifo, "
+		         "unix, tcp or udp)",
+		         ep->scheme);
+		return -1;
+	}
+	if (n1 < 0 || (size_t)n1 >= sizeof(ep->ping) || n2 < 0 ||
+	    (size_t)n2 >= sizeof(ep->pong)) {
+		snprintf(err, errcap, "endpoint '%s' is too long", item);
+		return -1;
+	}
+	return 0;
+}
+
+void bench_ep_cleanup(const struct bench_ep *ep)
+{
+	/* Quiet: a name that is not there is the normal case. */
+	if (ep->shape == BENCH_ONEWAY) {
+		ipcx_unlink(ep->ping);
+		ipcx_unlink(ep->pong);
+	} else if (ep->shape == BENCH_SOCKET && !strcmp(ep->scheme, "unix") &&
+	           strstr(ep->ping, "unix://@") != ep->ping) {
+		ipcx_unlink(ep->ping);
+	}
+}

@@ -1,0 +1,566 @@
+/*
+ * ipcx.c - the rows measured through libipcx: round trips against a forked
+ * echo child, one-way streaming, and for shm the zero-copy variants.
+ *
+ * Shapes (see bench_ep_resolve):
+ *   pipe     two ipcx_pipe() pairs made before fork: ping and pong;
+ *   one-way  (shm, fifo) two named channels; each side creates the one it
+ *            receives on and attaches to the other, retrying until it exists;
+ *   socket   (unix, tcp, udp) the child listens and echoes on the connection
+ *            (udp: to the last source) that delivered the message.
+ *
+ * The child knows the whole plan from the fork: warm + n echoes, then a sink
+ * of m messages answered by one acknowledgement {count, first, last receive
+ * time}, then the same two phases with loan/commit and peek/release where
+ * the transport has them. CLOCK_MONOTONIC is system-wide, so the parent
+ * computes throughput from its first send to the child's last receive.
+ */
+#include "bench.h"
+
+#include "ipcx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything both sides of a row need; the child gets a copy by fork. */
+struct ipc_job {
+	const struct bench_config *cfg;
+	struct bench_ep ep;
+	size_t size, cap;
+	long warm, n, m;
+	int to; /* ms, the bound on each wait */
+	bool zc;
+	/* BENCH_PIPE: both pairs exist before fork; each side closes two. */
+	ipcx_chan *ping_rd, *ping_wr, *pong_rd, *pong_wr;
+};
+
+/* The acknowledgement that ends a streaming phase. */
+struct ipc_ack {
+	uint64_t count, first_ns, last_ns, bad;
+};
+
+/* Errors worth a skip rather than a failure: the mechanism cannot do it. */
+static bool ipc_is_skip(long rc)
+{
+	return rc == IPCX_ENOTSUP || rc == IPCX_EMSGSIZE;
+}
+
+static void ipc_note(char *note, size_t cap, const char *what, long rc)
+{
+	const char *msg = ipcx_errmsg();
+
+	if (!msg || !*msg)
+		msg = ipcx_strerror((int)rc);
+	snprintf(note, cap, "%s: %s", what, msg);
+}
+
+/* Open, retrying while the other side has not made the object yet. */
+static int ipc_open_retry(const char *ep, int flags, int to, ipcx_chan **ch)
+{
+	uint64_t end = bench_now_ns() + (uint64_t)to * 1000000u;
+	int rc;
+
+	for (;;) {
+		rc = ipcx_open(ep, flags, ch);
+		if (rc != IPCX_ENOPEER && rc != IPCX_ENOENT)
+			return rc;
+		if (bench_now_ns() >= end || bench_stop)
+			return rc;
+		bench_sleep_ns(500000);
+	}
+}
+
+static void ipc_put_seq(void *p, size_t size, uint64_t seq)
+{
+	if (size >= sizeof(seq))
+		memcpy(p, &seq, sizeof(seq));
+}
+
+static bool ipc_seq_ok(const void *p, size_t size, uint64_t seq)
+{
+	uint64_t got;
+
+	if (size < sizeof(got))
+		return true;
+	memcpy(&got, p, sizeof(got));
+	return got == seq;
+}
+
+/* ---- the child: echo, then sink ---- */
+
+static int ipc_child_open(struct ipc_job *j, ipcx_chan **rx, ipcx_chan **tx)
+{
+	int rc = 0;
+
+	*rx = *tx = NULL;
+	switch (j->ep.shape) {
+	case BENCH_PIPE:
+		ipcx_close(j->ping_wr);
+		ipcx_close(j->pong_rd);
+		*rx = j->ping_rd;
+		*tx = j->pong_wr;
+		return 0;
+	case BENCH_ONEWAY:
+		/* No IPCX_EXCL: shm:// lets either end create, so the
+		 * sender may have made the object first. */
+		rc = ipcx_open(j->ep.ping, IPCX_RECV | IPCX_CREATE, rx);
+		if (rc == 0)
+			rc = ipc_open_retry(j->ep.pong, IPCX_SEND, j->to, tx);
+		return rc;
+	case BENCH_SOCKET:
+		rc = ipcx_open(j->ep.ping,
+		               IPCX_RECV | IPCX_SEND | IPCX_CREATE | IPCX_EXCL,
+		               rx);
+		*tx = *rx;
+		return rc;
+	}
+	return IPCX_EINVAL;
+}
+
+static void ipc_close_pair(ipcx_chan *rx, ipcx_chan *tx)
+{
+	if (tx != rx)
+		ipcx_close(tx);
+	ipcx_close(rx);
+}
+
+/* Receive m messages; lossy transports stop after a short silence. */
+static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
+                     struct ipc_ack *ack)
+{
+	memset(ack, 0, sizeof(*ack));
+	for (long i = 0; i < j->m; i++) {
+		int to = j->ep.lossy && i > 0 ? 100 : j->to;
+		const void *p = buf;
+		ssize_t r;
+
+		if (zc)
+			r = ipcx_peek(rx, &p, to);
+		else
+			r = ipcx_recv(rx, buf, j->cap, to);
+		if (r == IPCX_ETIMEDOUT && j->ep.lossy && i > 0)
+			break;
+		if (r < 0)
+			return r;
+		ack->last_ns = bench_now_ns();
+		if (i == 0)
+			ack->first_ns = ack->last_ns;
+		if ((size_t)r != j->size ||
+		    (!j->ep.lossy && !ipc_seq_ok(p, j->size, (uint64_t)i)))
+			ack->bad++;
+		if (zc) {
+			r = ipcx_release(rx);
+			if (r < 0)
+				return r;
+		}
+		ack->count++;
+	}
+	return 0;
+}
+
+static int ipc_child(void *arg, int ctl)
+{
+	struct ipc_job *j = arg;
+	ipcx_chan *rx, *tx;
+	struct ipc_ack ack;
+	void *buf = bench_alloc(j->cap);
+	const char *what = "open";
+	long rc;
+
+	rc = ipc_child_open(j, &rx, &tx);
+	if (rc < 0 || !buf)
+		goto fail;
+	bench_report(ctl, 'R', 0, "ready");
+
+	what = "echo";
+	for (long i = 0; i < j->warm + j->n; i++) {
+		rc = ipcx_recv(rx, buf, j->cap, j->to);
+		if (rc < 0)
+			goto fail;
+		rc = ipcx_send(tx, buf, (size_t)rc, j->to);
+		if (rc < 0)
+			goto fail;
+	}
+	what = "stream";
+	rc = ipc_sink(j, rx, buf, false, &ack);
+	if (rc < 0)
+		goto fail;
+	rc = ipcx_send(tx, &ack, sizeof(ack), j->to);
+	if (rc < 0 || !j->zc)
+		goto out;
+
+	what = "zero-copy echo";
+	for (long i = 0; i < j->warm + j->n; i++) {
+		const void *in;
+		void *outp;
+		uint64_t seq = 0;
+		ssize_t r = ipcx_peek(rx, &in, j->to);
+
+		rc = r;
+		if (r < 0)
+			goto fail;
+		if (r >= (ssize_t)sizeof(seq))
+			memcpy(&seq, in, sizeof(seq));
+		rc = ipcx_release(rx);
+		if (rc < 0)
+			goto fail;
+		rc = ipcx_loan(tx, (size_t)r, &outp, j->to);
+		if (rc < 0)
+			goto fail;
+		/* An echo writes its reply in place: one copy, like a producer.
+		 */
+		memcpy(outp, buf, (size_t)r);
+		ipc_put_seq(outp, (size_t)r, seq);
+		rc = ipcx_commit(tx, outp, (size_t)r);
+		if (rc < 0)
+			goto fail;
+	}
+	what = "zero-copy stream";
+	rc = ipc_sink(j, rx, buf, true, &ack);
+	if (rc < 0)
+		goto fail;
+	rc = ipcx_send(tx, &ack, sizeof(ack), j->to);
+out:
+	if (rc < 0)
+		goto fail;
+	ipc_close_pair(rx, tx);
+	bench_free(buf);
+	return 0;
+fail:
+	if (!buf)
+		bench_report(ctl, 'E', IPCX_ENOMEM, "child: out of memory");
+	else
+		bench_report(ctl, 'E', (int)rc, "child: %s: %s", what,
+		             ipcx_errmsg());
+	ipc_close_pair(rx, tx);
+	bench_free(buf);
+	return 1;
+}
+
+/* ---- the parent: time it ---- */
+
+/* Round trips; fills row's percentiles. Returns 0 or IPCX_E*. */
+static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
+                    void *dst, bool zc, struct bench_row *row,
+                    const char **what)
+{
+	uint64_t *t = malloc(sizeof(*t) * (size_t)j->n);
+	long total = j->warm + j->n, rc = 0;
+
+	if (!t)
+		return IPCX_ENOMEM;
+	for (long i = 0; i < total && !bench_stop; i++) {
+		uint64_t t0 = bench_now_ns(), t1;
+		const void *in = dst;
+		ssize_t r;
+
+		if (zc) {
+			void *outp;
+
+			*what = "loan";
+			rc = ipcx_loan(tx, j->size, &outp, j->to);
+			if (rc < 0)
+				break;
+			memcpy(outp, src, j->size);
+			ipc_put_seq(outp, j->size, (uint64_t)i);
+			*what = "commit";
+			rc = ipcx_commit(tx, outp, j->size);
+			if (rc < 0)
+				break;
+			*what = "peek";
+			r = ipcx_peek(rx, &in, j->to);
+		} else {
+			ipc_put_seq(src, j->size, (uint64_t)i);
+			*what = "send";
+			rc = ipcx_send(tx, src, j->size, j->to);
+			if (rc < 0)
+				break;
+			*what = "recv";
+			r = ipcx_recv(rx, dst, j->cap, j->to);
+		}
+		if (r < 0) {
+			rc = r;
+			break;
+		}
+		if ((size_t)r != j->size ||
+		    !ipc_seq_ok(in, j->size, (uint64_t)i)) {
+			*what = "echo";
+			rc = IPCX_ECORRUPT;
+			break;
+		}
+		if (zc) {
+			*what = "release";
+			rc = ipcx_release(rx);
+			if (rc < 0)
+				break;
+		}
+		t1 = bench_now_ns();
+		if (i >= j->warm)
+			t[i - j->warm] = t1 - t0;
+	}
+	if (rc == 0 && bench_stop)
+		rc = IPCX_ETIMEDOUT;
+	if (rc == 0)
+		bench_percentiles(t, (size_t)j->n, row);
+	free(t);
+	return rc;
+}
+
+/* Stream m messages; fills row's throughput. Returns 0 or IPCX_E*. */
+static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
+                       void *src, bool zc, struct bench_row *row,
+                       const char **what)
+{
+	struct ipc_ack ack;
+	uint64_t t0 = bench_now_ns();
+	long rc = 0;
+	ssize_t r;
+
+	for (long i = 0; i < j->m && !bench_stop; i++) {
+		if (zc) {
+			void *outp;
+
+			*what = "loan";
+			rc = ipcx_loan(tx, j->size, &outp, j->to);
+			if (rc < 0)
+				return rc;
+			memcpy(outp, src, j->size);
+			ipc_put_seq(outp, j->size, (uint64_t)i);
+			*what = "commit";
+			rc = ipcx_commit(tx, outp, j->size);
+		} else {
+			ipc_put_seq(src, j->size, (uint64_t)i);
+			*what = "send";
+			rc = ipcx_send(tx, src, j->size, j->to);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (bench_stop)
+		return IPCX_ETIMEDOUT;
+	*what = "acknowledgement";
+	r = ipcx_recv(rx, &ack, sizeof(ack), j->to + (j->ep.lossy ? 200 : 0));
+	if (r < 0)
+		return r;
+	if ((size_t)r != sizeof(ack) || ack.count > (uint64_t)j->m)
+		return IPCX_ECORRUPT;
+	if (ack.bad) {
+		snprintf(row->note, sizeof(row->note),
+		         "%llu messages arrived damaged or out of order",
+		         (unsigned long long)ack.bad);
+		return IPCX_ECORRUPT;
+	}
+	row->has_tput = true;
+	row->messages = j->m;
+	row->received = (long)ack.count;
+	if (ack.count > 0 && ack.last_ns > t0) {
+		double s = (double)(ack.last_ns - t0) / 1e9;
+
+		row->msgs_per_s = (double)ack.count / s;
+		row->bytes_per_s = row->msgs_per_s * (double)j->size;
+	}
+	if (ack.count < (uint64_t)j->m)
+		snprintf(row->note, sizeof(row->note), "%.1f%% lost",
+		         100.0 * (double)(j->m - (long)ack.count) /
+		             (double)j->m);
+	return 0;
+}
+
+static void ipc_row_init(struct bench_row *row, const char *item,
+                         const struct ipc_job *j, bool zc)
+{
+	memset(row, 0, sizeof(*row));
+	bench_ep_name(item, row->name, sizeof(row->name));
+	row->zero_copy = zc;
+	if (zc)
+		strncat(row->name, " zero-copy",
+		        sizeof(row->name) - strlen(row->name) - 1);
+	snprintf(row->endpoint, sizeof(row->endpoint), "%s", j->ep.ping);
+	row->kind = BENCH_IPCX;
+	snprintf(row->wait, sizeof(row->wait), "%s", j->ep.wait);
+	row->size = j->size;
+	row->status = BENCH_OK;
+}
+
+/* Mark row failed (or skipped) from rc, preferring the child's reason. */
+static void ipc_row_error(struct bench_row *row, struct bench_child *c, long rc,
+                          const char *what)
+{
+	struct bench_msg m;
+
+	if (row->status != BENCH_OK)
+		return;
+	row->status = ipc_is_skip(rc) ? BENCH_SKIP : BENCH_FAIL;
+	if (rc == IPCX_ECORRUPT && row->note[0])
+		return;
+	/*
+	 * The child's failure is usually the cause of the parent's: when the
+	 * parent timed out or lost its peer, give the child's report a moment.
+	 */
+	if (c && c->pid > 0 &&
+	    bench_wait_report(
+	        c, &m, rc == IPCX_ETIMEDOUT || rc == IPCX_EPEER ? 200 : 0) ==
+	        1 &&
+	    m.kind == 'E') {
+		snprintf(row->note, sizeof(row->note), "%s", m.text);
+		if (ipc_is_skip(m.code))
+			row->status = BENCH_SKIP;
+		return;
+	}
+	if (bench_stop)
+		snprintf(row->note, sizeof(row->note), "interrupted");
+	else
+		ipc_note(row->note, sizeof(row->note), what, rc);
+}
+
+/*
+ * The parent's side of the setup; the child reports 'R' when it is done.
+ * A failure the child reported lands in note.
+ */
+static long ipc_parent_open(struct ipc_job *j, struct bench_child *c,
+                            ipcx_chan **rx, ipcx_chan **tx, const char **what,
+                            char *note, size_t cap)
+{
+	struct bench_msg m;
+	long rc = 0;
+	int r;
+
+	*rx = *tx = NULL;
+	if (j->ep.shape == BENCH_PIPE) {
+		ipcx_close(j->ping_rd);
+		ipcx_close(j->pong_wr);
+		j->ping_rd = j->pong_wr = NULL;
+		*tx = j->ping_wr;
+		*rx = j->pong_rd;
+		j->ping_wr = j->pong_rd = NULL;
+	} else if (j->ep.shape == BENCH_ONEWAY) {
+		*what = "open";
+		rc = ipcx_open(j->ep.pong, IPCX_RECV | IPCX_CREATE, rx);
+		if (rc == 0)
+			rc = ipc_open_retry(j->ep.ping, IPCX_SEND, j->to, tx);
+		if (rc < 0)
+			return rc;
+	}
+	*what = "waiting for the echo child";
+	r = bench_wait_report(c, &m, j->to);
+	if (r == 1 && m.kind == 'E') {
+		snprintf(note, cap, "%s", m.text);
+		return m.code < 0 ? m.code : IPCX_EPEER;
+	}
+	if (r != 1)
+		return r == 0 ? IPCX_ETIMEDOUT : IPCX_EPEER;
+	if (j->ep.shape == BENCH_SOCKET) {
+		*what = "connect";
+		rc = ipc_open_retry(j->ep.ping, IPCX_SEND | IPCX_RECV, j->to,
+		                    tx);
+		*rx = *tx;
+	}
+	return rc;
+}
+
+void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
+                     size_t size, unsigned seq, struct bench_result *res)
+{
+	struct ipc_job j;
+	struct bench_child c = {-1, -1};
+	struct bench_row copy, zc;
+	ipcx_chan *rx = NULL, *tx = NULL;
+	void *src = NULL, *dst = NULL;
+	const char *what = "setup";
+	char err[256], note[256] = "";
+	long rc;
+	int st;
+
+	memset(&j, 0, sizeof(j));
+	j.cfg = cfg;
+	j.size = size;
+	j.cap = size < sizeof(struct ipc_ack) ? sizeof(struct ipc_ack) : size;
+	j.to = cfg->timeout_ms;
+	bench_counts(cfg, size, &j.n, &j.m, &j.warm);
+	if (bench_ep_resolve(item, seq, &j.ep, err, sizeof(err)) < 0) {
+		ipc_row_init(&copy, item, &j, false);
+		copy.status = BENCH_FAIL;
+		snprintf(copy.note, sizeof(copy.note), "%s", err);
+		*bench_row_add(res) = copy;
+		return;
+	}
+	j.zc = j.ep.zero_copy;
+	ipc_row_init(&copy, item, &j, false);
+	ipc_row_init(&zc, item, &j, true);
+
+	src = bench_alloc(j.cap);
+	dst = bench_alloc(j.cap);
+	if (!src || !dst) {
+		rc = IPCX_ENOMEM;
+		goto fail;
+	}
+	if (j.ep.shape == BENCH_PIPE) {
+		what = "ipcx_pipe";
+		rc = ipcx_pipe(j.ep.opts[0] ? j.ep.opts : NULL, &j.ping_rd,
+		               &j.ping_wr);
+		if (rc == 0)
+			rc = ipcx_pipe(j.ep.opts[0] ? j.ep.opts : NULL,
+			               &j.pong_rd, &j.pong_wr);
+		if (rc < 0)
+			goto fail;
+	}
+	if (bench_fork(&c, ipc_child, &j, err, sizeof(err)) < 0) {
+		snprintf(note, sizeof(note), "%s", err);
+		rc = IPCX_ESYS;
+		goto fail;
+	}
+	rc = ipc_parent_open(&j, &c, &rx, &tx, &what, note, sizeof(note));
+	if (rc < 0)
+		goto fail;
+	rc = ipc_rtt(&j, rx, tx, src, dst, false, &copy, &what);
+	if (rc == 0)
+		rc = ipc_stream(&j, rx, tx, src, false, &copy, &what);
+	if (rc < 0)
+		goto fail;
+	if (j.zc) {
+		rc = ipc_rtt(&j, rx, tx, src, dst, true, &zc, &what);
+		if (rc == 0)
+			rc = ipc_stream(&j, rx, tx, src, true, &zc, &what);
+		if (rc < 0) {
+			ipc_row_error(&zc, &c, rc, what);
+			goto done;
+		}
+	}
+	goto done;
+fail:
+	if (note[0]) {
+		copy.status = ipc_is_skip(rc) ? BENCH_SKIP : BENCH_FAIL;
+		snprintf(copy.note, sizeof(copy.note), "%s", note);
+	} else {
+		ipc_row_error(&copy, &c, rc, what);
+	}
+	zc.status = copy.status;
+	snprintf(zc.note, sizeof(zc.note), "not run: %.200s",
+	         copy.status == BENCH_SKIP ? copy.note : "the copy row failed");
+done:
+	ipc_close_pair(rx, tx);
+	ipcx_close(j.ping_rd);
+	ipcx_close(j.ping_wr);
+	ipcx_close(j.pong_rd);
+	ipcx_close(j.pong_wr);
+	if (c.pid > 0) {
+		bool ok =
+		    copy.status == BENCH_OK && (!j.zc || zc.status == BENCH_OK);
+
+		/* A healthy child exits once its channels close; after a
+		 * failure it may be stuck in a wait, so it is killed. */
+		st = bench_reap(&c, ok ? j.to : 0);
+		if (st != 0 && ok) {
+			copy.status = BENCH_FAIL;
+			snprintf(copy.note, sizeof(copy.note),
+			         "echo child exited with status %d", st);
+		}
+	}
+	bench_ep_cleanup(&j.ep);
+	bench_free(src);
+	bench_free(dst);
+	*bench_row_add(res) = copy;
+	if (j.zc) {
+		*bench_row_add(res) = zc;
+	}
+}

@@ -27,28 +27,6 @@
 
 static char path[200], ep[300];
 
-static void fill(uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(i * 31 + seed);
-}
-
-static int same(const uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != (uint8_t)(i * 31 + seed))
-			return 0;
-	return 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long long cpu_ms(void)
 {
 	struct rusage ru;
@@ -56,16 +34,6 @@ static long long cpu_ms(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
-static void expect_child_ok(pid_t pid)
-{
-	int st = t_waitpid(pid, 20000);
-
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "child failed (status 0x%x)\n", st);
-		exit(T_EXIT_FAIL);
-	}
 }
 
 static void test_create(void)
@@ -140,14 +108,14 @@ static void test_roundtrip_sizes_enobufs(void)
 	T_ASSERT(memcmp(buf, "hello", 5) == 0);
 	/* Boundaries: 300 messages back to back. */
 	for (unsigned i = 0; i < 300; i++) {
-		fill(msg, i % 100, i);
+		t_fill(msg, i % 100, i);
 		T_OK(ipcx_send(w, msg, i % 100, 1000));
 	}
 	for (unsigned i = 0; i < 300; i++) {
 		T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 1000), i % 100);
-		T_ASSERT(same(buf, i % 100, i));
+		T_ASSERT(t_same(buf, i % 100, i));
 	}
-	fill(msg, sizeof(msg), 2);
+	t_fill(msg, sizeof(msg), 2);
 	T_OK(ipcx_send(w, msg, 0, 1000));
 	T_OK(ipcx_send(w, msg, 1, 1000));
 	T_OK(ipcx_send(w, msg, 1024, 1000));
@@ -157,7 +125,7 @@ static void test_roundtrip_sizes_enobufs(void)
 	T_EXPECT(ipcx_recv(r, buf, 1023, 1000), IPCX_ENOBUFS);
 	T_EXPECT(ipcx_pending(r), 1024);
 	T_EXPECT(ipcx_recv(r, buf, 1024, 1000), 1024);
-	T_ASSERT(same(buf, 1024, 2));
+	T_ASSERT(t_same(buf, 1024, 2));
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	T_OK(ipcx_close(w));
 	T_OK(ipcx_close(r));
@@ -170,7 +138,7 @@ static int big_reader(void *arg)
 	void *m = NULL;
 	ssize_t n = ipcx_recv_alloc(r, &m, 10000);
 
-	if (n != 1 << 20 || !same(m, 1u << 20, 6))
+	if (n != 1 << 20 || !t_same(m, 1u << 20, 6))
 		return 1;
 	free(m);
 	ipcx_close(r);
@@ -184,13 +152,13 @@ static void test_1mib(void)
 	pid_t pid;
 
 	T_ASSERT(m);
-	fill(m, 1u << 20, 6);
+	t_fill(m, 1u << 20, 6);
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &r));
 	T_OK(ipcx_open(ep, IPCX_SEND, &w));
 	pid = t_fork(big_reader, r);
 	T_OK(ipcx_close(r));
 	T_OK(ipcx_send(w, m, 1u << 20, 10000));
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	T_OK(ipcx_close(w));
 	T_OK(ipcx_unlink(ep));
 	free(m);
@@ -228,10 +196,10 @@ static void test_writers_come_and_go(void)
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 1000), 3);
 	/* The writer left at a boundary: no error, the receiver waits for
 	 * the deadline, and does not spin on POLLHUP meanwhile. */
-	t0 = now_ms();
+	t0 = t_now_ms();
 	c0 = cpu_ms();
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 200), IPCX_ETIMEDOUT);
-	T_ASSERT(now_ms() - t0 >= 190);
+	T_ASSERT(t_now_ms() - t0 >= 190);
 	T_ASSERT(cpu_ms() - c0 < 100);
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	/* A new writer in this process. */
@@ -246,7 +214,7 @@ static void test_writers_come_and_go(void)
 	t_notify_child(&sync_);
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 10000), 4);
 	T_ASSERT(memcmp(buf, "late", 4) == 0);
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	t_sync_close(&sync_);
 	/* And after that writer left too, still only timeouts. */
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 20), IPCX_ETIMEDOUT);
@@ -293,11 +261,11 @@ static void test_hostile_and_torn(void)
 
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &r));
 	pid = t_fork(torn_writer, NULL);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 10000), IPCX_EPEER);
 	T_ASSERT(strstr(ipcx_errmsg(), "mid-message") != NULL);
-	T_ASSERT(now_ms() - t0 < 5000);
-	expect_child_ok(pid);
+	T_ASSERT(t_now_ms() - t0 < 5000);
+	t_child_ok(pid);
 	/* The FIFO goes on serving new writers. */
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 20), IPCX_ETIMEDOUT);
 

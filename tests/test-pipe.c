@@ -22,38 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static void fill(uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(i * 31 + seed);
-}
-
-static int same(const uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != (uint8_t)(i * 31 + seed))
-			return 0;
-	return 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void expect_child_ok(pid_t pid)
-{
-	int st = t_waitpid(pid, 20000);
-
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "child failed (status 0x%x)\n", st);
-		exit(T_EXIT_FAIL);
-	}
-}
-
 static void test_roundtrip_and_boundaries(void)
 {
 	ipcx_chan *rd, *wr;
@@ -66,12 +34,12 @@ static void test_roundtrip_and_boundaries(void)
 
 	/* 100 messages of sizes 0..99 back to back keep their edges. */
 	for (unsigned i = 0; i < 100; i++) {
-		fill(msg, i, i);
+		t_fill(msg, i, i);
 		T_OK(ipcx_send(wr, msg, i, 1000));
 	}
 	for (unsigned i = 0; i < 100; i++) {
 		T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 1000), i);
-		T_ASSERT(same(buf, i, i));
+		T_ASSERT(t_same(buf, i, i));
 	}
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	/* Direction is enforced by the core. */
@@ -86,7 +54,7 @@ static void test_sizes(void)
 	static uint8_t msg[1025], buf[1025];
 
 	T_OK(ipcx_pipe("maxmsg=1024", &rd, &wr));
-	fill(msg, sizeof(msg), 7);
+	t_fill(msg, sizeof(msg), 7);
 	T_OK(ipcx_send(wr, msg, 0, 1000));
 	T_OK(ipcx_send(wr, msg, 1, 1000));
 	T_OK(ipcx_send(wr, msg, 1024, 1000));
@@ -95,7 +63,7 @@ static void test_sizes(void)
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 1000), 0);
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 1000), 1);
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 1000), 1024);
-	T_ASSERT(same(buf, 1024, 7));
+	T_ASSERT(t_same(buf, 1024, 7));
 	/* The refused message sent nothing. */
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	/* A zero-length receive buffer takes an empty message. */
@@ -121,7 +89,7 @@ static int big_child(void *arg)
 
 	ipcx_close(b->wr);
 	n = ipcx_recv_alloc(b->rd, &m, 10000);
-	if (n != (ssize_t)b->n || !same(m, b->n, 3))
+	if (n != (ssize_t)b->n || !t_same(m, b->n, 3))
 		return 1;
 	free(m);
 	ipcx_close(b->rd);
@@ -135,12 +103,12 @@ static void test_1mib(void)
 	pid_t pid;
 
 	T_ASSERT(m != NULL);
-	fill(m, b.n, 3);
+	t_fill(m, b.n, 3);
 	T_OK(ipcx_pipe(NULL, &b.rd, &b.wr));
 	pid = t_fork(big_child, &b);
 	T_OK(ipcx_close(b.rd));
 	T_OK(ipcx_send(b.wr, m, b.n, 10000));
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	T_OK(ipcx_close(b.wr));
 	free(m);
 }
@@ -151,7 +119,7 @@ static void test_enobufs(void)
 	uint8_t msg[100], buf[100];
 
 	T_OK(ipcx_pipe(NULL, &rd, &wr));
-	fill(msg, 100, 9);
+	t_fill(msg, 100, 9);
 	T_OK(ipcx_send(wr, msg, 100, 1000));
 	T_OK(ipcx_send(wr, "z", 1, 1000));
 	T_EXPECT(ipcx_pending(rd), IPCX_ESTATE);
@@ -159,7 +127,7 @@ static void test_enobufs(void)
 	T_EXPECT(ipcx_pending(rd), 100);
 	T_EXPECT(ipcx_recv(rd, buf, 99, 1000), IPCX_ENOBUFS);
 	T_EXPECT(ipcx_recv(rd, buf, 100, 1000), 100);
-	T_ASSERT(same(buf, 100, 9));
+	T_ASSERT(t_same(buf, 100, 9));
 	T_EXPECT(ipcx_recv(rd, buf, 1, 1000), 1);
 	T_ASSERT(buf[0] == 'z');
 	T_OK(ipcx_close(rd));
@@ -175,21 +143,21 @@ static void test_timeouts(void)
 
 	T_OK(ipcx_pipe(NULL, &rd, &wr));
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 50), IPCX_ETIMEDOUT);
-	T_ASSERT(now_ms() - t0 >= 45);
+	T_ASSERT(t_now_ms() - t0 >= 45);
 
 	/* Fill the pipe with 1000-byte messages: each goes whole or not at
 	 * all (a frame <= PIPE_BUF is atomic), so the last one times out
 	 * with nothing sent and the stream stays usable. */
-	fill(msg, sizeof(msg), 1);
+	t_fill(msg, sizeof(msg), 1);
 	while ((r = ipcx_send(wr, msg, 1000, 0)) == 0)
 		n++;
 	T_EXPECT(r, IPCX_ETIMEDOUT);
 	T_ASSERT(n >= 15);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_send(wr, msg, 1000, 30), IPCX_ETIMEDOUT);
-	T_ASSERT(now_ms() - t0 >= 25);
+	T_ASSERT(t_now_ms() - t0 >= 25);
 	for (int i = 0; i < n; i++)
 		T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 1000), 1000);
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
@@ -285,11 +253,11 @@ static void test_hostile_and_torn(void)
 	close(p[0]);
 	pid = t_fork(torn_child, &p[1]);
 	close(p[1]);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 10000), IPCX_EPEER);
-	T_ASSERT(now_ms() - t0 < 5000);
+	T_ASSERT(t_now_ms() - t0 < 5000);
 	T_ASSERT(strstr(ipcx_errmsg(), "mid-message") != NULL);
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	T_OK(ipcx_close(rd));
 }
 
@@ -365,7 +333,7 @@ static void test_stdio(void)
 	T_OK(ipcx_send(wr, "ping", 4, 5000));
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 10000), 4);
 	T_ASSERT(memcmp(buf, "ping", 4) == 0);
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	/* The descriptions we share with the child were left blocking. */
 	T_ASSERT(!(fcntl(to[1], F_GETFL) & O_NONBLOCK));
 	T_ASSERT(!(fcntl(from[0], F_GETFL) & O_NONBLOCK));

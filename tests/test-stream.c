@@ -27,20 +27,6 @@
 static struct ipcx_ep ep;
 static ipcx_chan ch;
 
-static void fill(uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(i * 31 + seed);
-}
-
-static int same(const uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != (uint8_t)(i * 31 + seed))
-			return 0;
-	return 1;
-}
-
 static void reset_ep(void)
 {
 	memset(&ep, 0, sizeof(ep));
@@ -133,7 +119,7 @@ static void test_enobufs(void)
 	reset_ep();
 	pair(sv);
 	ipcx__stream_init(&st, sv[0], IPCX__ST_SOCK, &ep, "test");
-	fill(msg, sizeof(msg), 4);
+	t_fill(msg, sizeof(msg), 4);
 	T_OK(ipcx__stream_send(&st, msg, 300, -1));
 	{
 		struct ipcx__stream peer;
@@ -143,7 +129,7 @@ static void test_enobufs(void)
 		T_ASSERT(ch.has_pending && ch.pending == 300);
 		T_EXPECT(ipcx__stream_recv(&peer, buf, 300, &ch, 1000), 300);
 		T_ASSERT(!ch.has_pending);
-		T_ASSERT(same(buf, 300, 4));
+		T_ASSERT(t_same(buf, 300, 4));
 		ipcx__stream_fini(&peer);
 	}
 	ipcx__stream_fini(&st);
@@ -168,7 +154,7 @@ static void test_big_interrupted(void)
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	ipcx__stream_init(&st, sv[0], IPCX__ST_SOCK, &ep, "test");
-	fill(msg, n, 8);
+	t_fill(msg, n, 8);
 	ipcx__frame_put(hdr, (uint32_t)n);
 	put_all(sv[1], hdr, 4);
 	put_all(sv[1], msg, 1000);
@@ -186,7 +172,7 @@ static void test_big_interrupted(void)
 	put_all(sv[1], "\0\0\0\1Z", 5);
 	memset(b2, 0, n);
 	T_EXPECT(ipcx__stream_recv(&st, b2, n, &ch, 1000), (ssize_t)n);
-	T_ASSERT(same(b2, n, 8));
+	T_ASSERT(t_same(b2, n, 8));
 	T_EXPECT(ipcx__stream_recv(&st, b1, n, &ch, 1000), 1);
 	T_ASSERT(b1[0] == 'Z');
 	/* The grown buffer went back to its normal size. */
@@ -200,7 +186,7 @@ static void test_big_interrupted(void)
 		off += k;
 	}
 	T_EXPECT(ipcx__stream_recv(&st, b1, n, &ch, 1000), (ssize_t)n);
-	T_ASSERT(same(b1, n, 8));
+	T_ASSERT(t_same(b1, n, 8));
 
 	/* Torn: half a big frame and the peer goes. */
 	put_all(sv[1], hdr, 4);

@@ -22,28 +22,6 @@
 
 static char ep[128];
 
-static void fill(uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(i * 31 + seed);
-}
-
-static int same(const uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != (uint8_t)(i * 31 + seed))
-			return 0;
-	return 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A UDP port that was free a moment ago. */
 static unsigned free_port(int family)
 {
@@ -113,14 +91,14 @@ static void test_boundaries_sizes_enobufs(void)
 	/* Room for everything below in the receive queue. */
 	setsockopt(ipcx_fd(r), SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	for (unsigned i = 0; i < 50; i++) {
-		fill(msg, i, i);
+		t_fill(msg, i, i);
 		T_OK(ipcx_send(s, msg, i, 1000));
 	}
 	for (unsigned i = 0; i < 50; i++) {
 		T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 1000), i);
-		T_ASSERT(same(buf, i, i));
+		T_ASSERT(t_same(buf, i, i));
 	}
-	fill(msg, sizeof(msg), 3);
+	t_fill(msg, sizeof(msg), 3);
 	T_OK(ipcx_send(s, msg, 1, 1000));
 	T_OK(ipcx_send(s, msg, 65507, 1000));
 	T_EXPECT(ipcx_send(s, msg, 65508, 1000), IPCX_EMSGSIZE);
@@ -130,7 +108,7 @@ static void test_boundaries_sizes_enobufs(void)
 	T_EXPECT(ipcx_recv(r, buf, 100, 1000), IPCX_ENOBUFS);
 	T_EXPECT(ipcx_pending(r), 65507);
 	T_EXPECT(ipcx_recv(r, buf, 65507, 1000), 65507);
-	T_ASSERT(same(buf, 65507, 3));
+	T_ASSERT(t_same(buf, 65507, 3));
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	/* Zero-length datagrams are messages too. */
 	T_OK(ipcx_send(s, NULL, 0, 1000));
@@ -148,9 +126,9 @@ static void test_timeouts_and_refused(void)
 
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &r));
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 50), IPCX_ETIMEDOUT);
-	T_ASSERT(now_ms() - t0 >= 45);
+	T_ASSERT(t_now_ms() - t0 >= 45);
 	T_OK(ipcx_close(r));
 
 	/* Nobody receives: the ICMP refusal comes back as IPCX_EPEER on a

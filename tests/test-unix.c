@@ -29,38 +29,6 @@
 static char ep[256];
 static char path[200];
 
-static void fill(uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(i * 31 + seed);
-}
-
-static int same(const uint8_t *b, size_t n, unsigned seed)
-{
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != (uint8_t)(i * 31 + seed))
-			return 0;
-	return 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void expect_child_ok(pid_t pid)
-{
-	int st = t_waitpid(pid, 20000);
-
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "child failed (status 0x%x)\n", st);
-		exit(T_EXIT_FAIL);
-	}
-}
-
 /* A raw client socket connected to the listener at `path`. */
 static int raw_connect(void)
 {
@@ -126,10 +94,10 @@ static void test_fanin_and_boundaries(void)
 	 * the sender, the rest is a pattern of the index. */
 	for (unsigned i = 0; i < 200; i++) {
 		msg[0] = 0;
-		fill(msg + 1, i, i);
+		t_fill(msg + 1, i, i);
 		T_OK(ipcx_send(a, msg, i + 1, 1000));
 		msg[0] = 1;
-		fill(msg + 1, i, i + 1000);
+		t_fill(msg + 1, i, i + 1000);
 		T_OK(ipcx_send(b, msg, i + 1, 1000));
 	}
 	/* Each sender's messages arrive whole and in its order. */
@@ -138,7 +106,7 @@ static void test_fanin_and_boundaries(void)
 		int *cnt = buf[0] ? &from_b : &from_a;
 		T_ASSERT(n >= 1 && buf[0] <= 1);
 		T_ASSERT(n - 1 == *cnt);
-		T_ASSERT(same(buf + 1, (size_t)n - 1,
+		T_ASSERT(t_same(buf + 1, (size_t)n - 1,
 		              (unsigned)(n - 1) + 1000u * buf[0]));
 		(*cnt)++;
 	}
@@ -178,7 +146,7 @@ static void test_sizes_and_enobufs(void)
 	snprintf(ep2, sizeof(ep2), "%s?maxmsg=1024", ep);
 	T_OK(ipcx_open(ep2, IPCX_RECV | IPCX_SEND | IPCX_CREATE, &l));
 	T_OK(ipcx_open(ep2, IPCX_SEND | IPCX_RECV, &d));
-	fill(msg, sizeof(msg), 5);
+	t_fill(msg, sizeof(msg), 5);
 	T_OK(ipcx_send(d, msg, 0, 1000));
 	T_OK(ipcx_send(d, msg, 1, 1000));
 	T_OK(ipcx_send(d, msg, 1024, 1000));
@@ -190,7 +158,7 @@ static void test_sizes_and_enobufs(void)
 	T_EXPECT(ipcx_recv(l, buf, 100, 1000), IPCX_ENOBUFS);
 	T_EXPECT(ipcx_pending(l), 1024);
 	T_EXPECT(ipcx_recv(l, buf, 1024, 1000), 1024);
-	T_ASSERT(same(buf, 1024, 5));
+	T_ASSERT(t_same(buf, 1024, 5));
 
 	/* A sender with a larger limit: the listener refuses the frame by
 	 * its header and closes that connection; the sender sees it gone. */
@@ -216,13 +184,13 @@ static int big_child(void *arg)
 	ipcx_chan *d;
 
 	(void)arg;
-	fill(m, n, 11);
+	t_fill(m, n, 11);
 	if (ipcx_open(ep, IPCX_SEND | IPCX_RECV, &d) < 0)
 		return 2;
 	if (ipcx_send(d, m, n, 10000) < 0)
 		return 3;
 	if (ipcx_recv_alloc(d, &back, 10000) != (ssize_t)n ||
-	    !same(back, n, 11))
+	    !t_same(back, n, 11))
 		return 4;
 	free(back);
 	free(m);
@@ -240,12 +208,12 @@ static void test_1mib(void)
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_SEND | IPCX_CREATE, &l));
 	pid = t_fork(big_child, NULL);
 	T_EXPECT(ipcx_recv_alloc(l, &m, 10000), 1 << 20);
-	T_ASSERT(same(m, 1u << 20, 11));
+	T_ASSERT(t_same(m, 1u << 20, 11));
 	T_OK(ipcx_peer(l, &peer));
 	T_ASSERT(peer.pid == pid);
 	T_OK(ipcx_send(l, m, 1u << 20, 10000));
 	free(m);
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	T_OK(ipcx_close(l));
 }
 
@@ -257,9 +225,9 @@ static void test_timeouts(void)
 
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &l));
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 50), IPCX_ETIMEDOUT);
-	T_ASSERT(now_ms() - t0 >= 45);
+	T_ASSERT(t_now_ms() - t0 >= 45);
 	T_OK(ipcx_close(l));
 }
 
@@ -311,11 +279,11 @@ static void test_hostile_and_torn(void)
 	close(fd);
 
 	pid = t_fork(torn_child, NULL);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 10000), IPCX_EPEER);
 	T_ASSERT(strstr(ipcx_errmsg(), "mid-message") != NULL);
-	T_ASSERT(now_ms() - t0 < 5000);
-	expect_child_ok(pid);
+	T_ASSERT(t_now_ms() - t0 < 5000);
+	t_child_ok(pid);
 	/* The listener goes on. */
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	T_OK(ipcx_close(l));
@@ -430,7 +398,7 @@ static void test_uid_filter(void)
 	/* nobody's message never arrives. */
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 200), IPCX_ETIMEDOUT);
 	t_notify_child(&sync_);
-	expect_child_ok(pid);
+	t_child_ok(pid);
 	t_sync_close(&sync_);
 	/* uid 0 gets through. */
 	T_OK(ipcx_open(aep_uid, IPCX_SEND, &d));

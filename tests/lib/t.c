@@ -320,3 +320,35 @@ int t_path_gone(const char *path)
 	        (unsigned)st.st_mode);
 	return 0;
 }
+
+void t_fill(uint8_t *b, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(i * 31 + seed);
+}
+
+int t_same(const uint8_t *b, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != (uint8_t)(i * 31 + seed))
+			return 0;
+	return 1;
+}
+
+long long t_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void t_child_ok(pid_t pid)
+{
+	int st = t_waitpid(pid, 20000);
+
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "child failed (status 0x%x)\n", st);
+		exit(T_EXIT_FAIL);
+	}
+}

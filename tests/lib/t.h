@@ -115,4 +115,17 @@ int t_msg_is(const void *buf, size_t len, uint32_t seq);
  */
 int t_path_gone(const char *path);
 
+/*
+ * A byte pattern derived from seed: t_fill() writes n bytes, t_same()
+ * returns 1 if b holds exactly that pattern.
+ */
+void t_fill(uint8_t *b, size_t n, unsigned seed);
+int t_same(const uint8_t *b, size_t n, unsigned seed);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long long t_now_ms(void);
+
+/* Reap pid (20 s limit) and fail the test unless it exited 0. */
+void t_child_ok(pid_t pid);
+
 #endif

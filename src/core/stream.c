@@ -1143,26 +1143,32 @@ void ipcx__sock_reset(struct ipcx__sock *s)
 }
 
 /* See stream.h: the listener replies, a dialer sends. Blocks. */
-int ipcx__sock_send(struct ipcx__sock *s, const void *buf, size_t len,
+int ipcx__sock_send(ipcx_chan *ch, const void *buf, size_t len,
                     int64_t deadline)
 {
+	struct ipcx__sock *s = ch->priv;
+
 	if (s->listening)
 		return ipcx__fanin_send(&s->fan, buf, len, deadline);
 	return ipcx__stream_send(&s->solo.st, buf, len, deadline);
 }
 
 /* See stream.h. Blocks until the deadline. */
-ssize_t ipcx__sock_recv(struct ipcx__sock *s, void *buf, size_t cap,
-                        ipcx_chan *ch, int64_t deadline)
+ssize_t ipcx__sock_recv(ipcx_chan *ch, void *buf, size_t cap,
+                        int64_t deadline)
 {
+	struct ipcx__sock *s = ch->priv;
+
 	if (s->listening)
 		return ipcx__fanin_recv(&s->fan, buf, cap, ch, deadline);
 	return ipcx__solo_recv(&s->solo, buf, cap, ch, deadline);
 }
 
 /* See stream.h. Does not block. */
-int ipcx__sock_fd(struct ipcx__sock *s)
+int ipcx__sock_fd(ipcx_chan *ch)
 {
+	struct ipcx__sock *s = ch->priv;
+
 	if (s->listening)
 		return ipcx__fanin_fd(&s->fan);
 	return ipcx__solo_fd(&s->solo);

@@ -225,15 +225,18 @@ struct ipcx__sock {
 
 /* ipcx__sock_reset - a safe empty state (all fds -1) before setup. */
 IPCX__HIDDEN void ipcx__sock_reset(struct ipcx__sock *s);
-/* ipcx__sock_send - ipcx__fanin_send or ipcx__stream_send. Blocks. */
-IPCX__HIDDEN int ipcx__sock_send(struct ipcx__sock *s, const void *buf,
-                                 size_t len, int64_t deadline);
-/* ipcx__sock_recv - ipcx__fanin_recv or ipcx__solo_recv. Blocks. */
-IPCX__HIDDEN ssize_t ipcx__sock_recv(struct ipcx__sock *s, void *buf,
-                                     size_t cap, ipcx_chan *ch,
+/*
+ * The send, recv and fd ops of a transport whose ch->priv begins with a
+ * struct ipcx__sock (unix, tcp): put them in its ops table as they are.
+ * send: ipcx__fanin_send or ipcx__stream_send; blocks until the deadline.
+ * recv: ipcx__fanin_recv or ipcx__solo_recv; blocks; sets ch->peer.
+ * fd: ipcx__fanin_fd or ipcx__solo_fd; does not block.
+ */
+IPCX__HIDDEN int ipcx__sock_send(ipcx_chan *ch, const void *buf, size_t len,
+                                 int64_t deadline);
+IPCX__HIDDEN ssize_t ipcx__sock_recv(ipcx_chan *ch, void *buf, size_t cap,
                                      int64_t deadline);
-/* ipcx__sock_fd - ipcx__fanin_fd or ipcx__solo_fd. Does not block. */
-IPCX__HIDDEN int ipcx__sock_fd(struct ipcx__sock *s);
+IPCX__HIDDEN int ipcx__sock_fd(ipcx_chan *ch);
 /* ipcx__sock_fini - close whichever side was set up. */
 IPCX__HIDDEN void ipcx__sock_fini(struct ipcx__sock *s);
 

@@ -28,7 +28,7 @@
 #define TCP_CONNECT_MS 5000
 
 struct tcp_priv {
-	struct ipcx__sock s;
+	struct ipcx__sock s; /* first: the shared ops take ch->priv as one */
 	char name[300];
 };
 
@@ -224,31 +224,6 @@ static int tcp_open(ipcx_chan *ch)
 	return r;
 }
 
-/* send: one frame; a listener replies to the last sender. Blocks. */
-static int tcp_send(ipcx_chan *ch, const void *buf, size_t len,
-                    int64_t deadline)
-{
-	struct tcp_priv *p = ch->priv;
-
-	return ipcx__sock_send(&p->s, buf, len, deadline);
-}
-
-/* recv: one whole frame from the peer or any sender. Blocks. */
-static ssize_t tcp_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
-{
-	struct tcp_priv *p = ch->priv;
-
-	return ipcx__sock_recv(&p->s, buf, cap, ch, deadline);
-}
-
-/* fd: an epoll fd that is readable when a receive may make progress. */
-static int tcp_fd(ipcx_chan *ch)
-{
-	struct tcp_priv *p = ch->priv;
-
-	return ipcx__sock_fd(&p->s);
-}
-
 /* close: closes the listener and every connection. */
 static int tcp_close(ipcx_chan *ch)
 {
@@ -265,8 +240,8 @@ static int tcp_close(ipcx_chan *ch)
 const struct ipcx_transport ipcx__tp_tcp = {
     .scheme = IPCX_S_TCP,
     .open = tcp_open,
-    .send = tcp_send,
-    .recv = tcp_recv,
-    .fd = tcp_fd,
+    .send = ipcx__sock_send,
+    .recv = ipcx__sock_recv,
+    .fd = ipcx__sock_fd,
     .close = tcp_close,
 };

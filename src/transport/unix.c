@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 struct unix_priv {
-	struct ipcx__sock s;
+	struct ipcx__sock s; /* first: the shared ops take ch->priv as one */
 	bool created; /* we bound this path: close removes it */
 	dev_t dev;
 	ino_t ino;
@@ -308,34 +308,6 @@ static int unix_open(ipcx_chan *ch)
 }
 
 /*
- * send: one frame. A dialer sends to its listener; a listener replies to
- * the sender of the last message it received. Blocks until the deadline.
- */
-static int unix_send(ipcx_chan *ch, const void *buf, size_t len,
-                     int64_t deadline)
-{
-	struct unix_priv *p = ch->priv;
-
-	return ipcx__sock_send(&p->s, buf, len, deadline);
-}
-
-/* recv: one whole frame from the listener or any sender; sets ch->peer. */
-static ssize_t unix_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
-{
-	struct unix_priv *p = ch->priv;
-
-	return ipcx__sock_recv(&p->s, buf, cap, ch, deadline);
-}
-
-/* fd: an epoll fd that is readable when a receive may make progress. */
-static int unix_fd(ipcx_chan *ch)
-{
-	struct unix_priv *p = ch->priv;
-
-	return ipcx__sock_fd(&p->s);
-}
-
-/*
  * close: closes every connection; a listener also removes the socket file
  * it created, if the file is still that socket (not a newer listener's).
  */
@@ -386,9 +358,9 @@ static int unix_unlink(const struct ipcx_ep *ep)
 const struct ipcx_transport ipcx__tp_unix = {
     .scheme = IPCX_S_UNIX,
     .open = unix_open,
-    .send = unix_send,
-    .recv = unix_recv,
-    .fd = unix_fd,
+    .send = ipcx__sock_send,
+    .recv = ipcx__sock_recv,
+    .fd = ipcx__sock_fd,
     .close = unix_close,
     .unlink = unix_unlink,
 };

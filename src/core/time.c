@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <time.h>
 
 int64_t ipcx__now_ns(void)
@@ -19,46 +18,19 @@ int64_t ipcx__now_ns(void)
 }
 
 /*
- * The coarse clock's tick, read once. Relaxed atomics: every thread that
- * races here stores the same value.
- */
-static _Atomic int64_t coarse_tick;
-
-static int64_t coarse_tick_ns(void)
-{
-	int64_t t = atomic_load_explicit(&coarse_tick, memory_order_relaxed);
-	struct timespec res;
-
-	if (t == 0) {
-		t = 4000000; /* HZ=250, if the kernel will not say */
-		if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
-			t = (int64_t)res.tv_sec * 1000000000 + res.tv_nsec;
-		atomic_store_explicit(&coarse_tick, t, memory_order_relaxed);
-	}
-	return t;
-}
-
-/*
  * Every ipcx_send/ipcx_recv computes a deadline, so this is on the fast
- * path: a precise clock_gettime costs ~35 ns in this VM, a 0.3 us shm round
- * trip makes two. Timeout 0 needs no clock at all (deadline 0 is always in
- * the past), and a positive one reads CLOCK_MONOTONIC_COARSE (~7 ns), the
- * same time base one tick behind. Adding one tick makes the deadline never
- * early: coarse <= now < coarse + tick, so coarse + tick + T >= now + T.
- * It may be late by a tick (a few ms), which a ms timeout tolerates.
- * Expiry checks use the precise clock.
+ * path: timeout 0 needs no clock at all (deadline 0 is always in the past)
+ * and -1 none either. A positive timeout reads the precise clock:
+ * CLOCK_MONOTONIC_COARSE would cost a fifth, but on this tickless kernel it
+ * was seen up to 8 ms behind, which would end waits early.
  */
 int64_t ipcx__deadline(int timeout_ms)
 {
-	struct timespec ts;
-
 	if (timeout_ms < 0)
 		return -1;
 	if (timeout_ms == 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + coarse_tick_ns() +
-	       (int64_t)timeout_ms * 1000000;
+	return ipcx__now_ns() + (int64_t)timeout_ms * 1000000;
 }
 
 bool ipcx__expired(int64_t deadline)

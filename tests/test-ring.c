@@ -2,7 +2,7 @@
  * test-ring.c - the ring (src/transport/ring.c) in a private mapping:
  * layout, round trips, zero-length records, wrap-around, a full ring,
  * message limits, dead and cancelled reservations, a writer dying with the
- * mutex held, several writer threads at once, and corrupt segments
+ * lock held, several writer threads at once, and corrupt segments
  * answered with IPCX_ECORRUPT.
  */
 #include "t.h"
@@ -18,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const struct ipcx_ring_who me = {.pid = 1234, .start = 5, .uid = 6};
+/* The writer: this process, with its start time (set in main), so that a
+ * lock it holds is never taken over as a dead holder's; uid 6. */
+static struct ipcx_ring_who me = {.pid = 0, .start = 0, .uid = 6};
 
 /* A fresh segment with data_size bytes of data, shared with children. */
 static void *seg_new(uint64_t data_size, size_t *lenp)
@@ -268,15 +270,69 @@ static void test_dead_and_cancelled(void)
 	munmap(m, len);
 }
 
-/* A child takes the writers' mutex and dies holding it. */
+/* A child takes the writers' lock (as itself) and dies holding it. */
 static int die_locked(void *arg)
 {
 	struct ipcx_ring *w = arg;
+	struct ipcx_ring_who self = {(uint32_t)getpid(), 0, 0};
 
-	if (ipcx__ring_lock(w, -1) < 0)
+	if (ipcx__ring_lock(w, &self, -1) < 0)
 		return 2;
 	raise(SIGKILL);
 	return 3;
+}
+
+/* A child takes the lock, says so, and holds it until told to let go. */
+struct hold_job {
+	struct ipcx_ring *w;
+	int said[2], go[2];
+};
+
+static int hold_locked(void *arg)
+{
+	struct hold_job *j = arg;
+	struct ipcx_ring_who self = {(uint32_t)getpid(), 0, 0};
+	char c = 0;
+
+	if (ipcx__ring_lock(j->w, &self, -1) < 0)
+		return 2;
+	if (write(j->said[1], "x", 1) != 1 || read(j->go[0], &c, 1) != 1)
+		return 3;
+	ipcx__ring_unlock(j->w);
+	return 0;
+}
+
+/* A live holder is waited for (until the deadline), never taken over. */
+static void test_lock_held(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx_ring w, r;
+	struct ipcx_ring_resv rv;
+	struct hold_job j;
+	pid_t pid;
+	char c;
+
+	views(m, len, &w, &r);
+	j.w = &w;
+	T_ASSERT(pipe(j.said) == 0 && pipe(j.go) == 0);
+	pid = t_fork(hold_locked, &j);
+	T_ASSERT(read(j.said[0], &c, 1) == 1);
+	/* 30 ms: past the 10 ms liveness check, which finds it alive. */
+	T_EXPECT(ipcx__ring_lock(&w, &me, ipcx__now_ns() + 30000000),
+	         IPCX_ETIMEDOUT);
+	T_EXPECT(ipcx__ring_reserve(&w, 10, &me, 0, &rv), IPCX_ETIMEDOUT);
+	T_ASSERT(write(j.go[1], "x", 1) == 1);
+	T_OK(ipcx__ring_lock(&w, &me, -1)); /* woken, or finds it free */
+	ipcx__ring_unlock(&w);
+	T_EXPECT(t_waitpid(pid, 10000), 0);
+	T_OK(put(&w, 10, 1));
+	get(&r, 10, 1);
+	close(j.said[0]);
+	close(j.said[1]);
+	close(j.go[0]);
+	close(j.go[1]);
+	munmap(m, len);
 }
 
 static void test_owner_died(void)
@@ -531,6 +587,12 @@ static void test_corrupt_records(void)
 
 int main(void)
 {
+	char state;
+
+	me.pid = (uint32_t)getpid();
+	T_OK(ipcx__proc_start(me.pid, &state, &me.start));
+	T_ASSERT(me.start != 0 && ipcx__proc_alive(me.pid, me.start));
+	T_ASSERT(!ipcx__proc_alive(me.pid, me.start + 1));
 	test_geometry();
 	test_roundtrip();
 	test_wrap();
@@ -539,6 +601,7 @@ int main(void)
 	test_wake_bits();
 	test_dead_and_cancelled();
 	test_owner_died();
+	test_lock_held();
 	test_threads();
 	test_corrupt_header();
 	test_corrupt_records();

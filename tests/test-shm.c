@@ -2,7 +2,8 @@
  * test-shm.c - shm:// (src/transport/shm.c) through the public API: both
  * start orders, 1 MiB messages, modes, limits, ENOBUFS, timeouts, the
  * receiver role, two concurrent sender processes, every wake-up policy,
- * zero-copy, the pollable fd, dead writers and receivers, and a loop that
+ * zero-copy, the pollable fd, dead writers and receivers, the writers'
+ * lock naming a live or a dead process, a forked sender, and a loop that
  * SIGKILLs the sender or the receiver at random moments.
  */
 #include "t.h"
@@ -282,6 +283,16 @@ static void test_hostile_segment(void)
 	T_EXPECT(ipcx_send(ch, "x", 1, 0), IPCX_ECORRUPT);
 	T_OK(ipcx_close(ch));
 	((volatile uint64_t *)m)[14] = 0;
+	/* The writers' lock (offset 64) naming a live process (init, start
+	 * unknown): senders wait for it until their deadline. */
+	((volatile uint64_t *)m)[8] = 1;
+	ch = xopen(ep(name, NULL), IPCX_SEND);
+	T_EXPECT(ipcx_send(ch, "x", 1, 30), IPCX_ETIMEDOUT);
+	/* Naming no process: the sender finds it dead and takes it over. */
+	((volatile uint64_t *)m)[8] = 0x7fffffff;
+	T_OK(ipcx_send(ch, "x", 1, TMO));
+	T_EXPECT(((volatile uint64_t *)m)[8], 0);
+	T_OK(ipcx_close(ch));
 	/* Wrong size for its geometry. */
 	T_ASSERT(ftruncate(fd, 3 * 4096) == 0);
 	T_EXPECT(ipcx_open(ep(name, NULL), IPCX_RECV, &(ipcx_chan *){NULL}),
@@ -292,6 +303,40 @@ static void test_hostile_segment(void)
 }
 
 /* ---- two processes ---- */
+
+/* A forked child sending on its parent's channel does so as itself. */
+static ipcx_chan *fork_tx;
+
+static int fork_send_main(void *arg)
+{
+	(void)arg;
+	return ipcx_send(fork_tx, "child", 5, TMO) < 0 ? 10 : 0;
+}
+
+static void test_forked_sender(void)
+{
+	const char *name = t_name("fork");
+	struct ipcx_peer peer;
+	ipcx_chan *rx;
+	char buf[16];
+	pid_t pid;
+
+	unlink_quiet(name);
+	rx = xopen(ep(name, NULL), IPCX_RECV);
+	fork_tx = xopen(ep(name, NULL), IPCX_SEND);
+	T_OK(ipcx_send(fork_tx, "parent", 6, TMO));
+	pid = t_fork(fork_send_main, NULL);
+	T_EXPECT(t_waitpid(pid, TMO), 0);
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 6);
+	T_OK(ipcx_peer(rx, &peer));
+	T_EXPECT(peer.pid, getpid());
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 5);
+	T_OK(ipcx_peer(rx, &peer));
+	T_EXPECT(peer.pid, pid);
+	T_OK(ipcx_close(fork_tx));
+	T_OK(ipcx_close(rx));
+	T_OK(ipcx_unlink(ep(name, NULL)));
+}
 
 struct peer_arg {
 	const char *endpoint;
@@ -900,6 +945,7 @@ int main(void)
 	test_foreign_owner();
 	test_start_orders();
 	test_big();
+	test_forked_sender();
 	test_two_senders();
 	test_policies();
 	test_zero_copy();

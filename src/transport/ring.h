@@ -4,14 +4,17 @@
  * One segment = a 4 KiB header page + a data area of 2^k bytes holding
  * variable-length records. head and tail are free-running byte counters;
  * a record's place in the data area is `pos & (size - 1)`. Writers (any
- * number, serialised by a robust process-shared mutex while they reserve)
- * append at tail; one reader consumes at head. Each record carries a stamp
- * word, written last with release order, that the reader spins on, so the
- * reader never needs the tail cache line on its fast path.
+ * number, serialised while they reserve by a lock word that names its
+ * holder, taken over when that process is dead) append at tail; one reader
+ * consumes at head. Each record carries a stamp word, written last with
+ * release order, that the reader spins on, so the reader never needs the
+ * tail cache line on its fast path.
  *
- * This file knows nothing of endpoints, names, wake-up policy or futexes:
- * it lays out, reserves, commits, peeks, releases and validates. Every
- * call is non-blocking except ipcx__ring_lock() (bounded by a deadline).
+ * This file knows nothing of endpoints, names or wake-up policy: it lays
+ * out, reserves, commits, peeks, releases and validates. Every call is
+ * non-blocking except ipcx__ring_lock() (bounded by a deadline; the only
+ * futex here), and it also owns the "is that process alive" test that the
+ * lock and shm.c share.
  *
  * The segment is shared with other processes and treated as hostile: every
  * shared word is read once with an atomic load, checked against the
@@ -21,7 +24,6 @@
 #ifndef IPCX_RING_H
 #define IPCX_RING_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +32,7 @@
 #include "internal.h"
 
 #define IPCX_RING_MAGIC        0x52585049u /* "IPXR" in little-endian memory */
-#define IPCX_RING_VERSION      1u
+#define IPCX_RING_VERSION      2u
 #define IPCX_RING_HDR_SIZE     4096u /* the data area starts here */
 #define IPCX_RING_ALIGN        32u   /* records start at multiples of this */
 #define IPCX_RING_REC_HDR      32u   /* record header bytes */
@@ -88,10 +90,10 @@ struct ipcx_ring_hdr {
 	_Atomic uint32_t flags;
 	uint8_t pad0[32];
 	/* line 1 (64): writers only: their lock and the tail */
-	union {
-		pthread_mutex_t m;
-		uint8_t b[48];
-	} wr_lock;
+	_Atomic uint64_t wr_owner; /* 0, or the holder's pid | start << 32 */
+	_Atomic uint32_t wr_wait;  /* 1: a writer may sleep on wr_wake */
+	_Atomic uint32_t wr_wake;  /* futex: bumped by an unlock that saw one */
+	uint8_t pad1a[32];
 	_Atomic uint64_t tail;
 	uint8_t pad1[8];
 	/* line 2 (128): the reader only */
@@ -173,8 +175,8 @@ IPCX__HIDDEN size_t ipcx__ring_max_msg(uint64_t data_size);
 
 /*
  * ipcx__ring_format - the creator lays out a fresh, zeroed segment of len
- * bytes with data_size bytes of data: geometry and the writers' robust
- * mutex. It does not publish the magic: call ipcx__ring_publish() last.
+ * bytes with data_size bytes of data: geometry and a free writers' lock.
+ * It does not publish the magic: call ipcx__ring_publish() last.
  * Returns 0 or IPCX_E*.
  */
 IPCX__HIDDEN int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
@@ -193,16 +195,39 @@ IPCX__HIDDEN int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len);
 /* ---- writers ---- */
 
 /*
- * ipcx__ring_lock - take the writers' mutex, waiting until deadline
- * (absolute CLOCK_MONOTONIC ns, -1 forever). If its last owner died inside
- * (EOWNERDEAD), repair tail (see FORMAT.md) and make it consistent.
- * Returns 0, IPCX_ETIMEDOUT or IPCX_ECORRUPT.
+ * ipcx__proc_start - the state (field 3) and start time (field 22, clock
+ * ticks since boot, low 32 bits) of pid, from /proc/PID/stat. Returns 0 or
+ * -errno (-ENOENT/-ESRCH: no such process).
  */
-IPCX__HIDDEN int ipcx__ring_lock(struct ipcx_ring *r, int64_t deadline);
+IPCX__HIDDEN int ipcx__proc_start(uint32_t pid, char *state, uint32_t *start);
+
+/*
+ * ipcx__proc_alive - whether the process (pid, start) still lives: not
+ * gone, not a zombie, same start time (start 0: the pid alone). pid and
+ * start may come from the hostile segment: garbage reads as dead.
+ */
+IPCX__HIDDEN bool ipcx__proc_alive(uint32_t pid, uint32_t start);
+
+/* ipcx__ring_tag - who's lock tag: pid | start << 32 (never 0). */
+static inline uint64_t ipcx__ring_tag(const struct ipcx_ring_who *who)
+{
+	return (uint64_t)who->pid | (uint64_t)who->start << 32;
+}
+
+/*
+ * ipcx__ring_lock - take the writers' lock for `who` (the calling
+ * process: its pid must be right, see FORMAT.md 3.6), waiting until
+ * deadline (absolute CLOCK_MONOTONIC ns, -1 forever). If the holder is
+ * found dead (checked every 10 ms while it holds the lock), take the lock
+ * over and repair tail. Returns 0, IPCX_ETIMEDOUT or IPCX_ECORRUPT.
+ */
+IPCX__HIDDEN int ipcx__ring_lock(struct ipcx_ring *r,
+                                 const struct ipcx_ring_who *who,
+                                 int64_t deadline);
 IPCX__HIDDEN void ipcx__ring_unlock(struct ipcx_ring *r);
 
 /*
- * ipcx__ring_reserve_locked - with the mutex held, reserve a contiguous
+ * ipcx__ring_reserve_locked - with the lock held, reserve a contiguous
  * record for len payload bytes (writing a pad first if it must wrap) and
  * advance tail. The record stays invisible to the reader until committed.
  * Returns 0 with *rv filled, IPCX_EAGAIN if there is no room now (see
@@ -220,7 +245,7 @@ IPCX__HIDDEN int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
 
 /*
  * ipcx__ring_write - lock, copy len bytes from buf in as one message,
- * commit, unlock (a send: the mutex is held across the copy, so the
+ * commit, unlock (a send: the lock is held across the copy, so the
  * record's header line is written in one burst). Sets r->rx_wake.
  * Returns 0, IPCX_EAGAIN (no room now), IPCX_EMSGSIZE, IPCX_ETIMEDOUT (the
  * lock) or IPCX_ECORRUPT.
@@ -264,8 +289,19 @@ IPCX__HIDDEN int ipcx__ring_rx_init(struct ipcx_ring *r);
 IPCX__HIDDEN int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr,
                                  size_t *len, struct ipcx_ring_who *who);
 
-/* ipcx__ring_ready - cheap hint: something is committed at head. */
-IPCX__HIDDEN bool ipcx__ring_ready(struct ipcx_ring *r);
+/*
+ * ipcx__ring_ready - cheap hint: something is committed at head. One
+ * relaxed load of the stamp the reader waits on, inline, for spin loops
+ * (ipcx__ring_peek() then acquires and checks it).
+ */
+static inline bool ipcx__ring_ready(const struct ipcx_ring *r)
+{
+	const _Atomic uint64_t *stamp =
+	    (const _Atomic uint64_t *)(const void *)(r->data +
+	                                             (r->head & r->mask));
+
+	return atomic_load_explicit(stamp, memory_order_relaxed) != 0;
+}
 
 /*
  * ipcx__ring_release - free the record returned by the last peek (advance

@@ -14,11 +14,12 @@
  * receiver costs a sender no system call at all. The futexes are shared
  * (no FUTEX_PRIVATE_FLAG): the waiters are in other processes.
  *
- * Dead peers: a writer that dies holding the writers' mutex is repaired by
- * the next one (robust mutex, ring.c). A writer that dies between reserve
- * and commit leaves a record with stamp 0 that names it (pid and start
- * time): the receiver, finding it at head for a while, checks that the
- * process still exists and skips the record if not. A dead receiver's
+ * Dead peers: a writer that dies holding the writers' lock is found dead
+ * by the next one, which takes the lock over and repairs (ring.c). A
+ * writer that dies between reserve and commit leaves a record with stamp 0
+ * that names it (pid and start time): the receiver, finding it at head for
+ * a while, checks that the process still exists and skips the record if
+ * not. A dead receiver's
  * claim (rx_owner) is taken over by the next receiver; senders short of
  * room whose receiver died get IPCX_EPEER, others just time out.
  */
@@ -29,6 +30,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,6 +72,7 @@ struct shm {
 	char name[NAME_MAX + 2]; /* "/name" for shm_open */
 	struct ipcx_ring_who me;
 	uint64_t me_tag; /* pid | start << 32, as in rx_owner */
+	unsigned me_gen; /* fork_gen when `me` was read */
 	enum ipcx_wait wait;
 	bool spin_iters_set;
 	unsigned spin_iters;
@@ -101,68 +104,26 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* ---- processes: who is alive ---- */
+/* ---- processes: who is alive (ipcx__proc_alive, in ring.c) ---- */
 
 /*
- * The state and start time (clock ticks since boot, low 32 bits) of pid,
- * from /proc/PID/stat. A pid alone can be reused by a new process; the
- * pair cannot. Returns 0 or -errno.
+ * Bumped in the child at every fork: a channel used in a forked child
+ * must tag its records and the writers' lock with the child's pid, not
+ * the parent's (a lock tagged with a live parent's pid would never be
+ * taken over if the child died holding it). Checked with one relaxed
+ * load per send or loan; getpid() is a system call.
  */
-static int proc_stat(uint32_t pid, char *state, uint32_t *start)
-{
-	char path[32], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
+static _Atomic unsigned fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH; /* the process went away while we read */
-	buf[n] = '\0';
-	/* Field 2 is the command in parentheses and may hold anything,
-	 * spaces and ')' included: the fields resume after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -EIO;
-	p += 2;
-	*state = *p; /* field 3 */
-	for (field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	*start = (uint32_t)strtoull(p, NULL, 10); /* field 22 */
-	return 0;
+static void fork_child(void)
+{
+	atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
 }
 
-/*
- * Whether the process (pid, start) still lives. pid and start come from
- * the shared segment: a garbage pid reads as dead, which only makes us
- * skip a record or take over a role, never crash.
- */
-static bool proc_alive(uint32_t pid, uint32_t start)
+static void fork_hook(void)
 {
-	uint32_t now_start = 0;
-	char state = 0;
-	int rc;
-
-	if (pid == 0 || pid > INT_MAX)
-		return false;
-	rc = proc_stat(pid, &state, &now_start);
-	if (rc == -ENOENT || rc == -ESRCH)
-		return false;
-	if (rc < 0) /* no /proc: fall back to the pid alone */
-		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return false; /* dead, not yet reaped: it writes no more */
-	return start == 0 || now_start == start;
+	pthread_atfork(NULL, NULL, fork_child);
 }
 
 static void who_am_i(struct shm *s)
@@ -170,12 +131,28 @@ static void who_am_i(struct shm *s)
 	char state;
 	uint32_t start = 0;
 
+	s->me_gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
 	s->me.pid = (uint32_t)getpid();
-	if (proc_stat(s->me.pid, &state, &start) < 0)
+	if (ipcx__proc_start(s->me.pid, &state, &start) < 0)
 		start = 0;
 	s->me.start = start;
 	s->me.uid = (uint32_t)geteuid();
 	s->me_tag = (uint64_t)s->me.pid | (uint64_t)start << 32;
+}
+
+/*
+ * The writer's identity for records and the writers' lock, re-read in a
+ * forked child (me_tag, the receiver's claim, stays as claimed).
+ */
+static inline const struct ipcx_ring_who *me_now(struct shm *s)
+{
+	if (s->me_gen !=
+	    atomic_load_explicit(&fork_gen, memory_order_relaxed)) {
+		uint64_t tag = s->me_tag;
+		who_am_i(s);
+		s->me_tag = tag;
+	}
+	return &s->me;
 }
 
 /* ---- futexes in the segment ---- */
@@ -391,7 +368,7 @@ static int claim_rx(ipcx_chan *ch, struct shm *s)
 	for (int i = 0; i < 16 && !s->rx; i++) {
 		uint64_t cur = atomic_load(o);
 		if (cur != 0 &&
-		    proc_alive((uint32_t)cur, (uint32_t)(cur >> 32)))
+		    ipcx__proc_alive((uint32_t)cur, (uint32_t)(cur >> 32)))
 			return ipcx__err(IPCX_EBUSY,
 			                 "shm://%s already has a receiver (pid "
 			                 "%u); a ring has one at a time",
@@ -442,6 +419,7 @@ static int shm_op_open(ipcx_chan *ch)
 		                 "size=%zu is above the largest ring (%u "
 		                 "bytes)",
 		                 ch->ep.size, IPCX_RING_MAX_DATA);
+	pthread_once(&fork_once, fork_hook);
 	s->wait = ch->ep.wait;
 	s->spin_iters_set = (ch->ep.set & IPCX_O_SPIN) != 0;
 	s->spin_iters = ch->ep.spin;
@@ -525,7 +503,7 @@ static int check_stuck(struct shm *s, struct shm_wait *w, int64_t now)
 	}
 	s->chk_pos = s->ring.stuck_pos;
 	s->chk_ns = now;
-	if (proc_alive(who.pid, who.start)) {
+	if (ipcx__proc_alive(who.pid, who.start)) {
 		w->stuck = true;
 		return 0;
 	}
@@ -578,12 +556,18 @@ static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
 		}
 		if (rc != IPCX_EAGAIN)
 			return rc;
-		/* Hot spin: read the clock (~40 ns in a VM) only every 32
-		 * rounds, and not at all if the message comes within them. */
+		/* Hot spin: re-read only the stamp at head, with a pause, and
+		 * the clock (~40 ns in a VM) only every 32 rounds, not at all
+		 * if the message comes within them. */
 		if (!s->spin_iters_set && s->wait != IPCX_WAIT_SLEEP &&
 		    (++w.n & 31)) {
 			cpu_relax();
-			continue;
+			while ((w.n & 31) && !ipcx__ring_ready(&s->ring)) {
+				cpu_relax();
+				w.n++;
+			}
+			if (w.n & 31)
+				continue; /* something at head: peek */
 		}
 		now = ipcx__now_ns();
 		if (w.t0 < 0) {
@@ -626,7 +610,7 @@ static int rx_dead(ipcx_chan *ch, struct shm *s, int64_t now)
 		return 0;
 	s->rx_chk_ns = now;
 	o = atomic_load(&s->ring.hdr->rx_owner);
-	if (o == 0 || proc_alive((uint32_t)o, (uint32_t)(o >> 32)))
+	if (o == 0 || ipcx__proc_alive((uint32_t)o, (uint32_t)(o >> 32)))
 		return 0;
 	return ipcx__err(IPCX_EPEER,
 	                 "shm://%s is full and its receiver (pid %u) died; "
@@ -692,7 +676,7 @@ static int reserve_wait(ipcx_chan *ch, struct shm *s, size_t len,
 
 	for (;;) {
 		int rc =
-		    ipcx__ring_reserve(&s->ring, len, &s->me, deadline, rv);
+		    ipcx__ring_reserve(&s->ring, len, me_now(s), deadline, rv);
 		if (rc != IPCX_EAGAIN)
 			return rc;
 		rc = wait_room(ch, s, s->ring.head_cache, deadline, &w);
@@ -715,7 +699,8 @@ static int shm_op_send(ipcx_chan *ch, const void *buf, size_t len,
 	struct shm_wait w = {.t0 = -1};
 
 	for (;;) {
-		int rc = ipcx__ring_write(&s->ring, buf, len, &s->me, deadline);
+		int rc =
+		    ipcx__ring_write(&s->ring, buf, len, me_now(s), deadline);
 		if (rc == 0) {
 			wake_rx(s);
 			return 0;

@@ -108,6 +108,11 @@ int ipcx_send(ipcx_chan *ch, const void *buf, size_t len, int timeout_ms)
 		return r;
 	if (!buf && len)
 		return ipcx__err(IPCX_EINVAL, "ipcx_send: buf is NULL");
+	if (timeout_ms > 0 && ch->tp->try_first) {
+		r = ch->tp->send(ch, buf, len, 0);
+		if (r != IPCX_ETIMEDOUT)
+			return r;
+	}
 	return ch->tp->send(ch, buf, len, ipcx__deadline(timeout_ms));
 }
 
@@ -209,6 +214,11 @@ int ipcx_loan(ipcx_chan *ch, size_t len, void **ptr, int timeout_ms)
 		return ipcx__err(IPCX_EINVAL, "ipcx_loan: ptr is NULL");
 	if (!ch->tp->loan)
 		return no_zc(ch, "ipcx_loan");
+	if (timeout_ms > 0 && ch->tp->try_first) {
+		r = ch->tp->loan(ch, len, ptr, 0);
+		if (r != IPCX_ETIMEDOUT)
+			return r;
+	}
 	return ch->tp->loan(ch, len, ptr, ipcx__deadline(timeout_ms));
 }
 

@@ -910,6 +910,7 @@ static int shm_op_release(ipcx_chan *ch)
 
 const struct ipcx_transport ipcx__tp_shm = {
     .scheme = IPCX_S_SHM,
+    .try_first = true,
     .open = shm_op_open,
     .send = shm_op_send,
     .recv = shm_op_recv,

@@ -125,8 +125,8 @@ static struct tp tps[] = {
         .opts = "maxmsg=4096",
         .limit = LIMIT,
         /* A dialer refuses a listener of another uid unless ?trust=any. */
-        .caps = C_FRAMED | C_STREAM | C_MODE | C_SEP | C_CRED | C_FANIN |
-                C_OWNER,
+        .caps =
+            C_FRAMED | C_STREAM | C_MODE | C_SEP | C_CRED | C_FANIN | C_OWNER,
         .obj = "",
         .obj_type = S_IFSOCK,
         /* A listener waits for further senders. */

@@ -43,7 +43,8 @@ static void test_create(void)
 	char ep2[320];
 	int fd;
 
-	T_EXPECT(ipcx_open(ep, IPCX_SEND, &w), IPCX_ENOPEER); /* a sender: no receiver yet */
+	T_EXPECT(ipcx_open(ep, IPCX_SEND, &w),
+	         IPCX_ENOPEER); /* a sender: no receiver yet */
 	T_EXPECT(ipcx_open(ep, IPCX_RECV, &r), IPCX_ENOENT);
 	T_EXPECT(ipcx_unlink(ep), IPCX_ENOENT);
 	T_EXPECT(ipcx_open(ep, IPCX_SEND | IPCX_RECV | IPCX_CREATE, &r),

@@ -136,7 +136,7 @@ static void test_fanin_and_boundaries(void)
 		T_ASSERT(n >= 1 && buf[0] <= 1);
 		T_ASSERT(n - 1 == cnt[buf[0]]);
 		T_ASSERT(t_same(buf + 1, (size_t)n - 1,
-		              (unsigned)(n - 1) + 1000u * buf[0]));
+		                (unsigned)(n - 1) + 1000u * buf[0]));
 		cnt[buf[0]]++;
 	}
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);

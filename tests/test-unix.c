@@ -107,7 +107,7 @@ static void test_fanin_and_boundaries(void)
 		T_ASSERT(n >= 1 && buf[0] <= 1);
 		T_ASSERT(n - 1 == *cnt);
 		T_ASSERT(t_same(buf + 1, (size_t)n - 1,
-		              (unsigned)(n - 1) + 1000u * buf[0]));
+		                (unsigned)(n - 1) + 1000u * buf[0]));
 		(*cnt)++;
 	}
 	T_ASSERT(from_a == 200 && from_b == 200);

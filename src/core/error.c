@@ -69,7 +69,7 @@ static void err_set(const char *fmt, va_list ap)
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20 || c == 0x7f)
 			o += (size_t)snprintf(err_msg + o, sizeof(err_msg) - o,
-					      "\\x%02x", c);
+			                      "\\x%02x", c);
 		else
 			err_msg[o++] = (char)c;
 	}

@@ -1154,8 +1154,7 @@ int ipcx__sock_send(ipcx_chan *ch, const void *buf, size_t len,
 }
 
 /* See stream.h. Blocks until the deadline. */
-ssize_t ipcx__sock_recv(ipcx_chan *ch, void *buf, size_t cap,
-                        int64_t deadline)
+ssize_t ipcx__sock_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
 {
 	struct ipcx__sock *s = ch->priv;
 

@@ -95,10 +95,11 @@ static int fifo_open(ipcx_chan *ch)
 		/* For a sender a missing FIFO means the same as a FIFO
 		 * nobody reads: no receiver yet. */
 		if (errno == ENOENT && !reader)
-			return ipcx__err(IPCX_ENOPEER,
-			                 "open %s: no such FIFO, so no receiver "
-			                 "(start the receiver first)",
-			                 p->name);
+			return ipcx__err(
+			    IPCX_ENOPEER,
+			    "open %s: no such FIFO, so no receiver "
+			    "(start the receiver first)",
+			    p->name);
 		if (errno == ENOENT)
 			return ipcx__err(IPCX_ENOENT,
 			                 "open %s: no such FIFO (start the "

@@ -31,7 +31,7 @@
 
 struct unix_priv {
 	struct ipcx__sock s; /* first: the shared ops take ch->priv as one */
-	bool created; /* we bound this path: close removes it */
+	bool created;        /* we bound this path: close removes it */
 	dev_t dev;
 	ino_t ino;
 	char name[8 + sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -339,10 +339,11 @@ static int unix_unlink(const struct ipcx_ep *ep)
 		                 ep->name);
 	if (lstat(ep->name, &st) < 0) {
 		if (errno == ENOENT)
-			return ipcx__err(IPCX_ENOENT,
-			                 "unlink unix://%s: no such socket file "
-			                 "(already removed, or check the path)",
-			                 ep->name);
+			return ipcx__err(
+			    IPCX_ENOENT,
+			    "unlink unix://%s: no such socket file "
+			    "(already removed, or check the path)",
+			    ep->name);
 		return ipcx__errno(errno, "unlink unix://%s", ep->name);
 	}
 	if (!S_ISSOCK(st.st_mode))

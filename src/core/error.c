@@ -59,7 +59,8 @@ const char *ipcx_version(void)
  * a terminal escape in an endpoint must not reach a log or a terminal as
  * such. Control bytes become \xNN (the message stays one line).
  */
-static void err_set(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void err_set(const char *fmt,
+                                                          va_list ap)
 {
 	char raw[sizeof(err_msg)];
 	size_t o = 0;

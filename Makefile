@@ -124,7 +124,9 @@ install: all
 	ln -sf libipcx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libipcx.so.$(SOVER)
 	ln -sf libipcx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libipcx.so
 	install -m 755 $(B)/ipcx $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(B)/ipcx.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	# The pkg-config file names the PREFIX given here, not at build time.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ipcx.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ipcx.pc
 	install -m 644 docs/ipcx.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 docs/libipcx.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -585,6 +586,29 @@ static void test_corrupt_records(void)
 	munmap(m, len);
 }
 
+/*
+ * /proc/PID/stat lines: the command name is chosen by its owner and may
+ * hold ") Z " and digits; only the text after the last ')' counts.
+ */
+static void test_proc_stat_parse(void)
+{
+	static const char hostile[] =
+	    "9 (x) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 999) S 1 2 "
+	    "3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242 0 0";
+	char state = 0;
+	uint32_t start = 0;
+
+	T_OK(ipcx__proc_stat_parse(hostile, sizeof(hostile) - 1, &state,
+	                           &start));
+	T_ASSERT(state == 'S' && start == 4242);
+	/* Truncated lines, no ')' or no field 22: refused, never read past. */
+	T_EXPECT(ipcx__proc_stat_parse("5 (a) R 1 2", 11, &state, &start),
+	         -EIO);
+	T_EXPECT(ipcx__proc_stat_parse("5 (a", 4, &state, &start), -EIO);
+	T_EXPECT(ipcx__proc_stat_parse("5 (a)", 5, &state, &start), -EIO);
+	T_EXPECT(ipcx__proc_stat_parse("", 0, &state, &start), -EIO);
+}
+
 int main(void)
 {
 	char state;
@@ -593,6 +617,7 @@ int main(void)
 	T_OK(ipcx__proc_start(me.pid, &state, &me.start));
 	T_ASSERT(me.start != 0 && ipcx__proc_alive(me.pid, me.start));
 	T_ASSERT(!ipcx__proc_alive(me.pid, me.start + 1));
+	test_proc_stat_parse();
 	test_geometry();
 	test_roundtrip();
 	test_wrap();

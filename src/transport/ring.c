@@ -244,38 +244,55 @@ static int ring_repair(struct ipcx_ring *r)
 
 /* ---- processes: who is alive ---- */
 
+int ipcx__proc_stat_parse(const char *buf, size_t n, char *state,
+                          uint32_t *start)
+{
+	const char *p = NULL, *end = buf + n;
+	int field;
+
+	/* Field 2 is the command in parentheses and may hold anything
+	 * (another user chooses it), spaces and ')' included: the fields
+	 * resume after the last ')'. */
+	for (const char *q = buf; q < end; q++)
+		if (*q == ')')
+			p = q;
+	if (!p || end - p < 3 || p[1] != ' ')
+		return -EIO;
+	p += 2;
+	*state = *p; /* field 3 */
+	for (field = 3; field < 22; field++) {
+		while (p < end && *p != ' ')
+			p++;
+		if (p >= end)
+			return -EIO;
+		p++;
+	}
+	if (p >= end || *p < '0' || *p > '9')
+		return -EIO;
+	/* field 22, kept to its low 32 bits as the segment stores it */
+	*start = 0;
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		*start = *start * 10 + (uint32_t)(*p - '0');
+	return 0;
+}
+
 int ipcx__proc_start(uint32_t pid, char *state, uint32_t *start)
 {
-	char path[32], buf[1024], *p;
+	char path[32], buf[1024];
 	ssize_t n;
-	int fd, field;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	do
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = read(fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
 	close(fd);
 	if (n <= 0)
 		return -ESRCH; /* the process went away while we read */
-	buf[n] = '\0';
-	/* Field 2 is the command in parentheses and may hold anything,
-	 * spaces and ')' included: the fields resume after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -EIO;
-	p += 2;
-	*state = *p; /* field 3 */
-	for (field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	*start = (uint32_t)strtoull(p, NULL, 10); /* field 22 */
-	return 0;
+	return ipcx__proc_stat_parse(buf, (size_t)n, state, start);
 }
 
 bool ipcx__proc_alive(uint32_t pid, uint32_t start)

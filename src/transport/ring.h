@@ -200,6 +200,13 @@ IPCX__HIDDEN int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len);
  * -errno (-ENOENT/-ESRCH: no such process).
  */
 IPCX__HIDDEN int ipcx__proc_start(uint32_t pid, char *state, uint32_t *start);
+/*
+ * ipcx__proc_stat_parse - the same two fields from the n bytes of a
+ * /proc/PID/stat line in buf (not NUL-terminated). Returns 0 or -EIO.
+ * Fuzzed by tests/fuzz/fuzz-procstat.c.
+ */
+IPCX__HIDDEN int ipcx__proc_stat_parse(const char *buf, size_t n, char *state,
+                                       uint32_t *start);
 
 /*
  * ipcx__proc_alive - whether the process (pid, start) still lives: not

@@ -38,7 +38,7 @@ ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -pthread \
 LDLIBS  := -pthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/transport/*.c src/inspect/*.c))
-BENCH_SRC := $(sort $(wildcard src/bench/*.c))
+BENCH_SRC := $(sort $(wildcard bench/engine/*.c))
 CLI_SRC   := $(sort $(wildcard tools/ipcx/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))
 TLIB_SRC  := $(sort $(wildcard tests/lib/*.c))
@@ -56,7 +56,7 @@ all: lib $(B)/ipcx $(B)/ipcx.pc
 
 lib: $(B)/libipcx.a $(B)/libipcx.so
 
-$(B)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h tests/lib/*.h tools/ipcx/*.h)
+$(B)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h tests/lib/*.h tools/ipcx/*.h bench/engine/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 

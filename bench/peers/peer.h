@@ -1,7 +1,7 @@
 /*
  * peer.h - what the comparison programs share: the command line, the
  * header line and the JSON file. They reuse the ipcx engine's statistics,
- * process plumbing and output (src/bench/{stats,proc,report}.c), so their
+ * process plumbing and output (bench/engine/{stats,proc,report}.c), so their
  * rows read exactly like `ipcx bench`'s.
  */
 #ifndef IPCX_PEER_H

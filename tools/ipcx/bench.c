@@ -1,11 +1,11 @@
 /*
  * bench.c - `ipcx bench`: parse the flags, hand them to the measurement
- * engine (src/bench/), map its outcome to an exit status.
+ * engine (bench/engine/), map its outcome to an exit status.
  */
 #include "cli.h"
 #include "util.h"
 
-#include "../../src/bench/bench.h"
+#include "../../bench/engine/bench.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -587,9 +587,8 @@ static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
 			if (s->poll_fd >= 0)
 				poll_arm(s);
 			return ipcx__err(IPCX_ETIMEDOUT,
-			                 "no message on shm://%s within the "
-			                 "timeout",
-			                 ch->ep.name);
+			                 "recv: no message within the timeout "
+			                 "(is a sender running?)");
 		}
 		if (!park) {
 			if (s->spin_iters_set)
@@ -646,9 +645,10 @@ static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
 			return rc;
 		if (deadline >= 0 && now >= deadline)
 			return ipcx__err(IPCX_ETIMEDOUT,
-			                 "shm://%s is full: the receiver did "
-			                 "not make room within the timeout",
-			                 ch->ep.name);
+			                 "send: the ring is full and the "
+			                 "receiver made no room within the "
+			                 "timeout (is it running? a larger "
+			                 "?size= absorbs bursts)");
 		if (spinning(s, w, now)) {
 			if (s->spin_iters_set)
 				w->n++;
@@ -837,7 +837,9 @@ static int shm_op_unlink(const struct ipcx_ep *ep)
 		return 0;
 	if (errno == ENOENT)
 		return ipcx__err(IPCX_ENOENT,
-		                 "no shared-memory ring /dev/shm%s", name);
+		                 "no shared-memory ring /dev/shm%s (already "
+		                 "removed, or check the name)",
+		                 name);
 	return ipcx__errno(errno, "shm_unlink /dev/shm%s", name);
 }
 

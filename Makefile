@@ -52,6 +52,8 @@ TLIB_OBJ  := $(TLIB_SRC:%.c=$(B)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 .PHONY: all lib demo check test fuzz bench install uninstall format clean
+# Keep the test helpers' objects: make would delete them as intermediates.
+.SECONDARY: $(TLIB_OBJ)
 all: lib $(B)/ipcx $(B)/ipcx.pc
 
 lib: $(B)/libipcx.a $(B)/libipcx.so

@@ -146,6 +146,22 @@ void bench_ep_cleanup(const struct bench_ep *ep);
 
 /* ---- processes, time and pinning (proc.c) ---- */
 
+/* The largest message size a benchmark takes (-s). */
+#define BENCH_MAX_SIZE (64u << 20)
+
+/*
+ * bench_parse_size - "64", "4K", "64k", "1M", "64KB": bytes, at most
+ * BENCH_MAX_SIZE; false if malformed or too big.
+ */
+bool bench_parse_size(const char *s, size_t *out);
+
+/*
+ * bench_free_port - a loopback port free right now for a socket of type
+ * (SOCK_STREAM, SOCK_DGRAM), or -1. Someone may take it before we bind it:
+ * a small race benchmarks accept.
+ */
+int bench_free_port(int type);
+
 /* CLOCK_MONOTONIC now, in nanoseconds. */
 static inline uint64_t bench_now_ns(void);
 

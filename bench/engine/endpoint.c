@@ -98,26 +98,6 @@ static void ep_opt(const char *opts, const char *key, char *val, size_t cap)
 	}
 }
 
-/* A loopback port free right now (a small race we accept). */
-static int ep_free_port(int type)
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-	int port = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* "?opts" or "" */
 static const char *ep_q(const struct bench_ep *ep)
 {
@@ -190,7 +170,7 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		ep->lossy = udp;
 		/* A template, or host:0, gets a free loopback port. */
 		if (tmpl || (nl > 2 && !strcmp(name + nl - 2, ":0"))) {
-			int port = ep_free_port(udp ? SOCK_DGRAM : SOCK_STREAM);
+			int port = bench_free_port(udp ? SOCK_DGRAM : SOCK_STREAM);
 
 			if (port < 0) {
 				snprintf(err, errcap,

@@ -10,30 +10,6 @@
 
 static size_t peer_sizes[32];
 
-static bool peer_parse_size(const char *s, size_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	if (*end == 'K' || *end == 'k') {
-		v <<= 10;
-		end++;
-	} else if (*end == 'M' || *end == 'm') {
-		v <<= 20;
-		end++;
-	}
-	if (*end != '\0' || v > (64u << 20))
-		return false;
-	*out = (size_t)v;
-	return true;
-}
-
 static bool peer_parse_count(const char *s, long *out)
 {
 	char *end;
@@ -129,7 +105,7 @@ int peer_parse(int argc, char **argv, const char *prog, const char *what,
 		for (tok = strtok_r(s, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			if (cfg->nsizes == 32 ||
-			    !peer_parse_size(tok, &peer_sizes[cfg->nsizes]))
+			    !bench_parse_size(tok, &peer_sizes[cfg->nsizes]))
 				goto usage;
 			cfg->nsizes++;
 		}

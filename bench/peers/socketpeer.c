@@ -31,25 +31,6 @@ struct sp_job {
 	int to;
 };
 
-/* A loopback TCP port free right now (a small race we accept). */
-static int sp_free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (fd < 0)
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &alen) == 0)
-		port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static void sp_put_seq(void *p, size_t size, uint64_t seq)
 {
 	if (size >= sizeof(seq))
@@ -252,7 +233,7 @@ static void sp_row(const struct bench_config *cfg, struct bench_row *out_row,
 		         seq);
 	else
 		snprintf(j.url, sizeof(j.url), "tcp://127.0.0.1:%d",
-		         sp_free_port());
+		         bench_free_port(SOCK_STREAM));
 	snprintf(row.endpoint, sizeof(row.endpoint), "%s", j.url);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,

@@ -14,7 +14,6 @@
 
 #define BENCH_DEFAULT_ITEMS "shm://?wait=spin,shm,pipe,fifo,unix,tcp,udp"
 #define BENCH_DEFAULT_SIZES "64,64K"
-#define BENCH_MAX_SIZE      (64u << 20)
 
 static const char bench_usage[] =
     "usage: ipcx bench [-t LIST] [-s LIST] [-n N] [-m N] [-r N] [--json FILE]\n"
@@ -107,33 +106,6 @@ static char **bench_split(char *s, size_t *n)
 	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
 		v[(*n)++] = tok;
 	return v;
-}
-
-/* "64", "4K", "64k", "1M": bytes; false if malformed or too big. */
-static bool bench_parse_size(const char *s, size_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	if (*end == 'K' || *end == 'k') {
-		v *= 1024;
-		end++;
-	} else if (*end == 'M' || *end == 'm') {
-		v *= 1024 * 1024;
-		end++;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end != '\0' || v > BENCH_MAX_SIZE)
-		return false;
-	*out = (size_t)v;
-	return true;
 }
 
 static bool bench_parse_seconds(const char *s, double *out)

@@ -26,35 +26,6 @@ static char ep[128];
 static unsigned port;
 
 /* A port that was free a moment ago (the kernel picks it). */
-static unsigned free_port(int family)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned p;
-
-	if (fd < 0)
-		return 0;
-	memset(&ss, 0, sizeof(ss));
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-		    htonl(INADDR_LOOPBACK);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-	if (bind(fd, (struct sockaddr *)&ss,
-	         family == AF_INET ? sizeof(struct sockaddr_in)
-	                           : sizeof(struct sockaddr_in6)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		close(fd);
-		return 0;
-	}
-	p = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-	                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
-	close(fd);
-	return p;
-}
-
 static int raw_connect(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
@@ -95,7 +66,7 @@ static void test_roundtrip(void)
 
 static void test_ipv6(void)
 {
-	unsigned p6 = free_port(AF_INET6);
+	unsigned p6 = t_free_port(AF_INET6, SOCK_STREAM);
 	ipcx_chan *l, *d;
 	char ep6[128], buf[16];
 
@@ -251,45 +222,9 @@ static void test_timeouts_and_peer_gone(void)
 	T_OK(ipcx_close(d));
 }
 
-static int torn_child(void *arg)
-{
-	uint8_t b[14] = {0, 0, 0, 100};
-	int fd = raw_connect();
-
-	(void)arg;
-	if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
-		return 1;
-	_exit(0);
-}
-
-static void test_hostile_and_torn(void)
-{
-	ipcx_chan *l;
-	uint8_t buf[128];
-	long long t0;
-	pid_t pid;
-	int fd;
-
-	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &l));
-	fd = raw_connect();
-	T_ASSERT(write(fd, "\xff\xff\xff\xff", 4) == 4);
-	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 1000), IPCX_EMSGSIZE);
-	T_ASSERT(read(fd, buf, sizeof(buf)) <= 0);
-	close(fd);
-
-	pid = t_fork(torn_child, NULL);
-	t0 = t_now_ms();
-	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 10000), IPCX_EPEER);
-	T_ASSERT(strstr(ipcx_errmsg(), "mid-message") != NULL);
-	T_ASSERT(t_now_ms() - t0 < 5000);
-	t_child_ok(pid);
-	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
-	T_OK(ipcx_close(l));
-}
-
 int main(void)
 {
-	port = free_port(AF_INET);
+	port = t_free_port(AF_INET, SOCK_STREAM);
 	if (!port) {
 		fprintf(stderr, "no IPv4 loopback\n");
 		return T_EXIT_SKIP;
@@ -302,7 +237,7 @@ int main(void)
 	test_sizes_and_enobufs();
 	test_1mib();
 	test_timeouts_and_peer_gone();
-	test_hostile_and_torn();
+	t_hostile_and_torn(ep, raw_connect);
 	t_leak_end();
 	return T_EXIT_PASS;
 }

@@ -23,35 +23,6 @@
 static char ep[128];
 
 /* A UDP port that was free a moment ago. */
-static unsigned free_port(int family)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	unsigned p;
-
-	if (fd < 0)
-		return 0;
-	memset(&ss, 0, sizeof(ss));
-	ss.ss_family = (sa_family_t)family;
-	if (family == AF_INET)
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-		    htonl(INADDR_LOOPBACK);
-	else
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-	if (bind(fd, (struct sockaddr *)&ss,
-	         family == AF_INET ? sizeof(struct sockaddr_in)
-	                           : sizeof(struct sockaddr_in6)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		close(fd);
-		return 0;
-	}
-	p = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-	                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
-	close(fd);
-	return p;
-}
-
 static void test_roundtrip(void)
 {
 	ipcx_chan *r, *s, *s2, *r2;
@@ -145,7 +116,7 @@ static void test_timeouts_and_refused(void)
 
 static void test_ipv6(void)
 {
-	unsigned p6 = free_port(AF_INET6);
+	unsigned p6 = t_free_port(AF_INET6, SOCK_DGRAM);
 	static uint8_t msg[65600];
 	ipcx_chan *r, *s;
 	char ep6[128], buf[16];
@@ -167,7 +138,7 @@ static void test_ipv6(void)
 
 int main(void)
 {
-	unsigned port = free_port(AF_INET);
+	unsigned port = t_free_port(AF_INET, SOCK_DGRAM);
 
 	if (!port) {
 		fprintf(stderr, "no IPv4 loopback\n");

@@ -250,45 +250,6 @@ static void test_peer_gone(void)
 	T_OK(ipcx_close(d));
 }
 
-/* Child: connect raw, send half a frame, die. */
-static int torn_child(void *arg)
-{
-	uint8_t b[14] = {0, 0, 0, 100};
-	int fd = raw_connect();
-
-	(void)arg;
-	if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
-		return 1;
-	_exit(0);
-}
-
-static void test_hostile_and_torn(void)
-{
-	ipcx_chan *l;
-	uint8_t buf[128];
-	long long t0;
-	pid_t pid;
-	int fd;
-
-	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &l));
-	fd = raw_connect();
-	T_ASSERT(write(fd, "\xff\xff\xff\xff", 4) == 4);
-	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 1000), IPCX_EMSGSIZE);
-	/* The connection was closed: the raw client sees end of stream. */
-	T_ASSERT(read(fd, buf, sizeof(buf)) <= 0);
-	close(fd);
-
-	pid = t_fork(torn_child, NULL);
-	t0 = t_now_ms();
-	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 10000), IPCX_EPEER);
-	T_ASSERT(strstr(ipcx_errmsg(), "mid-message") != NULL);
-	T_ASSERT(t_now_ms() - t0 < 5000);
-	t_child_ok(pid);
-	/* The listener goes on. */
-	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
-	T_OK(ipcx_close(l));
-}
-
 static void test_paths(void)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -464,7 +425,7 @@ int main(void)
 	test_1mib();
 	test_timeouts();
 	test_peer_gone();
-	test_hostile_and_torn();
+	t_hostile_and_torn(ep, raw_connect);
 	test_paths();
 	test_abstract();
 	test_uid_filter();

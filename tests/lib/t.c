@@ -4,6 +4,9 @@
 #include "ipcx.h"
 
 #include <dirent.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -351,4 +354,75 @@ void t_child_ok(pid_t pid)
 		fprintf(stderr, "child failed (status 0x%x)\n", st);
 		exit(T_EXIT_FAIL);
 	}
+}
+
+unsigned t_free_port(int family, int type)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = socket(family, type | SOCK_CLOEXEC, 0);
+	unsigned p;
+
+	if (fd < 0)
+		return 0;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
+		    htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	if (bind(fd, (struct sockaddr *)&ss,
+	         family == AF_INET ? sizeof(struct sockaddr_in)
+	                           : sizeof(struct sockaddr_in6)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		close(fd);
+		return 0;
+	}
+	p = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+	                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	close(fd);
+	return p;
+}
+
+static int (*t_torn_connect)(void);
+
+/* Child: connect raw, send half a frame, die. */
+static int t_torn_child(void *arg)
+{
+	uint8_t b[14] = {0, 0, 0, 100};
+	int fd = t_torn_connect();
+
+	(void)arg;
+	if (write(fd, b, sizeof(b)) != (ssize_t)sizeof(b))
+		return 1;
+	_exit(0);
+}
+
+void t_hostile_and_torn(const char *ep, int (*raw_connect)(void))
+{
+	ipcx_chan *l;
+	uint8_t buf[128];
+	long long t0;
+	pid_t pid;
+	int fd;
+
+	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &l));
+	fd = raw_connect();
+	T_ASSERT(write(fd, "\xff\xff\xff\xff", 4) == 4);
+	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 1000), IPCX_EMSGSIZE);
+	/* The connection was closed: the raw client sees end of stream. */
+	T_ASSERT(read(fd, buf, sizeof(buf)) <= 0);
+	close(fd);
+
+	t_torn_connect = raw_connect;
+	pid = t_fork(t_torn_child, NULL);
+	t0 = t_now_ms();
+	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 10000), IPCX_EPEER);
+	T_ASSERT(strstr(ipcx_errmsg(), "mid-message") != NULL);
+	T_ASSERT(t_now_ms() - t0 < 5000);
+	t_child_ok(pid);
+	/* The listener goes on. */
+	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
+	T_OK(ipcx_close(l));
 }

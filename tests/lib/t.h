@@ -128,4 +128,19 @@ long long t_now_ms(void);
 /* Reap pid (20 s limit) and fail the test unless it exited 0. */
 void t_child_ok(pid_t pid);
 
+/*
+ * t_free_port - a loopback port of family (AF_INET, AF_INET6) free right
+ * now for a socket of type, or 0.
+ */
+unsigned t_free_port(int family, int type);
+
+/*
+ * t_hostile_and_torn - for a stream listener at ep: a frame announcing
+ * 0xFFFFFFFF bytes gets IPCX_EMSGSIZE and that connection closed; a child
+ * that sends half a frame and dies gets IPCX_EPEER ("mid-message") well
+ * before the timeout; the listener goes on. raw_connect() returns a plain
+ * socket connected to the listener.
+ */
+void t_hostile_and_torn(const char *ep, int (*raw_connect)(void));
+
 #endif

@@ -245,24 +245,31 @@ rt_raw tcp "tcp://127.0.0.1:$(free_port tcp)"
 rt_raw shm "shm://$shm-raw"
 
 echo "== a Python client writing the framing of docs/FORMAT.md by hand"
+# connect(path): a unix stream socket to path, retried until the receiver
+# listens (at most 30 s); both Python clients below use it.
+cat >"$dir/pyconnect.py" <<'EOF'
+import socket, sys, time
+def connect(path):
+    for _ in range(3000):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            time.sleep(0.01)
+    sys.exit("the receiver never listened on " + path)
+EOF
 # Three frames: "hello", an empty message, and one whose header and
 # payload arrive in pieces (a receive must never return half a message).
 $T "$IPCX" recv "unix://$dir/py.sock" -n 3 -t $WAIT >"$dir/out" \
 	2>"$dir/rerr" &
 rpid=$!
-$T python3 - "$dir/py.sock" >"$dir/perr" 2>&1 <<'EOF'
-import socket, struct, sys, time
-path = sys.argv[1]
-for _ in range(3000):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.connect(path)
-        break
-    except OSError:
-        s.close()
-        time.sleep(0.01)
-else:
-    sys.exit("the receiver never listened on " + path)
+$T python3 - "$dir/py.sock" "$dir" >"$dir/perr" 2>&1 <<'EOF'
+import struct, sys, time
+sys.path.insert(0, sys.argv[2])
+from pyconnect import connect
+s = connect(sys.argv[1])
 def frame(b):
     return struct.pack(">I", len(b)) + b
 s.sendall(frame(b"hello") + frame(b""))
@@ -287,19 +294,11 @@ fi
 $T "$IPCX" recv "unix://$dir/huge.sock" -n 1 -t $WAIT >"$dir/out" \
 	2>"$dir/rerr" &
 rpid=$!
-$T python3 - "$dir/huge.sock" >"$dir/perr" 2>&1 <<'EOF'
-import socket, sys, time
-path = sys.argv[1]
-for _ in range(3000):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.connect(path)
-        break
-    except OSError:
-        s.close()
-        time.sleep(0.01)
-else:
-    sys.exit("the receiver never listened on " + path)
+$T python3 - "$dir/huge.sock" "$dir" >"$dir/perr" 2>&1 <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+from pyconnect import connect
+s = connect(sys.argv[1])
 s.sendall(b"\xff\xff\xff\xff" + b"x" * 100)
 s.settimeout(20)
 try:

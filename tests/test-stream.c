@@ -29,10 +29,7 @@ static ipcx_chan ch;
 
 static void reset_ep(void)
 {
-	memset(&ep, 0, sizeof(ep));
-	ep.maxmsg = IPCX_DEFAULT_MAXMSG;
-	ep.mode = 0600;
-	ep.fd = -1;
+	ipcx__ep_defaults(&ep, IPCX_S_UNIX);
 	memset(&ch, 0, sizeof(ch));
 }
 

@@ -36,9 +36,26 @@ static int tp_for(const struct ipcx_ep *ep, const struct ipcx_transport **tpp)
 	return 0;
 }
 
+ipcx_chan *ipcx__chan_new(const struct ipcx_transport *tp,
+                          const struct ipcx_ep *ep, int flags)
+{
+	ipcx_chan *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	ch->tp = tp;
+	ch->ep = *ep;
+	ch->flags = flags;
+	ch->peer.pid = -1;
+	ch->peer.uid = (uid_t)-1;
+	ch->peer.gid = (gid_t)-1;
+	return ch;
+}
+
 int ipcx_open(const char *endpoint, int flags, ipcx_chan **chp)
 {
 	const struct ipcx_transport *tp;
+	struct ipcx_ep *ep;
 	ipcx_chan *ch;
 	int r;
 
@@ -53,21 +70,19 @@ int ipcx_open(const char *endpoint, int flags, ipcx_chan **chp)
 	if (!(flags & (IPCX_SEND | IPCX_RECV)))
 		return ipcx__err(IPCX_EINVAL,
 		                 "ipcx_open: say IPCX_SEND and/or IPCX_RECV");
-	ch = calloc(1, sizeof(*ch));
+	/* struct ipcx_ep holds a 4 KiB name: keep it off the stack. */
+	ep = malloc(sizeof(*ep));
+	if (!ep)
+		return ipcx__err(IPCX_ENOMEM, "out of memory");
+	r = ipcx__ep_parse(endpoint, strnlen(endpoint, IPCX_EP_MAX + 1), ep);
+	if (r == 0)
+		r = tp_for(ep, &tp);
+	ch = r == 0 ? ipcx__chan_new(tp, ep, flags) : NULL;
+	free(ep);
+	if (r < 0)
+		return r;
 	if (!ch)
 		return ipcx__err(IPCX_ENOMEM, "out of memory");
-	r = ipcx__ep_parse(endpoint, strnlen(endpoint, IPCX_EP_MAX + 1),
-	                   &ch->ep);
-	if (r < 0)
-		goto fail;
-	r = tp_for(&ch->ep, &tp);
-	if (r < 0)
-		goto fail;
-	ch->tp = tp;
-	ch->flags = flags;
-	ch->peer.pid = -1;
-	ch->peer.uid = (uid_t)-1;
-	ch->peer.gid = (gid_t)-1;
 	r = tp->open(ch);
 	if (r < 0)
 		goto fail_open;
@@ -82,7 +97,6 @@ fail_open:
 		tp->close(ch);
 		ipcx__err(r, "%s", keep);
 	}
-fail:
 	free(ch);
 	return r;
 }

@@ -535,13 +535,10 @@ static int check_name(struct ipcx_ep *ep)
 	return 0;
 }
 
-int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep)
+void ipcx__ep_defaults(struct ipcx_ep *ep, enum ipcx_scheme s)
 {
-	const char *sep, *rest, *q;
-	size_t slen, nlen;
-	int sc = -1;
-
 	memset(ep, 0, sizeof(*ep));
+	ep->scheme = s;
 	ep->mode = 0600;
 	ep->maxmsg = IPCX_DEFAULT_MAXMSG;
 	ep->wait = IPCX_WAIT_ADAPTIVE;
@@ -549,7 +546,15 @@ int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep)
 	ep->uid = (uid_t)-1;
 	ep->gid = (gid_t)-1;
 	ep->type = 1;
+}
 
+int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep)
+{
+	const char *sep, *rest, *q;
+	size_t slen, nlen;
+	int sc = -1;
+
+	ipcx__ep_defaults(ep, IPCX_S_FILE);
 	if (s == NULL)
 		return ipcx__err(IPCX_EINVAL, "endpoint is NULL");
 	if (len > IPCX_EP_MAX)

@@ -96,6 +96,13 @@ struct ipcx_ep {
  */
 IPCX__HIDDEN int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep);
 
+/*
+ * ipcx__ep_defaults - clear ep and give it scheme s and every option's
+ * default (mode 0600, maxmsg 16 MiB, ...): what an endpoint means before
+ * its '?' part is read. ipcx__ep_parse starts from it.
+ */
+IPCX__HIDDEN void ipcx__ep_defaults(struct ipcx_ep *ep, enum ipcx_scheme s);
+
 /* ipcx__scheme_name - "shm" for IPCX_S_SHM, etc. */
 IPCX__HIDDEN const char *ipcx__scheme_name(enum ipcx_scheme s);
 
@@ -174,6 +181,14 @@ struct ipcx_transport {
 	ssize_t (*peek)(ipcx_chan *ch, const void **ptr, int64_t deadline);
 	int (*release)(ipcx_chan *ch);
 };
+
+/*
+ * ipcx__chan_new - a channel for transport tp, endpoint ep (copied) and
+ * flags, with no transport state yet (priv NULL) and no peer known.
+ * Returns NULL when out of memory. ipcx_close() frees it.
+ */
+IPCX__HIDDEN ipcx_chan *ipcx__chan_new(const struct ipcx_transport *tp,
+                                       const struct ipcx_ep *ep, int flags);
 
 /* The transports (one file each in src/transport/). */
 extern const struct ipcx_transport ipcx__tp_pipe IPCX__HIDDEN;

@@ -207,7 +207,7 @@ static int pipe_chan(const struct ipcx_ep *ep, int fd, int flags,
 	struct pipe_priv *p;
 	ipcx_chan *ch;
 
-	ch = calloc(1, sizeof(*ch));
+	ch = ipcx__chan_new(&ipcx__tp_pipe, ep, flags);
 	p = pipe_priv_new(ep);
 	if (!ch || !p) {
 		free(ch);
@@ -215,12 +215,6 @@ static int pipe_chan(const struct ipcx_ep *ep, int fd, int flags,
 		close(fd);
 		return ipcx__err(IPCX_ENOMEM, "ipcx_pipe: out of memory");
 	}
-	ch->tp = &ipcx__tp_pipe;
-	ch->ep = *ep;
-	ch->flags = flags;
-	ch->peer.pid = -1;
-	ch->peer.uid = (uid_t)-1;
-	ch->peer.gid = (gid_t)-1;
 	snprintf(p->name, sizeof(p->name), "pipe:// (ipcx_pipe, %s end)",
 	         flags & IPCX_SEND ? "write" : "read");
 	ipcx__solo_init(&p->so, fd, IPCX__ST_PIPE, &ch->ep, p->name);
@@ -244,17 +238,10 @@ int ipcx_pipe(const char *options, ipcx_chan **rdp, ipcx_chan **wrp)
 		return ipcx__err(IPCX_EINVAL, "ipcx_pipe: NULL argument");
 	*rdp = *wrp = NULL;
 	/* struct ipcx_ep holds a 4 KiB name: keep it off the stack. */
-	ep = calloc(1, sizeof(*ep));
+	ep = malloc(sizeof(*ep));
 	if (!ep)
 		return ipcx__err(IPCX_ENOMEM, "out of memory");
-	ep->scheme = IPCX_S_PIPE;
-	ep->mode = 0600;
-	ep->maxmsg = IPCX_DEFAULT_MAXMSG;
-	ep->wait = IPCX_WAIT_ADAPTIVE;
-	ep->fd = -1;
-	ep->uid = (uid_t)-1;
-	ep->gid = (gid_t)-1;
-	ep->type = 1;
+	ipcx__ep_defaults(ep, IPCX_S_PIPE);
 	r = 0;
 	if (options) {
 		size_t n = strlen(options);

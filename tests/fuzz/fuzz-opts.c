@@ -40,20 +40,6 @@ static void check(int cond, const char *what)
 	}
 }
 
-/* The defaults ipcx__ep_parse() starts from. */
-static void defaults(struct ipcx_ep *e, enum ipcx_scheme s)
-{
-	memset(e, 0, sizeof(*e));
-	e->scheme = s;
-	e->mode = 0600;
-	e->maxmsg = IPCX_DEFAULT_MAXMSG;
-	e->wait = IPCX_WAIT_ADAPTIVE;
-	e->fd = -1;
-	e->uid = (uid_t)-1;
-	e->gid = (gid_t)-1;
-	e->type = 1;
-}
-
 static int same_opts(const struct ipcx_ep *a, const struct ipcx_ep *b)
 {
 	return a->set == b->set && a->mode == b->mode &&
@@ -77,13 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o = (const char *)data + 1;
 	n = size - 1;
 
-	defaults(&ep, s);
+	ipcx__ep_defaults(&ep, s);
 	r = ipcx__opts_parse(o, n, &ep);
 	check(r == 0 || r == IPCX_EOPTION, "0 or IPCX_EOPTION");
 	check(strlen(ipcx_errmsg()) < 512, "bounded message");
 	check(ep.scheme == s && ep.name_len == 0, "options leave the name");
 	if (r == 0) {
-		defaults(&ep2, s);
+		ipcx__ep_defaults(&ep2, s);
 		check(ep.mode <= 0777, "mode within 0777");
 		check(ep.size > 0 || !(ep.set & IPCX_O_SIZE), "size > 0");
 		check(ep.size <= (1u << 30), "size bounded");

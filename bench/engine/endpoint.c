@@ -170,7 +170,8 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		ep->lossy = udp;
 		/* A template, or host:0, gets a free loopback port. */
 		if (tmpl || (nl > 2 && !strcmp(name + nl - 2, ":0"))) {
-			int port = bench_free_port(udp ? SOCK_DGRAM : SOCK_STREAM);
+			int port =
+			    bench_free_port(udp ? SOCK_DGRAM : SOCK_STREAM);
 
 			if (port < 0) {
 				snprintf(err, errcap,

@@ -58,13 +58,17 @@ all: lib $(B)/ipcx $(B)/ipcx.pc
 
 lib: $(B)/libipcx.a $(B)/libipcx.so
 
-$(B)/obj/%.o: %.c $(wildcard include/*.h src/*/*.h tests/lib/*.h tools/ipcx/*.h bench/engine/*.h)
+# Each object depends on the headers it really includes (-MMD -MP), so
+# touching a bench or tool header rebuilds nothing in src/.
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -c $< -o $@
+	$(CC) $(ALLCFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/pic/%.o: %.c $(wildcard include/*.h src/*/*.h)
+$(B)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(ALLCFLAGS) -MMD -MP -fPIC -fvisibility=hidden -c $< -o $@
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 $(B)/libipcx.a: $(LIB_OBJ)
 	@rm -f $@
@@ -82,9 +86,9 @@ $(B)/libipcx.so: $(B)/libipcx.so.$(VERSION)
 $(B)/ipcx: $(CLI_OBJ) $(BENCH_OBJ) $(B)/libipcx.a
 	$(CC) $(ALLCFLAGS) -o $@ $(CLI_OBJ) $(BENCH_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
 
-$(B)/tests/%: tests/%.c $(TLIB_OBJ) $(B)/libipcx.a $(wildcard tests/lib/*.h)
+$(B)/tests/%: tests/%.c $(TLIB_OBJ) $(B)/libipcx.a
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
+	$(CC) $(ALLCFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
 
 $(B)/ipcx.pc: ipcx.pc.in
 	@mkdir -p $(@D)

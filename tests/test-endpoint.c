@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* struct ipcx_ep holds a 4 KiB name: one static instance, off the stack. */
-static struct ipcx_ep ep;
+/* struct ipcx__ep holds a 4 KiB name: one static instance, off the stack. */
+static struct ipcx__ep ep;
 
 /* Case-insensitive substring search. */
 static int has_word(const char *hay, const char *needle)
@@ -73,7 +73,7 @@ static void expect_bad_len(const char *s, size_t len, int want,
 
 #define BAD(s, want, word) expect_bad_len(s, strlen(s), want, word, __LINE__)
 
-static void expect_good(const char *s, enum ipcx_scheme sc, const char *name,
+static void expect_good(const char *s, enum ipcx__scheme sc, const char *name,
                         int line)
 {
 	int r = parse(s);
@@ -92,48 +92,48 @@ static void expect_good(const char *s, enum ipcx_scheme sc, const char *name,
 
 static void test_schemes(void)
 {
-	GOOD("file:///var/tmp/box", IPCX_S_FILE, "/var/tmp/box");
-	GOOD("mq://jobs", IPCX_S_MQ, "jobs");
-	GOOD("sysv-mq:///tmp/keyfile", IPCX_S_SYSV_MQ, "/tmp/keyfile");
+	GOOD("file:///var/tmp/box", IPCX__S_FILE, "/var/tmp/box");
+	GOOD("mq://jobs", IPCX__S_MQ, "jobs");
+	GOOD("sysv-mq:///tmp/keyfile", IPCX__S_SYSV_MQ, "/tmp/keyfile");
 	T_ASSERT(!ep.has_key);
-	GOOD("sysv-mq://0x1234", IPCX_S_SYSV_MQ, "0x1234");
+	GOOD("sysv-mq://0x1234", IPCX__S_SYSV_MQ, "0x1234");
 	T_ASSERT(ep.has_key && ep.key == 0x1234);
-	GOOD("sysv-mq://4660", IPCX_S_SYSV_MQ, "4660");
+	GOOD("sysv-mq://4660", IPCX__S_SYSV_MQ, "4660");
 	T_ASSERT(ep.has_key && ep.key == 4660);
-	GOOD("shm://bus", IPCX_S_SHM, "bus");
-	GOOD("shm://a.b_c-D9", IPCX_S_SHM, "a.b_c-D9");
-	GOOD("pipe://", IPCX_S_PIPE, "");
+	GOOD("shm://bus", IPCX__S_SHM, "bus");
+	GOOD("shm://a.b_c-D9", IPCX__S_SHM, "a.b_c-D9");
+	GOOD("pipe://", IPCX__S_PIPE, "");
 	T_ASSERT(ep.fd == -1 && !ep.raw);
-	GOOD("fifo:///tmp/f", IPCX_S_FIFO, "/tmp/f");
-	GOOD("signal://", IPCX_S_SIGNAL, "");
+	GOOD("fifo:///tmp/f", IPCX__S_FIFO, "/tmp/f");
+	GOOD("signal://", IPCX__S_SIGNAL, "");
 	T_ASSERT(ep.pid == 0);
-	GOOD("signal://1234", IPCX_S_SIGNAL, "1234");
+	GOOD("signal://1234", IPCX__S_SIGNAL, "1234");
 	T_ASSERT(ep.pid == 1234);
-	GOOD("sem://go", IPCX_S_SEM, "go");
-	GOOD("sysv-sem://0x10", IPCX_S_SYSV_SEM, "0x10");
+	GOOD("sem://go", IPCX__S_SEM, "go");
+	GOOD("sysv-sem://0x10", IPCX__S_SYSV_SEM, "0x10");
 	T_ASSERT(ep.has_key && ep.key == 0x10);
-	GOOD("unix:///tmp/s", IPCX_S_UNIX, "/tmp/s");
-	GOOD("unix://@abstract", IPCX_S_UNIX, "@abstract");
-	GOOD("tcp://127.0.0.1:5555", IPCX_S_TCP, "127.0.0.1");
+	GOOD("unix:///tmp/s", IPCX__S_UNIX, "/tmp/s");
+	GOOD("unix://@abstract", IPCX__S_UNIX, "@abstract");
+	GOOD("tcp://127.0.0.1:5555", IPCX__S_TCP, "127.0.0.1");
 	T_ASSERT(ep.port == 5555);
-	GOOD("tcp://localhost:0", IPCX_S_TCP, "localhost");
+	GOOD("tcp://localhost:0", IPCX__S_TCP, "localhost");
 	T_ASSERT(ep.port == 0);
-	GOOD("tcp://[::1]:65535", IPCX_S_TCP, "::1");
+	GOOD("tcp://[::1]:65535", IPCX__S_TCP, "::1");
 	T_ASSERT(ep.port == 65535);
-	GOOD("udp://127.0.0.1:9", IPCX_S_UDP, "127.0.0.1");
+	GOOD("udp://127.0.0.1:9", IPCX__S_UDP, "127.0.0.1");
 	T_ASSERT(ep.port == 9);
 
 	/* Defaults. */
-	GOOD("shm://d", IPCX_S_SHM, "d");
-	T_ASSERT(ep.mode == 0600 && ep.maxmsg == IPCX_DEFAULT_MAXMSG);
+	GOOD("shm://d", IPCX__S_SHM, "d");
+	T_ASSERT(ep.mode == 0600 && ep.maxmsg == IPCX__DEFAULT_MAXMSG);
 	T_ASSERT(ep.set == 0 && ep.size == 0 && !ep.trust_any);
-	T_ASSERT(ep.wait == IPCX_WAIT_ADAPTIVE);
+	T_ASSERT(ep.wait == IPCX__WAIT_ADAPTIVE);
 	T_ASSERT(ep.uid == (uid_t)-1 && ep.gid == (gid_t)-1);
 
 	/* Every scheme has a name, and the names round-trip. */
-	for (int s = 0; s < IPCX_S_COUNT; s++) {
+	for (int s = 0; s < IPCX__S_COUNT; s++) {
 		char buf[64];
-		const char *n = ipcx__scheme_name((enum ipcx_scheme)s);
+		const char *n = ipcx__scheme_name((enum ipcx__scheme)s);
 		T_ASSERT(n && n[0] && strcmp(n, "?") != 0);
 		snprintf(buf, sizeof(buf), "%s://", n);
 		/* Parses to this scheme or fails for the name, never for the
@@ -143,7 +143,7 @@ static void test_schemes(void)
 		else
 			T_ASSERT(parse(buf) != IPCX_ESCHEME);
 	}
-	T_ASSERT(strcmp(ipcx__scheme_name(IPCX_S_COUNT), "?") == 0);
+	T_ASSERT(strcmp(ipcx__scheme_name(IPCX__S_COUNT), "?") == 0);
 }
 
 static void test_bad_shape(void)
@@ -161,7 +161,7 @@ static void test_bad_shape(void)
 
 static void test_names(void)
 {
-	char buf[IPCX_EP_MAX + 64];
+	char buf[IPCX__EP_MAX + 64];
 
 	/* Empty names, per scheme. */
 	BAD("shm://", IPCX_EENDPOINT, "missing");
@@ -199,7 +199,7 @@ static void test_names(void)
 	BAD("sysv-mq://0x0", IPCX_EENDPOINT, "IPC_PRIVATE");
 	BAD("sysv-sem://4294967296", IPCX_EENDPOINT, "key");
 	BAD("sysv-sem://rel/path", IPCX_EENDPOINT, "key");
-	GOOD("sysv-sem://0xffffffff", IPCX_S_SYSV_SEM, "0xffffffff");
+	GOOD("sysv-sem://0xffffffff", IPCX__S_SYSV_SEM, "0xffffffff");
 	T_ASSERT(ep.has_key && ep.key == -1);
 
 	/* Host and port. */
@@ -226,7 +226,7 @@ static void test_names(void)
 	memset(buf, 0, sizeof(buf));
 	strcpy(buf, "unix:///");
 	memset(buf + 8, 'a', 106); /* "/" + 106 = 107 bytes */
-	GOOD(buf, IPCX_S_UNIX, buf + 7);
+	GOOD(buf, IPCX__S_UNIX, buf + 7);
 	buf[8 + 106] = 'a'; /* 108 */
 	BAD(buf, IPCX_ENAMETOOLONG, "107");
 	T_ASSERT(has_word(ipcx_errmsg(), "108"));
@@ -238,7 +238,7 @@ static void test_names(void)
 	memset(buf, 0, sizeof(buf));
 	strcpy(buf, "shm://");
 	memset(buf + 6, 'c', NAME_MAX);
-	GOOD(buf, IPCX_S_SHM, buf + 6);
+	GOOD(buf, IPCX__S_SHM, buf + 6);
 	buf[6 + NAME_MAX] = 'c';
 	BAD(buf, IPCX_ENAMETOOLONG, "255");
 	buf[6 + NAME_MAX] = '\0';
@@ -262,49 +262,49 @@ static void test_names(void)
 	 * PATH_MAX). */
 	memset(buf, 0, sizeof(buf));
 	strcpy(buf, "fifo:///");
-	memset(buf + 8, 'p', IPCX_EP_MAX - 8);
-	T_ASSERT(strlen(buf) == IPCX_EP_MAX);
-	GOOD(buf, IPCX_S_FIFO, buf + 7);
-	buf[IPCX_EP_MAX] = 'p';
+	memset(buf + 8, 'p', IPCX__EP_MAX - 8);
+	T_ASSERT(strlen(buf) == IPCX__EP_MAX);
+	GOOD(buf, IPCX__S_FIFO, buf + 7);
+	buf[IPCX__EP_MAX] = 'p';
 	BAD(buf, IPCX_ENAMETOOLONG, "4096");
 }
 
 static void test_options(void)
 {
-	GOOD("shm://bus?size=4M&mode=0640", IPCX_S_SHM, "bus");
+	GOOD("shm://bus?size=4M&mode=0640", IPCX__S_SHM, "bus");
 	T_ASSERT(ep.size == 4u << 20 && ep.mode == 0640);
-	T_ASSERT(ep.set == (IPCX_O_SIZE | IPCX_O_MODE));
-	GOOD("shm://bus?size=64k&wait=spin&spin=100", IPCX_S_SHM, "bus");
-	T_ASSERT(ep.size == 65536 && ep.wait == IPCX_WAIT_SPIN &&
+	T_ASSERT(ep.set == (IPCX__O_SIZE | IPCX__O_MODE));
+	GOOD("shm://bus?size=64k&wait=spin&spin=100", IPCX__S_SHM, "bus");
+	T_ASSERT(ep.size == 65536 && ep.wait == IPCX__WAIT_SPIN &&
 	         ep.spin == 100);
-	GOOD("shm://bus?wait=sleep", IPCX_S_SHM, "bus");
-	T_ASSERT(ep.wait == IPCX_WAIT_SLEEP);
-	GOOD("shm://bus?size=1G", IPCX_S_SHM, "bus");
+	GOOD("shm://bus?wait=sleep", IPCX__S_SHM, "bus");
+	T_ASSERT(ep.wait == IPCX__WAIT_SLEEP);
+	GOOD("shm://bus?size=1G", IPCX__S_SHM, "bus");
 	T_ASSERT(ep.size == 1u << 30);
-	GOOD("fifo:///tmp/f?raw", IPCX_S_FIFO, "/tmp/f");
-	T_ASSERT(ep.raw && (ep.set & IPCX_O_RAW));
-	GOOD("fifo:///tmp/f?raw=0", IPCX_S_FIFO, "/tmp/f");
+	GOOD("fifo:///tmp/f?raw", IPCX__S_FIFO, "/tmp/f");
+	T_ASSERT(ep.raw && (ep.set & IPCX__O_RAW));
+	GOOD("fifo:///tmp/f?raw=0", IPCX__S_FIFO, "/tmp/f");
 	T_ASSERT(!ep.raw);
-	GOOD("pipe://?fd=3&maxmsg=100", IPCX_S_PIPE, "");
+	GOOD("pipe://?fd=3&maxmsg=100", IPCX__S_PIPE, "");
 	T_ASSERT(ep.fd == 3 && ep.maxmsg == 100);
-	GOOD("pipe://?", IPCX_S_PIPE, "");
-	GOOD("pipe://?raw&", IPCX_S_PIPE, "");
+	GOOD("pipe://?", IPCX__S_PIPE, "");
+	GOOD("pipe://?raw&", IPCX__S_PIPE, "");
 	T_ASSERT(ep.raw);
-	GOOD("unix:///tmp/s?uid=0&gid=0&mode=0666", IPCX_S_UNIX, "/tmp/s");
+	GOOD("unix:///tmp/s?uid=0&gid=0&mode=0666", IPCX__S_UNIX, "/tmp/s");
 	T_ASSERT(ep.uid == 0 && ep.gid == 0 && ep.mode == 0666);
-	GOOD("unix://@x?maxmsg=1K", IPCX_S_UNIX, "@x");
+	GOOD("unix://@x?maxmsg=1K", IPCX__S_UNIX, "@x");
 	T_ASSERT(ep.maxmsg == 1024);
-	GOOD("tcp://127.0.0.1:1?maxmsg=0", IPCX_S_TCP, "127.0.0.1");
+	GOOD("tcp://127.0.0.1:1?maxmsg=0", IPCX__S_TCP, "127.0.0.1");
 	T_ASSERT(ep.maxmsg == 0 && ep.port == 1);
-	GOOD("shm://o?trust=any", IPCX_S_SHM, "o");
+	GOOD("shm://o?trust=any", IPCX__S_SHM, "o");
 	T_ASSERT(ep.trust_any);
-	GOOD("shm://o?trust=owner", IPCX_S_SHM, "o");
+	GOOD("shm://o?trust=owner", IPCX__S_SHM, "o");
 	T_ASSERT(!ep.trust_any);
-	GOOD("sysv-mq://0x1?type=7", IPCX_S_SYSV_MQ, "0x1");
+	GOOD("sysv-mq://0x1?type=7", IPCX__S_SYSV_MQ, "0x1");
 	T_ASSERT(ep.type == 7);
-	GOOD("shm://m?mode=0", IPCX_S_SHM, "m");
+	GOOD("shm://m?mode=0", IPCX__S_SHM, "m");
 	T_ASSERT(ep.mode == 0);
-	GOOD("shm://m?mode=600", IPCX_S_SHM, "m");
+	GOOD("shm://m?mode=600", IPCX__S_SHM, "m");
 	T_ASSERT(ep.mode == 0600);
 
 	/* Unknown options name the option and what the scheme takes. */
@@ -392,16 +392,16 @@ static void test_hostile(void)
 	expect_bad_len(big, sizeof(big), IPCX_ENAMETOOLONG, "4096", __LINE__);
 	/* Options of 4 KB: still bounded, a clear error. */
 	memcpy(big, "shm://x?", 8);
-	memset(big + 8, 'k', IPCX_EP_MAX - 8);
-	expect_bad_len(big, IPCX_EP_MAX, IPCX_EOPTION, "unknown", __LINE__);
+	memset(big + 8, 'k', IPCX__EP_MAX - 8);
+	expect_bad_len(big, IPCX__EP_MAX, IPCX_EOPTION, "unknown", __LINE__);
 	T_ASSERT(strlen(ipcx_errmsg()) < 600);
 	/* Many options. */
-	for (size_t i = 8; i + 6 <= IPCX_EP_MAX; i += 6)
+	for (size_t i = 8; i + 6 <= IPCX__EP_MAX; i += 6)
 		memcpy(big + i, "raw=1&", 6);
-	expect_bad_len(big, IPCX_EP_MAX, IPCX_EOPTION, "raw", __LINE__);
-	for (size_t i = 8; i < IPCX_EP_MAX; i++)
+	expect_bad_len(big, IPCX__EP_MAX, IPCX_EOPTION, "raw", __LINE__);
+	for (size_t i = 8; i < IPCX__EP_MAX; i++)
 		big[i] = '&';
-	T_OK(parse_exact(big, IPCX_EP_MAX));
+	T_OK(parse_exact(big, IPCX__EP_MAX));
 	T_ASSERT(strcmp(ep.name, "x") == 0);
 }
 

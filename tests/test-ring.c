@@ -21,7 +21,7 @@
 
 /* The writer: this process, with its start time (set in main), so that a
  * lock it holds is never taken over as a dead holder's; uid 6. */
-static struct ipcx_ring_who me = {.pid = 0, .start = 0, .uid = 6};
+static struct ipcx__ring_who me = {.pid = 0, .start = 0, .uid = 6};
 
 /* A fresh segment with data_size bytes of data, shared with children. */
 static void *seg_new(uint64_t data_size, size_t *lenp)
@@ -38,7 +38,8 @@ static void *seg_new(uint64_t data_size, size_t *lenp)
 }
 
 /* A writer and a reader view of the same segment. */
-static void views(void *m, size_t len, struct ipcx_ring *w, struct ipcx_ring *r)
+static void views(void *m, size_t len, struct ipcx__ring *w,
+                  struct ipcx__ring *r)
 {
 	T_OK(ipcx__ring_attach(w, m, len));
 	T_OK(ipcx__ring_attach(r, m, len));
@@ -59,22 +60,22 @@ static int check(const unsigned char *p, size_t n, unsigned seed)
 	return 1;
 }
 
-static int put(struct ipcx_ring *w, size_t n, unsigned seed)
+static int put(struct ipcx__ring *w, size_t n, unsigned seed)
 {
-	struct ipcx_ring_resv rv;
+	struct ipcx__ring_resv rv;
 	int rc = ipcx__ring_reserve(w, n, &me, -1, &rv);
 
 	if (rc < 0)
 		return rc;
 	T_ASSERT(rv.cap == n);
-	T_ASSERT(((uintptr_t)rv.ptr & (IPCX_RING_ALIGN - 1)) == 0);
+	T_ASSERT(((uintptr_t)rv.ptr & (IPCX__RING_ALIGN - 1)) == 0);
 	fill(rv.ptr, n, seed);
-	ipcx__ring_commit(w, &rv, n, IPCX_RING_K_MSG);
+	ipcx__ring_commit(w, &rv, n, IPCX__RING_K_MSG);
 	return 0;
 }
 
 /* The same through the copying path (lock held across the copy). */
-static int write1(struct ipcx_ring *w, size_t n, unsigned seed)
+static int write1(struct ipcx__ring *w, size_t n, unsigned seed)
 {
 	static unsigned char buf[1 << 16];
 
@@ -83,11 +84,11 @@ static int write1(struct ipcx_ring *w, size_t n, unsigned seed)
 	return ipcx__ring_write(w, buf, n, &me, -1);
 }
 
-static void get(struct ipcx_ring *r, size_t n, unsigned seed)
+static void get(struct ipcx__ring *r, size_t n, unsigned seed)
 {
 	const void *p;
 	size_t len;
-	struct ipcx_ring_who who;
+	struct ipcx__ring_who who;
 
 	T_OK(ipcx__ring_peek(r, &p, &len, &who));
 	T_EXPECT(len, n);
@@ -99,14 +100,15 @@ static void get(struct ipcx_ring *r, size_t n, unsigned seed)
 
 static void test_geometry(void)
 {
-	T_EXPECT(ipcx__ring_data_size(0), IPCX_RING_DEFAULT_DATA);
-	T_EXPECT(ipcx__ring_data_size(1), IPCX_RING_MIN_DATA);
+	T_EXPECT(ipcx__ring_data_size(0), IPCX__RING_DEFAULT_DATA);
+	T_EXPECT(ipcx__ring_data_size(1), IPCX__RING_MIN_DATA);
 	T_EXPECT(ipcx__ring_data_size(5000), 8192);
 	T_EXPECT(ipcx__ring_data_size(8192), 8192);
-	T_EXPECT(ipcx__ring_data_size(IPCX_RING_MAX_DATA), IPCX_RING_MAX_DATA);
-	T_EXPECT(ipcx__ring_data_size((size_t)IPCX_RING_MAX_DATA + 1), 0);
+	T_EXPECT(ipcx__ring_data_size(IPCX__RING_MAX_DATA),
+	         IPCX__RING_MAX_DATA);
+	T_EXPECT(ipcx__ring_data_size((size_t)IPCX__RING_MAX_DATA + 1), 0);
 	/* The default ring takes 1 MiB messages with room to spare. */
-	T_ASSERT(ipcx__ring_max_msg(IPCX_RING_DEFAULT_DATA) > (1u << 20));
+	T_ASSERT(ipcx__ring_max_msg(IPCX__RING_DEFAULT_DATA) > (1u << 20));
 	T_EXPECT(ipcx__ring_max_msg(4096), 4096 / 2 - 64);
 }
 
@@ -114,13 +116,13 @@ static void test_roundtrip(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring w, r;
+	struct ipcx__ring w, r;
 	const void *p;
 	size_t n;
 
 	views(m, len, &w, &r);
 	T_EXPECT(ipcx__ring_peek(&r, &p, &n, NULL), IPCX_EAGAIN);
-	T_EXPECT(ipcx__ring_pending(&r, &(struct ipcx_ring_who){0}), 0);
+	T_EXPECT(ipcx__ring_pending(&r, &(struct ipcx__ring_who){0}), 0);
 	T_OK(put(&w, 5, 1));
 	T_OK(put(&w, 0, 2)); /* zero-length record */
 	T_OK(put(&w, 100, 3));
@@ -141,7 +143,7 @@ static void test_wrap(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring w, r;
+	struct ipcx__ring w, r;
 	unsigned sent = 0, got = 0;
 	size_t sizes[] = {0, 1, 31, 32, 33, 200, 700, 1000, 1984, 64};
 	size_t ns = sizeof(sizes) / sizeof(sizes[0]);
@@ -157,7 +159,7 @@ static void test_wrap(void)
 			get(&r, sizes[got % ns], got);
 	}
 	/* Well past a few hundred laps of 4 KiB. */
-	T_ASSERT(atomic_load(&((struct ipcx_ring_hdr *)m)->tail) > 200 * 4096);
+	T_ASSERT(atomic_load(&((struct ipcx__ring_hdr *)m)->tail) > 200 * 4096);
 	munmap(m, len);
 }
 
@@ -166,8 +168,8 @@ static void test_limits(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring w, r;
-	struct ipcx_ring_resv rv;
+	struct ipcx__ring w, r;
+	struct ipcx__ring_resv rv;
 	size_t max = ipcx__ring_max_msg(4096);
 
 	views(m, len, &w, &r);
@@ -187,7 +189,7 @@ static void test_full(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring w, r;
+	struct ipcx__ring w, r;
 	unsigned n = 0;
 	int rc;
 
@@ -214,15 +216,15 @@ static void test_wake_bits(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring_hdr *h = m;
-	struct ipcx_ring w, r;
+	struct ipcx__ring_hdr *h = m;
+	struct ipcx__ring w, r;
 
 	views(m, len, &w, &r);
 	T_OK(put(&w, 1, 0));
 	T_EXPECT(w.rx_wake, 0);
-	atomic_store(&h->rx_wait, IPCX_RING_W_FUTEX | IPCX_RING_W_POLL);
+	atomic_store(&h->rx_wait, IPCX__RING_W_FUTEX | IPCX__RING_W_POLL);
 	T_OK(put(&w, 1, 1));
-	T_EXPECT(w.rx_wake, IPCX_RING_W_FUTEX | IPCX_RING_W_POLL);
+	T_EXPECT(w.rx_wake, IPCX__RING_W_FUTEX | IPCX__RING_W_POLL);
 	T_EXPECT(atomic_load(&h->rx_wait), 0);
 	get(&r, 1, 0);
 	T_EXPECT(r.tx_wake, 0);
@@ -238,9 +240,9 @@ static void test_dead_and_cancelled(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring w, r;
-	struct ipcx_ring_resv rv;
-	struct ipcx_ring_who who;
+	struct ipcx__ring w, r;
+	struct ipcx__ring_resv rv;
+	struct ipcx__ring_who who;
 	const void *p;
 	size_t n;
 
@@ -257,13 +259,13 @@ static void test_dead_and_cancelled(void)
 	/* A cancelled loan is passed without the reader noticing. */
 	T_OK(ipcx__ring_reserve(&w, 300, &me, -1, &rv));
 	T_OK(put(&w, 9, 2));
-	ipcx__ring_commit(&w, &rv, 0, IPCX_RING_K_SKIP);
+	ipcx__ring_commit(&w, &rv, 0, IPCX__RING_K_SKIP);
 	get(&r, 9, 2);
 
 	/* A committed record found by pending: peek again. */
 	T_OK(ipcx__ring_reserve(&w, 3, &me, -1, &rv));
 	T_EXPECT(ipcx__ring_pending(&r, &who), 1);
-	ipcx__ring_commit(&w, &rv, 2, IPCX_RING_K_MSG); /* uses 2 of 3 */
+	ipcx__ring_commit(&w, &rv, 2, IPCX__RING_K_MSG); /* uses 2 of 3 */
 	T_EXPECT(ipcx__ring_pending(&r, &who), 2);
 	T_OK(ipcx__ring_peek(&r, &p, &n, NULL));
 	T_EXPECT(n, 2);
@@ -274,8 +276,8 @@ static void test_dead_and_cancelled(void)
 /* A child takes the writers' lock (as itself) and dies holding it. */
 static int die_locked(void *arg)
 {
-	struct ipcx_ring *w = arg;
-	struct ipcx_ring_who self = {(uint32_t)getpid(), 0, 0};
+	struct ipcx__ring *w = arg;
+	struct ipcx__ring_who self = {(uint32_t)getpid(), 0, 0};
 
 	if (ipcx__ring_lock(w, &self, -1) < 0)
 		return 2;
@@ -285,14 +287,14 @@ static int die_locked(void *arg)
 
 /* A child takes the lock, says so, and holds it until told to let go. */
 struct hold_job {
-	struct ipcx_ring *w;
+	struct ipcx__ring *w;
 	int said[2], go[2];
 };
 
 static int hold_locked(void *arg)
 {
 	struct hold_job *j = arg;
-	struct ipcx_ring_who self = {(uint32_t)getpid(), 0, 0};
+	struct ipcx__ring_who self = {(uint32_t)getpid(), 0, 0};
 	char c = 0;
 
 	if (ipcx__ring_lock(j->w, &self, -1) < 0)
@@ -308,8 +310,8 @@ static void test_lock_held(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring w, r;
-	struct ipcx_ring_resv rv;
+	struct ipcx__ring w, r;
+	struct ipcx__ring_resv rv;
 	struct hold_job j;
 	pid_t pid;
 	char c;
@@ -340,9 +342,9 @@ static void test_owner_died(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring_hdr *h = m;
-	struct ipcx_ring w, r;
-	struct ipcx_ring_resv rv;
+	struct ipcx__ring_hdr *h = m;
+	struct ipcx__ring w, r;
+	struct ipcx__ring_resv rv;
 	int st;
 
 	views(m, len, &w, &r);
@@ -390,19 +392,19 @@ static void test_owner_died(void)
 /* Several writer threads, one reader: nothing lost, torn or mixed. */
 #define MT_WRITERS 3
 #define MT_N       20000
-static struct ipcx_ring mt_ring;
+static struct ipcx__ring mt_ring;
 static void *mt_mem;
 static size_t mt_len;
 
 static void *mt_writer(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg;
-	struct ipcx_ring w;
+	struct ipcx__ring w;
 	unsigned char buf[300];
 
 	T_OK(ipcx__ring_attach(&w, mt_mem, mt_len));
 	for (unsigned i = 0; i < MT_N; i++) {
-		struct ipcx_ring_resv rv;
+		struct ipcx__ring_resv rv;
 		size_t n = 8 + (i * 13 + id) % 250;
 		int rc;
 
@@ -414,7 +416,7 @@ static void *mt_writer(void *arg)
 			sched_yield();
 		T_OK(rc);
 		memcpy(rv.ptr, buf, n);
-		ipcx__ring_commit(&w, &rv, n, IPCX_RING_K_MSG);
+		ipcx__ring_commit(&w, &rv, n, IPCX__RING_K_MSG);
 	}
 	return NULL;
 }
@@ -460,7 +462,7 @@ static void test_threads(void)
 
 /* ---- corruption ---- */
 
-static void expect_corrupt_peek(struct ipcx_ring *r)
+static void expect_corrupt_peek(struct ipcx__ring *r)
 {
 	const void *p;
 	size_t n;
@@ -472,8 +474,8 @@ static void test_corrupt_header(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	struct ipcx_ring_hdr *h = m;
-	struct ipcx_ring v;
+	struct ipcx__ring_hdr *h = m;
+	struct ipcx__ring v;
 
 	T_EXPECT(ipcx__ring_attach(&v, m, 100), IPCX_ECORRUPT);
 	T_EXPECT(ipcx__ring_attach(&v, m, len - 4096), IPCX_ECORRUPT);
@@ -481,11 +483,11 @@ static void test_corrupt_header(void)
 	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_EAGAIN);
 	atomic_store(&h->magic, 0x12345678);
 	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
-	atomic_store(&h->magic, IPCX_RING_MAGIC);
+	atomic_store(&h->magic, IPCX__RING_MAGIC);
 	atomic_store(&h->version, 99);
 	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
 	T_ASSERT(strstr(t_errmsg(), "version") != NULL);
-	atomic_store(&h->version, IPCX_RING_VERSION);
+	atomic_store(&h->version, IPCX__RING_VERSION);
 	atomic_store(&h->data_size, 4097);
 	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
 	atomic_store(&h->data_size, 8192); /* larger than the mapping */
@@ -493,28 +495,28 @@ static void test_corrupt_header(void)
 	atomic_store(&h->data_size, 4096);
 	atomic_store(&h->rec_align, 8);
 	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
-	atomic_store(&h->rec_align, IPCX_RING_ALIGN);
+	atomic_store(&h->rec_align, IPCX__RING_ALIGN);
 	atomic_store(&h->hdr_size, 64);
 	T_EXPECT(ipcx__ring_attach(&v, m, len), IPCX_ECORRUPT);
-	atomic_store(&h->hdr_size, IPCX_RING_HDR_SIZE);
+	atomic_store(&h->hdr_size, IPCX__RING_HDR_SIZE);
 	T_OK(ipcx__ring_attach(&v, m, len));
 
 	/* Wild indices. */
 	atomic_store(&h->tail, 5 * 4096);
 	T_EXPECT(ipcx__ring_rx_init(&v), IPCX_ECORRUPT); /* tail-head > size */
 	T_EXPECT(
-	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx_ring_resv){0}),
+	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx__ring_resv){0}),
 	    IPCX_ECORRUPT);
 	atomic_store(&h->tail, 33);
 	T_EXPECT(ipcx__ring_rx_init(&v), IPCX_ECORRUPT); /* unaligned */
 	T_EXPECT(
-	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx_ring_resv){0}),
+	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx__ring_resv){0}),
 	    IPCX_ECORRUPT);
 	atomic_store(&h->tail, 40960 + 64);
 	atomic_store(&h->head, 40960 + 128); /* head past tail */
 	T_EXPECT(ipcx__ring_rx_init(&v), IPCX_ECORRUPT);
 	T_EXPECT(
-	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx_ring_resv){0}),
+	    ipcx__ring_reserve(&v, 1, &me, -1, &(struct ipcx__ring_resv){0}),
 	    IPCX_ECORRUPT);
 	munmap(m, len);
 }
@@ -523,17 +525,17 @@ static void test_corrupt_records(void)
 {
 	size_t len;
 	void *m = seg_new(4096, &len);
-	unsigned char *data = (unsigned char *)m + IPCX_RING_HDR_SIZE;
-	struct ipcx_ring_rec *rec = (struct ipcx_ring_rec *)(void *)data;
-	struct ipcx_ring w, r;
-	struct ipcx_ring_who who;
+	unsigned char *data = (unsigned char *)m + IPCX__RING_HDR_SIZE;
+	struct ipcx__ring_rec *rec = (struct ipcx__ring_rec *)(void *)data;
+	struct ipcx__ring w, r;
+	struct ipcx__ring_who who;
 
 	views(m, len, &w, &r);
 	T_OK(put(&w, 10, 1));
 
-	atomic_store(&rec->stamp, 64 | IPCX_RING_K_MSG); /* wrong position */
+	atomic_store(&rec->stamp, 64 | IPCX__RING_K_MSG); /* wrong position */
 	expect_corrupt_peek(&r);
-	atomic_store(&rec->stamp, IPCX_RING_K_MSG);
+	atomic_store(&rec->stamp, IPCX__RING_K_MSG);
 	atomic_store(&rec->len, 33); /* len > span - header */
 	expect_corrupt_peek(&r);
 	atomic_store(&rec->len, 10);
@@ -548,18 +550,18 @@ static void test_corrupt_records(void)
 	atomic_store(&rec->span, 64);
 	atomic_store(&rec->stamp, 7); /* unknown kind */
 	expect_corrupt_peek(&r);
-	atomic_store(&rec->stamp, IPCX_RING_K_PAD); /* pad at offset 0 */
+	atomic_store(&rec->stamp, IPCX__RING_K_PAD); /* pad at offset 0 */
 	expect_corrupt_peek(&r);
-	atomic_store(&rec->stamp, IPCX_RING_K_MSG);
+	atomic_store(&rec->stamp, IPCX__RING_K_MSG);
 	get(&r, 10, 1);
 
 	/* A lap of forged skip records: passed, then a stamp that cannot
 	 * match ends it. Never a loop. */
 	for (uint64_t pos = 64; pos <= 4096; pos += 64) {
-		struct ipcx_ring_rec *x =
-		    (struct ipcx_ring_rec *)(void *)(data + (pos & 4095));
+		struct ipcx__ring_rec *x =
+		    (struct ipcx__ring_rec *)(void *)(data + (pos & 4095));
 		atomic_store(&x->span, 64);
-		atomic_store(&x->stamp, pos | IPCX_RING_K_SKIP);
+		atomic_store(&x->stamp, pos | IPCX__RING_K_SKIP);
 	}
 	expect_corrupt_peek(&r);
 
@@ -567,11 +569,11 @@ static void test_corrupt_records(void)
 	{
 		size_t l2;
 		void *m2 = seg_new(4096, &l2);
-		struct ipcx_ring w2, r2;
-		struct ipcx_ring_resv rv;
-		struct ipcx_ring_rec *x =
-		    (struct ipcx_ring_rec *)(void *)((unsigned char *)m2 +
-		                                     IPCX_RING_HDR_SIZE);
+		struct ipcx__ring w2, r2;
+		struct ipcx__ring_resv rv;
+		struct ipcx__ring_rec *x =
+		    (struct ipcx__ring_rec *)(void *)((unsigned char *)m2 +
+		                                      IPCX__RING_HDR_SIZE);
 
 		views(m2, l2, &w2, &r2);
 		T_OK(ipcx__ring_reserve(&w2, 10, &me, -1, &rv));

@@ -24,12 +24,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static struct ipcx_ep ep;
+static struct ipcx__ep ep;
 static ipcx_chan ch;
 
 static void reset_ep(void)
 {
-	ipcx__ep_defaults(&ep, IPCX_S_UNIX);
+	ipcx__ep_defaults(&ep, IPCX__S_UNIX);
 	memset(&ch, 0, sizeof(ch));
 }
 

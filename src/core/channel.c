@@ -11,12 +11,12 @@
 #include <string.h>
 
 /* The transport table: one row per implemented scheme. */
-static const struct ipcx_transport *const transports[] = {
+static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_pipe, &ipcx__tp_fifo, &ipcx__tp_unix,
     &ipcx__tp_tcp,  &ipcx__tp_udp,  &ipcx__tp_shm,
 };
 
-static const struct ipcx_transport *tp_find(enum ipcx_scheme s)
+static const struct ipcx__transport *tp_find(enum ipcx__scheme s)
 {
 	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
 		if (transports[i]->scheme == s)
@@ -24,7 +24,7 @@ static const struct ipcx_transport *tp_find(enum ipcx_scheme s)
 	return NULL;
 }
 
-static int tp_for(const struct ipcx_ep *ep, const struct ipcx_transport **tpp)
+static int tp_for(const struct ipcx__ep *ep, const struct ipcx__transport **tpp)
 {
 	*tpp = tp_find(ep->scheme);
 	if (!*tpp)
@@ -36,8 +36,8 @@ static int tp_for(const struct ipcx_ep *ep, const struct ipcx_transport **tpp)
 	return 0;
 }
 
-ipcx_chan *ipcx__chan_new(const struct ipcx_transport *tp,
-                          const struct ipcx_ep *ep, int flags)
+ipcx_chan *ipcx__chan_new(const struct ipcx__transport *tp,
+                          const struct ipcx__ep *ep, int flags)
 {
 	ipcx_chan *ch = calloc(1, sizeof(*ch));
 
@@ -54,8 +54,8 @@ ipcx_chan *ipcx__chan_new(const struct ipcx_transport *tp,
 
 int ipcx_open(const char *endpoint, int flags, ipcx_chan **chp)
 {
-	const struct ipcx_transport *tp;
-	struct ipcx_ep *ep;
+	const struct ipcx__transport *tp;
+	struct ipcx__ep *ep;
 	ipcx_chan *ch;
 	int r;
 
@@ -70,11 +70,11 @@ int ipcx_open(const char *endpoint, int flags, ipcx_chan **chp)
 	if (!(flags & (IPCX_SEND | IPCX_RECV)))
 		return ipcx__err(IPCX_EINVAL,
 		                 "ipcx_open: say IPCX_SEND and/or IPCX_RECV");
-	/* struct ipcx_ep holds a 4 KiB name: keep it off the stack. */
+	/* struct ipcx__ep holds a 4 KiB name: keep it off the stack. */
 	ep = malloc(sizeof(*ep));
 	if (!ep)
 		return ipcx__err(IPCX_ENOMEM, "out of memory");
-	r = ipcx__ep_parse(endpoint, strnlen(endpoint, IPCX_EP_MAX + 1), ep);
+	r = ipcx__ep_parse(endpoint, strnlen(endpoint, IPCX__EP_MAX + 1), ep);
 	if (r == 0)
 		r = tp_for(ep, &tp);
 	ch = r == 0 ? ipcx__chan_new(tp, ep, flags) : NULL;
@@ -285,17 +285,17 @@ int ipcx_close(ipcx_chan *ch)
 
 int ipcx_unlink(const char *endpoint)
 {
-	const struct ipcx_transport *tp;
-	struct ipcx_ep *ep;
+	const struct ipcx__transport *tp;
+	struct ipcx__ep *ep;
 	int r;
 
 	if (!endpoint)
 		return ipcx__err(IPCX_EINVAL, "ipcx_unlink: endpoint is NULL");
-	/* struct ipcx_ep holds a 4 KiB name: keep it off the stack. */
+	/* struct ipcx__ep holds a 4 KiB name: keep it off the stack. */
 	ep = malloc(sizeof(*ep));
 	if (!ep)
 		return ipcx__err(IPCX_ENOMEM, "out of memory");
-	r = ipcx__ep_parse(endpoint, strnlen(endpoint, IPCX_EP_MAX + 1), ep);
+	r = ipcx__ep_parse(endpoint, strnlen(endpoint, IPCX__EP_MAX + 1), ep);
 	if (r == 0)
 		r = tp_for(ep, &tp);
 	if (r == 0 && !tp->unlink)

@@ -34,26 +34,26 @@ struct scheme_info {
 
 #define BIT(s) (1u << (s))
 
-static const struct scheme_info schemes[IPCX_S_COUNT] = {
-    [IPCX_S_FILE] = {"file", N_PATH, PATH_MAX - 1},
+static const struct scheme_info schemes[IPCX__S_COUNT] = {
+    [IPCX__S_FILE] = {"file", N_PATH, PATH_MAX - 1},
     /* mq and sem names live in one directory entry: NAME_MAX. sem_open
      * prepends "sem." in /dev/shm. */
-    [IPCX_S_MQ] = {"mq", N_NAME, NAME_MAX},
-    [IPCX_S_SYSV_MQ] = {"sysv-mq", N_SYSV, PATH_MAX - 1},
-    [IPCX_S_SHM] = {"shm", N_NAME, NAME_MAX},
-    [IPCX_S_PIPE] = {"pipe", N_NONE, IPCX_EP_MAX},
-    [IPCX_S_FIFO] = {"fifo", N_PATH, PATH_MAX - 1},
-    [IPCX_S_SIGNAL] = {"signal", N_PID, 10},
-    [IPCX_S_SEM] = {"sem", N_NAME, NAME_MAX - 4},
-    [IPCX_S_SYSV_SEM] = {"sysv-sem", N_SYSV, PATH_MAX - 1},
-    [IPCX_S_UNIX] = {"unix", N_UNIX, SUN_PATH_MAX},
-    [IPCX_S_TCP] = {"tcp", N_HOSTPORT, 253},
-    [IPCX_S_UDP] = {"udp", N_HOSTPORT, 253},
+    [IPCX__S_MQ] = {"mq", N_NAME, NAME_MAX},
+    [IPCX__S_SYSV_MQ] = {"sysv-mq", N_SYSV, PATH_MAX - 1},
+    [IPCX__S_SHM] = {"shm", N_NAME, NAME_MAX},
+    [IPCX__S_PIPE] = {"pipe", N_NONE, IPCX__EP_MAX},
+    [IPCX__S_FIFO] = {"fifo", N_PATH, PATH_MAX - 1},
+    [IPCX__S_SIGNAL] = {"signal", N_PID, 10},
+    [IPCX__S_SEM] = {"sem", N_NAME, NAME_MAX - 4},
+    [IPCX__S_SYSV_SEM] = {"sysv-sem", N_SYSV, PATH_MAX - 1},
+    [IPCX__S_UNIX] = {"unix", N_UNIX, SUN_PATH_MAX},
+    [IPCX__S_TCP] = {"tcp", N_HOSTPORT, 253},
+    [IPCX__S_UDP] = {"udp", N_HOSTPORT, 253},
 };
 
-const char *ipcx__scheme_name(enum ipcx_scheme s)
+const char *ipcx__scheme_name(enum ipcx__scheme s)
 {
-	return (unsigned)s < IPCX_S_COUNT ? schemes[s].name : "?";
+	return (unsigned)s < IPCX__S_COUNT ? schemes[s].name : "?";
 }
 
 /* ---- option values ---- */
@@ -112,43 +112,43 @@ static int parse_size(const char *v, size_t n, unsigned long long max,
 /* One option: its key, the schemes that take it, and its parser. */
 struct opt_info {
 	const char *key;
-	unsigned bit;     /* IPCX_O_* */
-	unsigned schemes; /* BIT(IPCX_S_*) */
+	unsigned bit;     /* IPCX__O_* */
+	unsigned schemes; /* BIT(IPCX__S_*) */
 	const char *hint; /* what a good value looks like */
 };
 
-#define NAMED                                                      \
-	(BIT(IPCX_S_FILE) | BIT(IPCX_S_MQ) | BIT(IPCX_S_SYSV_MQ) | \
-	 BIT(IPCX_S_SHM) | BIT(IPCX_S_FIFO) | BIT(IPCX_S_SEM) |    \
-	 BIT(IPCX_S_SYSV_SEM) | BIT(IPCX_S_UNIX))
-#define STREAMS                                                   \
-	(BIT(IPCX_S_PIPE) | BIT(IPCX_S_FIFO) | BIT(IPCX_S_UNIX) | \
-	 BIT(IPCX_S_TCP))
+#define NAMED                                                         \
+	(BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ) | \
+	 BIT(IPCX__S_SHM) | BIT(IPCX__S_FIFO) | BIT(IPCX__S_SEM) |    \
+	 BIT(IPCX__S_SYSV_SEM) | BIT(IPCX__S_UNIX))
+#define STREAMS                                                      \
+	(BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO) | BIT(IPCX__S_UNIX) | \
+	 BIT(IPCX__S_TCP))
 
 static const struct opt_info opts[] = {
-    {"mode", IPCX_O_MODE, NAMED, "octal permissions such as 0600"},
-    {"maxmsg", IPCX_O_MAXMSG,
-     STREAMS | BIT(IPCX_S_FILE) | BIT(IPCX_S_MQ) | BIT(IPCX_S_SYSV_MQ),
+    {"mode", IPCX__O_MODE, NAMED, "octal permissions such as 0600"},
+    {"maxmsg", IPCX__O_MAXMSG,
+     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ),
      "a byte count up to 1G, such as 65536 or 16M"},
-    {"size", IPCX_O_SIZE, BIT(IPCX_S_SHM) | BIT(IPCX_S_MQ),
+    {"size", IPCX__O_SIZE, BIT(IPCX__S_SHM) | BIT(IPCX__S_MQ),
      "a byte count from 1 to 1G, such as 4M"},
-    {"raw", IPCX_O_RAW, BIT(IPCX_S_PIPE) | BIT(IPCX_S_FIFO),
+    {"raw", IPCX__O_RAW, BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO),
      "raw, raw=1 or raw=0"},
-    {"wait", IPCX_O_WAIT, BIT(IPCX_S_SHM) | BIT(IPCX_S_SEM),
+    {"wait", IPCX__O_WAIT, BIT(IPCX__S_SHM) | BIT(IPCX__S_SEM),
      "spin, adaptive or sleep"},
-    {"spin", IPCX_O_SPIN, BIT(IPCX_S_SHM) | BIT(IPCX_S_SEM),
+    {"spin", IPCX__O_SPIN, BIT(IPCX__S_SHM) | BIT(IPCX__S_SEM),
      "a count of polls up to 1000000000"},
-    {"fd", IPCX_O_FD, BIT(IPCX_S_PIPE), "a file descriptor number"},
-    {"uid", IPCX_O_UID, BIT(IPCX_S_UNIX), "a numeric user id"},
-    {"gid", IPCX_O_GID, BIT(IPCX_S_UNIX), "a numeric group id"},
-    {"trust", IPCX_O_TRUST, NAMED, "owner or any"},
-    {"type", IPCX_O_TYPE, BIT(IPCX_S_SYSV_MQ), "a message type above 0"},
+    {"fd", IPCX__O_FD, BIT(IPCX__S_PIPE), "a file descriptor number"},
+    {"uid", IPCX__O_UID, BIT(IPCX__S_UNIX), "a numeric user id"},
+    {"gid", IPCX__O_GID, BIT(IPCX__S_UNIX), "a numeric group id"},
+    {"trust", IPCX__O_TRUST, NAMED, "owner or any"},
+    {"type", IPCX__O_TYPE, BIT(IPCX__S_SYSV_MQ), "a message type above 0"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
 /* "k1, k2, ..." of the options scheme s takes, for error messages. */
-static void known_opts(enum ipcx_scheme s, char *buf, size_t cap)
+static void known_opts(enum ipcx__scheme s, char *buf, size_t cap)
 {
 	size_t used = 0;
 
@@ -172,19 +172,19 @@ static void known_opts(enum ipcx_scheme s, char *buf, size_t cap)
 		snprintf(buf, cap, "none");
 }
 
-static int opt_value(struct ipcx_ep *ep, const struct opt_info *o,
+static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
                      const char *v, size_t n, bool has_v)
 {
 	const char *sch = schemes[ep->scheme].name;
 	unsigned long long x;
 
 	/* Only the flag "raw" may go without a value. */
-	if (!has_v && o->bit != IPCX_O_RAW)
+	if (!has_v && o->bit != IPCX__O_RAW)
 		return ipcx__err(IPCX_EOPTION,
 		                 "%s://: option '%s' needs a value (%s)", sch,
 		                 o->key, o->hint);
 	switch (o->bit) {
-	case IPCX_O_MODE:
+	case IPCX__O_MODE:
 		x = 0;
 		if (n == 0 || n > 4)
 			goto bad;
@@ -197,52 +197,52 @@ static int opt_value(struct ipcx_ep *ep, const struct opt_info *o,
 			goto bad;
 		ep->mode = (unsigned)x;
 		return 0;
-	case IPCX_O_MAXMSG:
+	case IPCX__O_MAXMSG:
 		if (parse_size(v, n, 1ull << 30, &x) < 0)
 			goto bad;
 		ep->maxmsg = (size_t)x;
 		return 0;
-	case IPCX_O_SIZE:
+	case IPCX__O_SIZE:
 		if (parse_size(v, n, 1ull << 30, &x) < 0 || x == 0)
 			goto bad;
 		ep->size = (size_t)x;
 		return 0;
-	case IPCX_O_RAW:
+	case IPCX__O_RAW:
 		if (has_v && !(n == 1 && (v[0] == '1' || v[0] == '0')))
 			goto bad;
 		ep->raw = !has_v || v[0] == '1';
 		return 0;
-	case IPCX_O_WAIT:
+	case IPCX__O_WAIT:
 		if (n == 4 && !memcmp(v, "spin", 4))
-			ep->wait = IPCX_WAIT_SPIN;
+			ep->wait = IPCX__WAIT_SPIN;
 		else if (n == 8 && !memcmp(v, "adaptive", 8))
-			ep->wait = IPCX_WAIT_ADAPTIVE;
+			ep->wait = IPCX__WAIT_ADAPTIVE;
 		else if (n == 5 && !memcmp(v, "sleep", 5))
-			ep->wait = IPCX_WAIT_SLEEP;
+			ep->wait = IPCX__WAIT_SLEEP;
 		else
 			goto bad;
 		return 0;
-	case IPCX_O_SPIN:
+	case IPCX__O_SPIN:
 		if (parse_uint(v, n, 1000000000, &x) < 0)
 			goto bad;
 		ep->spin = (unsigned)x;
 		return 0;
-	case IPCX_O_FD:
+	case IPCX__O_FD:
 		if (parse_uint(v, n, INT_MAX, &x) < 0)
 			goto bad;
 		ep->fd = (int)x;
 		return 0;
-	case IPCX_O_UID:
+	case IPCX__O_UID:
 		if (parse_uint(v, n, (uid_t)-2, &x) < 0)
 			goto bad;
 		ep->uid = (uid_t)x;
 		return 0;
-	case IPCX_O_GID:
+	case IPCX__O_GID:
 		if (parse_uint(v, n, (gid_t)-2, &x) < 0)
 			goto bad;
 		ep->gid = (gid_t)x;
 		return 0;
-	case IPCX_O_TRUST:
+	case IPCX__O_TRUST:
 		if (n == 3 && !memcmp(v, "any", 3))
 			ep->trust_any = true;
 		else if (n == 5 && !memcmp(v, "owner", 5))
@@ -250,7 +250,7 @@ static int opt_value(struct ipcx_ep *ep, const struct opt_info *o,
 		else
 			goto bad;
 		return 0;
-	case IPCX_O_TYPE:
+	case IPCX__O_TYPE:
 		if (parse_uint(v, n, LONG_MAX, &x) < 0 || x == 0)
 			goto bad;
 		ep->type = (long)x;
@@ -263,7 +263,7 @@ bad:
 	    (int)(n > 64 ? 64 : n), v, o->key, o->hint);
 }
 
-int ipcx__opts_parse(const char *s, size_t len, struct ipcx_ep *ep)
+int ipcx__opts_parse(const char *s, size_t len, struct ipcx__ep *ep)
 {
 	const char *sch = schemes[ep->scheme].name;
 	const char *end = s + len;
@@ -326,7 +326,7 @@ static bool name_char(char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-static int check_path(const struct ipcx_ep *ep, const char *what)
+static int check_path(const struct ipcx__ep *ep, const char *what)
 {
 	const char *sch = schemes[ep->scheme].name;
 
@@ -346,7 +346,7 @@ static int check_path(const struct ipcx_ep *ep, const char *what)
 	return 0;
 }
 
-static int check_bare(const struct ipcx_ep *ep)
+static int check_bare(const struct ipcx__ep *ep)
 {
 	const char *sch = schemes[ep->scheme].name;
 
@@ -367,7 +367,7 @@ static int check_bare(const struct ipcx_ep *ep)
 	return 0;
 }
 
-static int check_sysv(struct ipcx_ep *ep)
+static int check_sysv(struct ipcx__ep *ep)
 {
 	const char *sch = schemes[ep->scheme].name;
 	unsigned long long x;
@@ -414,7 +414,7 @@ bad:
 	    sch, ep->name);
 }
 
-static int check_hostport(struct ipcx_ep *ep)
+static int check_hostport(struct ipcx__ep *ep)
 {
 	const char *sch = schemes[ep->scheme].name;
 	char *s = ep->name;
@@ -476,13 +476,13 @@ badhost:
 	return ipcx__err(IPCX_EENDPOINT, "%s://: bad host in '%s'", sch, s);
 }
 
-static int check_name(struct ipcx_ep *ep)
+static int check_name(struct ipcx__ep *ep)
 {
 	const struct scheme_info *si = &schemes[ep->scheme];
 	unsigned long long x;
 
 	if (ep->name_len > si->max) {
-		if (ep->scheme == IPCX_S_UNIX)
+		if (ep->scheme == IPCX__S_UNIX)
 			return ipcx__err(
 			    IPCX_ENAMETOOLONG,
 			    "unix://: socket name is %zu bytes, the "
@@ -535,32 +535,32 @@ static int check_name(struct ipcx_ep *ep)
 	return 0;
 }
 
-void ipcx__ep_defaults(struct ipcx_ep *ep, enum ipcx_scheme s)
+void ipcx__ep_defaults(struct ipcx__ep *ep, enum ipcx__scheme s)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->scheme = s;
 	ep->mode = 0600;
-	ep->maxmsg = IPCX_DEFAULT_MAXMSG;
-	ep->wait = IPCX_WAIT_ADAPTIVE;
+	ep->maxmsg = IPCX__DEFAULT_MAXMSG;
+	ep->wait = IPCX__WAIT_ADAPTIVE;
 	ep->fd = -1;
 	ep->uid = (uid_t)-1;
 	ep->gid = (gid_t)-1;
 	ep->type = 1;
 }
 
-int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep)
+int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep)
 {
 	const char *sep, *rest, *q;
 	size_t slen, nlen;
 	int sc = -1;
 
-	ipcx__ep_defaults(ep, IPCX_S_FILE);
+	ipcx__ep_defaults(ep, IPCX__S_FILE);
 	if (s == NULL)
 		return ipcx__err(IPCX_EINVAL, "endpoint is NULL");
-	if (len > IPCX_EP_MAX)
+	if (len > IPCX__EP_MAX)
 		return ipcx__err(IPCX_ENAMETOOLONG,
 		                 "endpoint is %zu bytes, the limit is %d", len,
-		                 IPCX_EP_MAX);
+		                 IPCX__EP_MAX);
 	if (memchr(s, '\0', len))
 		return ipcx__err(IPCX_EENDPOINT,
 		                 "endpoint contains a NUL byte");
@@ -572,7 +572,7 @@ int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep)
 		    "scheme://name, e.g. unix:///tmp/sock or shm://bus",
 		    (int)(len > 64 ? 64 : len), s);
 	slen = (size_t)(sep - s);
-	for (int i = 0; i < IPCX_S_COUNT; i++) {
+	for (int i = 0; i < IPCX__S_COUNT; i++) {
 		if (strlen(schemes[i].name) == slen &&
 		    !memcmp(schemes[i].name, s, slen)) {
 			sc = i;
@@ -586,7 +586,7 @@ int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep)
 		    "sysv-mq, shm, pipe, fifo, signal, sem, sysv-sem, "
 		    "unix, tcp, udp)",
 		    (int)(slen > 32 ? 32 : slen), s);
-	ep->scheme = (enum ipcx_scheme)sc;
+	ep->scheme = (enum ipcx__scheme)sc;
 	rest = sep + 3;
 	q = memchr(rest, '?', len - (size_t)(rest - s));
 	nlen = (size_t)((q ? q : s + len) - rest);

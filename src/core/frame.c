@@ -5,7 +5,7 @@
  */
 #include "internal.h"
 
-void ipcx__frame_put(uint8_t hdr[IPCX_FRAME_HDR], uint32_t len)
+void ipcx__frame_put(uint8_t hdr[IPCX__FRAME_HDR], uint32_t len)
 {
 	hdr[0] = (uint8_t)(len >> 24);
 	hdr[1] = (uint8_t)(len >> 16);
@@ -13,7 +13,7 @@ void ipcx__frame_put(uint8_t hdr[IPCX_FRAME_HDR], uint32_t len)
 	hdr[3] = (uint8_t)len;
 }
 
-int ipcx__frame_get(const uint8_t hdr[IPCX_FRAME_HDR], size_t maxmsg,
+int ipcx__frame_get(const uint8_t hdr[IPCX__FRAME_HDR], size_t maxmsg,
                     uint32_t *len)
 {
 	uint32_t n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |

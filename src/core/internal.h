@@ -16,43 +16,43 @@
 #define IPCX__HIDDEN __attribute__((visibility("hidden")))
 
 /* Longest endpoint string accepted, NUL excluded. */
-#define IPCX_EP_MAX 4096
+#define IPCX__EP_MAX 4096
 /* Default receive limit for framed streams (option maxmsg=). */
-#define IPCX_DEFAULT_MAXMSG (16u << 20)
+#define IPCX__DEFAULT_MAXMSG (16u << 20)
 
 /* The schemes the parser knows, implemented or not. */
-enum ipcx_scheme {
-	IPCX_S_FILE,
-	IPCX_S_MQ,
-	IPCX_S_SYSV_MQ,
-	IPCX_S_SHM,
-	IPCX_S_PIPE,
-	IPCX_S_FIFO,
-	IPCX_S_SIGNAL,
-	IPCX_S_SEM,
-	IPCX_S_SYSV_SEM,
-	IPCX_S_UNIX,
-	IPCX_S_TCP,
-	IPCX_S_UDP,
-	IPCX_S_COUNT
+enum ipcx__scheme {
+	IPCX__S_FILE,
+	IPCX__S_MQ,
+	IPCX__S_SYSV_MQ,
+	IPCX__S_SHM,
+	IPCX__S_PIPE,
+	IPCX__S_FIFO,
+	IPCX__S_SIGNAL,
+	IPCX__S_SEM,
+	IPCX__S_SYSV_SEM,
+	IPCX__S_UNIX,
+	IPCX__S_TCP,
+	IPCX__S_UDP,
+	IPCX__S_COUNT
 };
 
 /* Wake-up policy (shm:// ?wait=). */
-enum ipcx_wait { IPCX_WAIT_ADAPTIVE, IPCX_WAIT_SPIN, IPCX_WAIT_SLEEP };
+enum ipcx__wait { IPCX__WAIT_ADAPTIVE, IPCX__WAIT_SPIN, IPCX__WAIT_SLEEP };
 
-/* Bits of ipcx_ep.set: which options were given explicitly. */
+/* Bits of ipcx__ep.set: which options were given explicitly. */
 enum {
-	IPCX_O_MODE = 1 << 0,
-	IPCX_O_MAXMSG = 1 << 1,
-	IPCX_O_SIZE = 1 << 2,
-	IPCX_O_RAW = 1 << 3,
-	IPCX_O_WAIT = 1 << 4,
-	IPCX_O_FD = 1 << 5,
-	IPCX_O_UID = 1 << 6,
-	IPCX_O_GID = 1 << 7,
-	IPCX_O_TRUST = 1 << 8,
-	IPCX_O_SPIN = 1 << 9,
-	IPCX_O_TYPE = 1 << 10,
+	IPCX__O_MODE = 1 << 0,
+	IPCX__O_MAXMSG = 1 << 1,
+	IPCX__O_SIZE = 1 << 2,
+	IPCX__O_RAW = 1 << 3,
+	IPCX__O_WAIT = 1 << 4,
+	IPCX__O_FD = 1 << 5,
+	IPCX__O_UID = 1 << 6,
+	IPCX__O_GID = 1 << 7,
+	IPCX__O_TRUST = 1 << 8,
+	IPCX__O_SPIN = 1 << 9,
+	IPCX__O_TYPE = 1 << 10,
 };
 
 /*
@@ -60,28 +60,28 @@ enum {
  * transport sees it: names are non-empty, of legal characters and lengths,
  * ports are in range, options are known to the scheme.
  */
-struct ipcx_ep {
-	enum ipcx_scheme scheme;
+struct ipcx__ep {
+	enum ipcx__scheme scheme;
 	/*
 	 * The name part, meaning per scheme: an absolute path (file, fifo,
 	 * unix path, sysv ftok path), a bare name (mq, shm, sem), "@name" for
 	 * an abstract unix socket, the host for tcp/udp, the decimal pid for
 	 * signal, "" for pipe.
 	 */
-	char name[IPCX_EP_MAX + 1];
+	char name[IPCX__EP_MAX + 1];
 	size_t name_len;
 	uint16_t port; /* tcp, udp */
 	long key;      /* sysv-mq, sysv-sem when given as a number */
 	bool has_key;
 	pid_t pid; /* signal://PID, 0 = this process */
 
-	unsigned set;        /* IPCX_O_* given */
-	unsigned mode;       /* mode=, default 0600 */
-	size_t maxmsg;       /* maxmsg=, default IPCX_DEFAULT_MAXMSG */
-	size_t size;         /* size= (shm ring bytes), 0 = transport default */
-	bool raw;            /* raw: unframed bytes (pipe, fifo) */
-	enum ipcx_wait wait; /* wait= */
-	int fd;              /* fd= (pipe), -1 = stdin/stdout */
+	unsigned set;  /* IPCX__O_* given */
+	unsigned mode; /* mode=, default 0600 */
+	size_t maxmsg; /* maxmsg=, default IPCX__DEFAULT_MAXMSG */
+	size_t size;   /* size= (shm ring bytes), 0 = transport default */
+	bool raw;      /* raw: unframed bytes (pipe, fifo) */
+	enum ipcx__wait wait; /* wait= */
+	int fd;               /* fd= (pipe), -1 = stdin/stdout */
 	uid_t uid;      /* uid= accept only this peer uid (unix listener) */
 	gid_t gid;      /* gid= */
 	bool trust_any; /* trust=any: accept objects owned by other uids */
@@ -94,29 +94,29 @@ struct ipcx_ep {
  * need not be NUL-terminated, may contain NULs: they are rejected).
  * Returns 0 or IPCX_E* with ipcx_errmsg() set.
  */
-IPCX__HIDDEN int ipcx__ep_parse(const char *s, size_t len, struct ipcx_ep *ep);
+IPCX__HIDDEN int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep);
 
 /*
  * ipcx__ep_defaults - clear ep and give it scheme s and every option's
  * default (mode 0600, maxmsg 16 MiB, ...): what an endpoint means before
  * its '?' part is read. ipcx__ep_parse starts from it.
  */
-IPCX__HIDDEN void ipcx__ep_defaults(struct ipcx_ep *ep, enum ipcx_scheme s);
+IPCX__HIDDEN void ipcx__ep_defaults(struct ipcx__ep *ep, enum ipcx__scheme s);
 
-/* ipcx__scheme_name - "shm" for IPCX_S_SHM, etc. */
-IPCX__HIDDEN const char *ipcx__scheme_name(enum ipcx_scheme s);
+/* ipcx__scheme_name - "shm" for IPCX__S_SHM, etc. */
+IPCX__HIDDEN const char *ipcx__scheme_name(enum ipcx__scheme s);
 
 /*
  * ipcx__opts_parse - parse "key=value&key" options (as after '?') for the
  * given scheme into ep. Used by ipcx__ep_parse and ipcx_pipe().
  */
 IPCX__HIDDEN int ipcx__opts_parse(const char *s, size_t len,
-                                  struct ipcx_ep *ep);
+                                  struct ipcx__ep *ep);
 
 /* A channel. The transport keeps its own state behind priv. */
 struct ipcx_chan {
-	const struct ipcx_transport *tp;
-	struct ipcx_ep ep;
+	const struct ipcx__transport *tp;
+	struct ipcx__ep ep;
 	int flags;      /* IPCX_SEND | IPCX_RECV | IPCX_CREATE | IPCX_EXCL */
 	void *priv;     /* transport state */
 	size_t pending; /* size refused by the last IPCX_ENOBUFS, 0 = none */
@@ -126,14 +126,14 @@ struct ipcx_chan {
 
 /*
  * The operations one mechanism provides. Each transport file ends with one
- * `const struct ipcx_transport ipcx__tp_<name>` listed in channel.c's table.
+ * `const struct ipcx__transport ipcx__tp_<name>` listed in channel.c's table.
  * Deadlines are absolute CLOCK_MONOTONIC nanoseconds, or -1 for none; use
  * the ipcx__deadline helpers below. Every member returns 0 / a count or
  * IPCX_E* with ipcx_errmsg() set through ipcx__err*(). Optional members may
  * be NULL: the core then answers IPCX_ENOTSUP.
  */
-struct ipcx_transport {
-	enum ipcx_scheme scheme;
+struct ipcx__transport {
+	enum ipcx__scheme scheme;
 
 	/*
 	 * try_first: send and loan with deadline 0 either succeed or fail
@@ -173,7 +173,7 @@ struct ipcx_transport {
 	int (*close)(ipcx_chan *ch);
 
 	/* unlink: remove the name behind ep (no channel needed). Optional. */
-	int (*unlink)(const struct ipcx_ep *ep);
+	int (*unlink)(const struct ipcx__ep *ep);
 
 	/* Zero-copy, optional: see ipcx_loan() and friends in ipcx.h. */
 	int (*loan)(ipcx_chan *ch, size_t len, void **ptr, int64_t deadline);
@@ -187,16 +187,16 @@ struct ipcx_transport {
  * flags, with no transport state yet (priv NULL) and no peer known.
  * Returns NULL when out of memory. ipcx_close() frees it.
  */
-IPCX__HIDDEN ipcx_chan *ipcx__chan_new(const struct ipcx_transport *tp,
-                                       const struct ipcx_ep *ep, int flags);
+IPCX__HIDDEN ipcx_chan *ipcx__chan_new(const struct ipcx__transport *tp,
+                                       const struct ipcx__ep *ep, int flags);
 
 /* The transports (one file each in src/transport/). */
-extern const struct ipcx_transport ipcx__tp_pipe IPCX__HIDDEN;
-extern const struct ipcx_transport ipcx__tp_fifo IPCX__HIDDEN;
-extern const struct ipcx_transport ipcx__tp_unix IPCX__HIDDEN;
-extern const struct ipcx_transport ipcx__tp_tcp IPCX__HIDDEN;
-extern const struct ipcx_transport ipcx__tp_udp IPCX__HIDDEN;
-extern const struct ipcx_transport ipcx__tp_shm IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_pipe IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_fifo IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_unix IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
 
 /* ---- errors (error.c) ---- */
 
@@ -236,13 +236,13 @@ IPCX__HIDDEN int ipcx__poll1(int fd, short events, int64_t deadline);
 /* ---- stream framing (frame.c) ---- */
 
 /* Frame header: 4-byte big-endian payload length. */
-#define IPCX_FRAME_HDR 4
-IPCX__HIDDEN void ipcx__frame_put(uint8_t hdr[IPCX_FRAME_HDR], uint32_t len);
+#define IPCX__FRAME_HDR 4
+IPCX__HIDDEN void ipcx__frame_put(uint8_t hdr[IPCX__FRAME_HDR], uint32_t len);
 /*
  * ipcx__frame_get - decode a header; IPCX_EMSGSIZE if the announced length
  * exceeds maxmsg, else 0 with *len set.
  */
-IPCX__HIDDEN int ipcx__frame_get(const uint8_t hdr[IPCX_FRAME_HDR],
+IPCX__HIDDEN int ipcx__frame_get(const uint8_t hdr[IPCX__FRAME_HDR],
                                  size_t maxmsg, uint32_t *len);
 
 #endif /* IPCX_INTERNAL_H */

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HDR IPCX_FRAME_HDR
+#define HDR IPCX__FRAME_HDR
 
 /* The announced length of the header at p, unchecked (for messages). */
 static uint32_t hdr_len(const uint8_t *p)
@@ -47,7 +47,7 @@ static uint32_t hdr_len(const uint8_t *p)
 
 /* See stream.h. Does not block; the read buffer comes with the first read. */
 void ipcx__stream_init(struct ipcx__stream *st, int fd, enum ipcx__st_kind kind,
-                       const struct ipcx_ep *ep, const char *name)
+                       const struct ipcx__ep *ep, const char *name)
 {
 	memset(st, 0, sizeof(*st));
 	st->fd = fd;
@@ -793,7 +793,7 @@ static void ps_arm(struct ipcx__pollset *ps, bool on)
 
 /* See stream.h. Does not block. */
 void ipcx__solo_init(struct ipcx__solo *so, int fd, enum ipcx__st_kind kind,
-                     const struct ipcx_ep *ep, const char *name)
+                     const struct ipcx__ep *ep, const char *name)
 {
 	ipcx__stream_init(&so->st, fd, kind, ep, name);
 	ps_reset(&so->ps);
@@ -867,7 +867,7 @@ void ipcx__solo_swap_fd(struct ipcx__solo *so, int newfd)
 static char fan_tag_listen, fan_tag_ev;
 
 /* See stream.h. Does not block; takes ownership of lfd. */
-int ipcx__fanin_init(struct ipcx__fanin *f, int lfd, const struct ipcx_ep *ep,
+int ipcx__fanin_init(struct ipcx__fanin *f, int lfd, const struct ipcx__ep *ep,
                      const char *name, ipcx__admit_fn admit)
 {
 	int r;

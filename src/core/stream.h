@@ -75,7 +75,8 @@ struct ipcx__stream {
  */
 IPCX__HIDDEN void ipcx__stream_init(struct ipcx__stream *st, int fd,
                                     enum ipcx__st_kind kind,
-                                    const struct ipcx_ep *ep, const char *name);
+                                    const struct ipcx__ep *ep,
+                                    const char *name);
 
 /* ipcx__stream_fini - close the fd and free the buffer. Accepts a stream
  * set up by ipcx__stream_init with fd -1, and a second call. */
@@ -142,7 +143,7 @@ struct ipcx__solo {
 /* ipcx__solo_init - as ipcx__stream_init; the pollset starts empty. */
 IPCX__HIDDEN void ipcx__solo_init(struct ipcx__solo *so, int fd,
                                   enum ipcx__st_kind kind,
-                                  const struct ipcx_ep *ep, const char *name);
+                                  const struct ipcx__ep *ep, const char *name);
 /* ipcx__solo_fini - close everything. Accepts one set up by
  * ipcx__solo_init (or ipcx__sock_reset), however far it got. */
 IPCX__HIDDEN void ipcx__solo_fini(struct ipcx__solo *so);
@@ -181,7 +182,7 @@ struct ipcx__fanin {
 	struct ipcx__stream *pend; /* holds a frame refused by IPCX_ENOBUFS */
 	size_t rr;                 /* round-robin start of the buffer scan */
 	ipcx__admit_fn admit;
-	const struct ipcx_ep *ep; /* the channel's, for raw/maxmsg/uid/gid */
+	const struct ipcx__ep *ep; /* the channel's, for raw/maxmsg/uid/gid */
 	const char *name;
 };
 
@@ -191,7 +192,7 @@ struct ipcx__fanin {
  * ipcx__fanin_fini closes it).
  */
 IPCX__HIDDEN int ipcx__fanin_init(struct ipcx__fanin *f, int lfd,
-                                  const struct ipcx_ep *ep, const char *name,
+                                  const struct ipcx__ep *ep, const char *name,
                                   ipcx__admit_fn admit);
 /* ipcx__fanin_fini - close the listener and all connections. Accepts one
  * set up by ipcx__fanin_init (or ipcx__sock_reset), however far it got. */

@@ -254,7 +254,7 @@ static int fifo_close(ipcx_chan *ch)
 }
 
 /* unlink: remove the FIFO at ep's path, and nothing that is not a FIFO. */
-static int fifo_unlink(const struct ipcx_ep *ep)
+static int fifo_unlink(const struct ipcx__ep *ep)
 {
 	struct stat st;
 
@@ -274,8 +274,8 @@ static int fifo_unlink(const struct ipcx_ep *ep)
 	return 0;
 }
 
-const struct ipcx_transport ipcx__tp_fifo = {
-    .scheme = IPCX_S_FIFO,
+const struct ipcx__transport ipcx__tp_fifo = {
+    .scheme = IPCX__S_FIFO,
     .open = fifo_open,
     .send = fifo_send,
     .recv = fifo_recv,

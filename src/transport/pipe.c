@@ -44,7 +44,7 @@ struct pipe_priv {
 };
 
 /* A channel state with no descriptor yet (safe for pipe_close). */
-static struct pipe_priv *pipe_priv_new(const struct ipcx_ep *ep)
+static struct pipe_priv *pipe_priv_new(const struct ipcx__ep *ep)
 {
 	struct pipe_priv *p = calloc(1, sizeof(*p));
 
@@ -113,7 +113,7 @@ static int pipe_open(ipcx_chan *ch)
 	p = pipe_priv_new(&ch->ep);
 	if (!p)
 		return ipcx__err(IPCX_ENOMEM, "out of memory");
-	if (ch->ep.set & IPCX_O_FD)
+	if (ch->ep.set & IPCX__O_FD)
 		snprintf(p->name, sizeof(p->name), "pipe://?fd=%d", src);
 	else
 		snprintf(p->name, sizeof(p->name), "pipe:// (%s)",
@@ -191,8 +191,8 @@ static int pipe_close(ipcx_chan *ch)
 	return 0;
 }
 
-const struct ipcx_transport ipcx__tp_pipe = {
-    .scheme = IPCX_S_PIPE,
+const struct ipcx__transport ipcx__tp_pipe = {
+    .scheme = IPCX__S_PIPE,
     .open = pipe_open,
     .send = pipe_send,
     .recv = pipe_recv,
@@ -201,7 +201,7 @@ const struct ipcx_transport ipcx__tp_pipe = {
 };
 
 /* A channel on one end of a fresh pipe; takes fd (closes it on failure). */
-static int pipe_chan(const struct ipcx_ep *ep, int fd, int flags,
+static int pipe_chan(const struct ipcx__ep *ep, int fd, int flags,
                      ipcx_chan **chp)
 {
 	struct pipe_priv *p;
@@ -231,17 +231,17 @@ static int pipe_chan(const struct ipcx_ep *ep, int fd, int flags,
  */
 int ipcx_pipe(const char *options, ipcx_chan **rdp, ipcx_chan **wrp)
 {
-	struct ipcx_ep *ep;
+	struct ipcx__ep *ep;
 	int fds[2], r;
 
 	if (!rdp || !wrp)
 		return ipcx__err(IPCX_EINVAL, "ipcx_pipe: NULL argument");
 	*rdp = *wrp = NULL;
-	/* struct ipcx_ep holds a 4 KiB name: keep it off the stack. */
+	/* struct ipcx__ep holds a 4 KiB name: keep it off the stack. */
 	ep = malloc(sizeof(*ep));
 	if (!ep)
 		return ipcx__err(IPCX_ENOMEM, "out of memory");
-	ipcx__ep_defaults(ep, IPCX_S_PIPE);
+	ipcx__ep_defaults(ep, IPCX__S_PIPE);
 	r = 0;
 	if (options) {
 		size_t n = strlen(options);
@@ -250,7 +250,7 @@ int ipcx_pipe(const char *options, ipcx_chan **rdp, ipcx_chan **wrp)
 			options++, n--;
 		r = ipcx__opts_parse(options, n, ep);
 	}
-	if (r == 0 && (ep->set & IPCX_O_FD))
+	if (r == 0 && (ep->set & IPCX__O_FD))
 		r = ipcx__err(IPCX_EOPTION,
 		              "ipcx_pipe: fd= does not apply to a new pipe "
 		              "(use ipcx_open(\"pipe://?fd=N\") for that)");

@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef IPCX_RING_TSAN
+#ifdef IPCX__RING_TSAN
 _Atomic unsigned ipcx__ring_fence_word;
 #endif
 
@@ -40,42 +40,42 @@ _Atomic unsigned ipcx__ring_fence_word;
 #define REL memory_order_release
 #define RLX memory_order_relaxed
 
-_Static_assert(offsetof(struct ipcx_ring_hdr, data_size) == 16, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, wr_owner) == 64, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, wr_wait) == 72, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, wr_wake) == 76, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, tail) == 112, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, head) == 128, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, rx_wait) == 192, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, tx_wait) == 256, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, rx_owner) == 320, "layout");
-_Static_assert(offsetof(struct ipcx_ring_hdr, rx_nonce) == 328, "layout");
-_Static_assert(sizeof(struct ipcx_ring_hdr) == 384, "layout");
-_Static_assert(sizeof(struct ipcx_ring_rec) == IPCX_RING_REC_HDR, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, data_size) == 16, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, wr_owner) == 64, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, wr_wait) == 72, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, wr_wake) == 76, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, tail) == 112, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, head) == 128, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, rx_wait) == 192, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, tx_wait) == 256, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, rx_owner) == 320, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, rx_nonce) == 328, "layout");
+_Static_assert(sizeof(struct ipcx__ring_hdr) == 384, "layout");
+_Static_assert(sizeof(struct ipcx__ring_rec) == IPCX__RING_REC_HDR, "layout");
 
-static inline struct ipcx_ring_rec *rec_at(const struct ipcx_ring *r,
-                                           uint64_t pos)
+static inline struct ipcx__ring_rec *rec_at(const struct ipcx__ring *r,
+                                            uint64_t pos)
 {
-	return (struct ipcx_ring_rec *)(void *)(r->data + (pos & r->mask));
+	return (struct ipcx__ring_rec *)(void *)(r->data + (pos & r->mask));
 }
 
 static inline uint64_t align_up(uint64_t n)
 {
-	return (n + IPCX_RING_ALIGN - 1) & ~(uint64_t)(IPCX_RING_ALIGN - 1);
+	return (n + IPCX__RING_ALIGN - 1) & ~(uint64_t)(IPCX__RING_ALIGN - 1);
 }
 
 size_t ipcx__ring_seg_bytes(uint64_t data_size)
 {
-	return (size_t)(IPCX_RING_HDR_SIZE + data_size);
+	return (size_t)(IPCX__RING_HDR_SIZE + data_size);
 }
 
 uint64_t ipcx__ring_data_size(size_t want)
 {
-	uint64_t n = IPCX_RING_MIN_DATA;
+	uint64_t n = IPCX__RING_MIN_DATA;
 
 	if (want == 0)
-		return IPCX_RING_DEFAULT_DATA;
-	if (want > IPCX_RING_MAX_DATA)
+		return IPCX__RING_DEFAULT_DATA;
+	if (want > IPCX__RING_MAX_DATA)
 		return 0;
 	while (n < want)
 		n <<= 1;
@@ -92,12 +92,12 @@ uint64_t ipcx__ring_data_size(size_t want)
  */
 size_t ipcx__ring_max_msg(uint64_t data_size)
 {
-	return (size_t)(data_size / 2 - IPCX_RING_ALIGN - IPCX_RING_REC_HDR);
+	return (size_t)(data_size / 2 - IPCX__RING_ALIGN - IPCX__RING_REC_HDR);
 }
 
 static uint64_t max_span(uint64_t data_size)
 {
-	return data_size / 2 - IPCX_RING_ALIGN;
+	return data_size / 2 - IPCX__RING_ALIGN;
 }
 
 static int corrupt(const char *what, unsigned long long v)
@@ -111,18 +111,18 @@ static int corrupt(const char *what, unsigned long long v)
 int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
                       uint32_t creator_pid)
 {
-	struct ipcx_ring_hdr *h = mem;
+	struct ipcx__ring_hdr *h = mem;
 
-	if (data_size < IPCX_RING_MIN_DATA || data_size > IPCX_RING_MAX_DATA ||
-	    (data_size & (data_size - 1)) ||
+	if (data_size < IPCX__RING_MIN_DATA ||
+	    data_size > IPCX__RING_MAX_DATA || (data_size & (data_size - 1)) ||
 	    len < ipcx__ring_seg_bytes(data_size))
 		return ipcx__err(IPCX_EINVAL,
 		                 "ring geometry: %llu bytes of "
 		                 "data in a %zu-byte segment",
 		                 (unsigned long long)data_size, len);
-	atomic_store_explicit(&h->version, IPCX_RING_VERSION, RLX);
-	atomic_store_explicit(&h->hdr_size, IPCX_RING_HDR_SIZE, RLX);
-	atomic_store_explicit(&h->rec_align, IPCX_RING_ALIGN, RLX);
+	atomic_store_explicit(&h->version, IPCX__RING_VERSION, RLX);
+	atomic_store_explicit(&h->hdr_size, IPCX__RING_HDR_SIZE, RLX);
+	atomic_store_explicit(&h->rec_align, IPCX__RING_ALIGN, RLX);
 	atomic_store_explicit(&h->data_size, data_size, RLX);
 	atomic_store_explicit(&h->creator_pid, creator_pid, RLX);
 	atomic_store_explicit(&h->flags, 0, RLX);
@@ -143,50 +143,50 @@ int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
 
 void ipcx__ring_publish(void *mem)
 {
-	struct ipcx_ring_hdr *h = mem;
+	struct ipcx__ring_hdr *h = mem;
 
 	/* Release: whoever loads the magic with acquire sees the geometry
 	 * and the free lock written above. */
-	atomic_store_explicit(&h->magic, IPCX_RING_MAGIC, REL);
+	atomic_store_explicit(&h->magic, IPCX__RING_MAGIC, REL);
 }
 
-int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len)
+int ipcx__ring_attach(struct ipcx__ring *r, void *mem, size_t len)
 {
-	struct ipcx_ring_hdr *h = mem;
+	struct ipcx__ring_hdr *h = mem;
 	uint32_t magic, version, hdr_size, align;
 	uint64_t size;
 
 	memset(r, 0, sizeof(*r));
-	if (len < IPCX_RING_HDR_SIZE)
+	if (len < IPCX__RING_HDR_SIZE)
 		return corrupt("segment smaller than its header", len);
 	/* Acquire: pairs with ipcx__ring_publish(), so the fields below
 	 * are the creator's. */
 	magic = atomic_load_explicit(&h->magic, ACQ);
 	if (magic == 0)
 		return IPCX_EAGAIN;
-	if (magic != IPCX_RING_MAGIC)
+	if (magic != IPCX__RING_MAGIC)
 		return corrupt("bad magic", magic);
 	version = atomic_load_explicit(&h->version, RLX);
-	if (version != IPCX_RING_VERSION)
+	if (version != IPCX__RING_VERSION)
 		return ipcx__err(IPCX_ECORRUPT,
 		                 "shared-memory ring has layout version %u; "
 		                 "this ipcx speaks version %u",
-		                 version, IPCX_RING_VERSION);
+		                 version, IPCX__RING_VERSION);
 	hdr_size = atomic_load_explicit(&h->hdr_size, RLX);
-	if (hdr_size != IPCX_RING_HDR_SIZE)
+	if (hdr_size != IPCX__RING_HDR_SIZE)
 		return corrupt("header size", hdr_size);
 	align = atomic_load_explicit(&h->rec_align, RLX);
-	if (align != IPCX_RING_ALIGN)
+	if (align != IPCX__RING_ALIGN)
 		return corrupt("record alignment", align);
 	size = atomic_load_explicit(&h->data_size, RLX);
-	if (size < IPCX_RING_MIN_DATA || size > IPCX_RING_MAX_DATA ||
+	if (size < IPCX__RING_MIN_DATA || size > IPCX__RING_MAX_DATA ||
 	    (size & (size - 1)))
 		return corrupt("data size", size);
 	if (ipcx__ring_seg_bytes(size) != len)
 		return corrupt("data size does not match the segment size",
 		               size);
 	r->hdr = h;
-	r->data = (unsigned char *)mem + IPCX_RING_HDR_SIZE;
+	r->data = (unsigned char *)mem + IPCX__RING_HDR_SIZE;
 	r->size = size;
 	r->mask = size - 1;
 	r->maxspan = max_span(size);
@@ -203,32 +203,32 @@ int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len)
  * have consumed that record, so tail moves past it too. A reservation
  * whose stamp is still 0 is simply overwritten by the next writer.
  */
-static int ring_repair(struct ipcx_ring *r)
+static int ring_repair(struct ipcx__ring *r)
 {
 	/* Acquire: the dead holder never released the lock, so its tail
 	 * and header stores are ordered for us only by their own release. */
 	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ);
 	uint64_t head = atomic_load_explicit(&r->hdr->head, ACQ);
 
-	if ((t & IPCX_RING_K_MASK) || t - head > r->size)
+	if ((t & IPCX__RING_K_MASK) || t - head > r->size)
 		return corrupt("tail after a writer died", t);
 	/* At most a pad and the message after it. */
 	for (int i = 0; i < 2; i++) {
-		struct ipcx_ring_rec *rec = rec_at(r, t);
+		struct ipcx__ring_rec *rec = rec_at(r, t);
 		uint64_t off = t & r->mask, stamp, span, kind;
 
 		stamp = atomic_load_explicit(&rec->stamp, ACQ);
-		if (stamp == 0 || (stamp & ~IPCX_RING_K_MASK) != t)
+		if (stamp == 0 || (stamp & ~IPCX__RING_K_MASK) != t)
 			break;
-		kind = stamp & IPCX_RING_K_MASK;
+		kind = stamp & IPCX__RING_K_MASK;
 		span = atomic_load_explicit(&rec->span, RLX);
-		if (kind == IPCX_RING_K_PAD) {
+		if (kind == IPCX__RING_K_PAD) {
 			if (off == 0 || span != r->size - off)
 				return corrupt("pad left by a dead writer",
 				               span);
-		} else if (kind != IPCX_RING_K_MSG ||
-		           span < IPCX_RING_REC_HDR ||
-		           (span & IPCX_RING_K_MASK) || span > r->maxspan ||
+		} else if (kind != IPCX__RING_K_MSG ||
+		           span < IPCX__RING_REC_HDR ||
+		           (span & IPCX__RING_K_MASK) || span > r->maxspan ||
 		           span > r->size - off) {
 			return corrupt("record left by a dead writer", span);
 		}
@@ -320,7 +320,7 @@ bool ipcx__proc_alive(uint32_t pid, uint32_t start)
 /* While one holder keeps the lock, check that it lives this often. */
 #define LOCK_CHECK_NS 10000000
 
-static bool lock_try(struct ipcx_ring_hdr *h, uint64_t seen, uint64_t tag)
+static bool lock_try(struct ipcx__ring_hdr *h, uint64_t seen, uint64_t tag)
 {
 	/* Acquire: pairs with the release in unlock, so the previous
 	 * holder's tail and record headers are visible. */
@@ -332,7 +332,7 @@ static bool lock_try(struct ipcx_ring_hdr *h, uint64_t seen, uint64_t tag)
  * A shared futex (the sleepers are in other processes). Every outcome
  * returns to the caller, which looks again.
  */
-static void lock_sleep(struct ipcx_ring_hdr *h, uint32_t val, int64_t until)
+static void lock_sleep(struct ipcx__ring_hdr *h, uint32_t val, int64_t until)
 {
 	struct timespec ts;
 	int64_t left = until - ipcx__now_ns();
@@ -354,10 +354,10 @@ static void lock_sleep(struct ipcx_ring_hdr *h, uint32_t val, int64_t until)
  * /proc), which take the lock over with a compare-and-swap from the dead
  * holder's tag, so only one of them does, and repair tail.
  */
-int ipcx__ring_lock(struct ipcx_ring *r, const struct ipcx_ring_who *who,
+int ipcx__ring_lock(struct ipcx__ring *r, const struct ipcx__ring_who *who,
                     int64_t deadline)
 {
-	struct ipcx_ring_hdr *h = r->hdr;
+	struct ipcx__ring_hdr *h = r->hdr;
 	uint64_t tag = ipcx__ring_tag(who), seen = 0, cur;
 	int64_t seen_ns = 0;
 	unsigned spins = 0;
@@ -417,7 +417,7 @@ int ipcx__ring_lock(struct ipcx_ring *r, const struct ipcx_ring_who *who,
 		 * killed asleep costs one spare wake-up, not one per unlock. */
 		g = atomic_load_explicit(&h->wr_wake, ACQ);
 		atomic_store_explicit(&h->wr_wait, 1, RLX);
-		IPCX_RING_FENCE();
+		IPCX__RING_FENCE();
 		if (atomic_load_explicit(&h->wr_owner, RLX) == cur) {
 			until = now + LOCK_CHECK_NS;
 			if (deadline >= 0 && deadline < until)
@@ -427,15 +427,15 @@ int ipcx__ring_lock(struct ipcx_ring *r, const struct ipcx_ring_who *who,
 	}
 }
 
-void ipcx__ring_unlock(struct ipcx_ring *r)
+void ipcx__ring_unlock(struct ipcx__ring *r)
 {
-	struct ipcx_ring_hdr *h = r->hdr;
+	struct ipcx__ring_hdr *h = r->hdr;
 
 	/* Release: our tail and headers are visible to the next holder. */
 	atomic_store_explicit(&h->wr_owner, 0, REL);
 	/* seq_cst fence: the store above before the load of wr_wait; a
 	 * sleeper adds itself to wr_wait, fences, then re-reads wr_owner. */
-	IPCX_RING_FENCE();
+	IPCX__RING_FENCE();
 	if (atomic_load_explicit(&h->wr_wait, RLX) &&
 	    atomic_exchange_explicit(&h->wr_wait, 0, memory_order_acq_rel)) {
 		atomic_fetch_add_explicit(&h->wr_wake, 1, memory_order_release);
@@ -444,8 +444,8 @@ void ipcx__ring_unlock(struct ipcx_ring *r)
 	}
 }
 
-static void rec_fill(struct ipcx_ring_rec *rec, uint64_t span, size_t len,
-                     const struct ipcx_ring_who *who)
+static void rec_fill(struct ipcx__ring_rec *rec, uint64_t span, size_t len,
+                     const struct ipcx__ring_who *who)
 {
 	atomic_store_explicit(&rec->span, (uint32_t)span, RLX);
 	atomic_store_explicit(&rec->len, (uint32_t)len, RLX);
@@ -459,10 +459,10 @@ static void rec_fill(struct ipcx_ring_rec *rec, uint64_t span, size_t len,
  * Where a record for len bytes goes: *tp = tail, *posp = the record (past
  * a pad if it must wrap), *spanp = its span. With the lock held.
  */
-static int ring_place(struct ipcx_ring *r, size_t len, uint64_t *tp,
+static int ring_place(struct ipcx__ring *r, size_t len, uint64_t *tp,
                       uint64_t *posp, uint64_t *spanp)
 {
-	struct ipcx_ring_hdr *hdr = r->hdr;
+	struct ipcx__ring_hdr *hdr = r->hdr;
 	uint64_t t, h, span, off, need;
 	size_t max = ipcx__ring_max_msg(r->size);
 
@@ -473,11 +473,11 @@ static int ring_place(struct ipcx_ring *r, size_t len, uint64_t *tp,
 		                 "area, less headers); create the ring with a "
 		                 "larger ?size=",
 		                 len, max, (unsigned long long)r->size);
-	span = align_up(IPCX_RING_REC_HDR + (uint64_t)len);
+	span = align_up(IPCX__RING_REC_HDR + (uint64_t)len);
 	/* Our own tail store, or another writer's, made visible by the
 	 * lock we hold; a plain (relaxed) load is enough. */
 	t = atomic_load_explicit(&hdr->tail, RLX);
-	if (t & IPCX_RING_K_MASK)
+	if (t & IPCX__RING_K_MASK)
 		return corrupt("tail not aligned", t);
 	off = t & r->mask;
 	need = off + span <= r->size ? span : (r->size - off) + span;
@@ -486,15 +486,15 @@ static int ring_place(struct ipcx_ring *r, size_t len, uint64_t *tp,
 	 * is, or even past a lap behind): refresh it once before saying no
 	 * room. One slot (ALIGN bytes) is kept free: the slot after the new
 	 * record, whose stamp we clear. */
-	if (t - h > r->size || (t - h) + need + IPCX_RING_ALIGN > r->size) {
+	if (t - h > r->size || (t - h) + need + IPCX__RING_ALIGN > r->size) {
 		/* Acquire: the reader released head after it finished
 		 * reading the bytes we are about to reuse. */
 		h = atomic_load_explicit(&hdr->head, ACQ);
-		if ((h & IPCX_RING_K_MASK) || t - h > r->size)
+		if ((h & IPCX__RING_K_MASK) || t - h > r->size)
 			return corrupt("tail - head exceeds the ring size",
 			               t - h);
 		r->head_cache = h;
-		if ((t - h) + need + IPCX_RING_ALIGN > r->size)
+		if ((t - h) + need + IPCX__RING_ALIGN > r->size)
 			return IPCX_EAGAIN;
 	}
 	*tp = t;
@@ -503,9 +503,9 @@ static int ring_place(struct ipcx_ring *r, size_t len, uint64_t *tp,
 	return 0;
 }
 
-int ipcx__ring_reserve_locked(struct ipcx_ring *r, size_t len,
-                              const struct ipcx_ring_who *who,
-                              struct ipcx_ring_resv *rv)
+int ipcx__ring_reserve_locked(struct ipcx__ring *r, size_t len,
+                              const struct ipcx__ring_who *who,
+                              struct ipcx__ring_resv *rv)
 {
 	uint64_t t, pos, span;
 	int rc = ring_place(r, len, &t, &pos, &span);
@@ -528,8 +528,8 @@ int ipcx__ring_reserve_locked(struct ipcx_ring *r, size_t len,
 	if (pos != t) {
 		/* Release: the pad's header and the cleared stamp at offset 0
 		 * are visible to a reader that acquires the pad's stamp. */
-		atomic_store_explicit(&rec_at(r, t)->stamp, t | IPCX_RING_K_PAD,
-		                      REL);
+		atomic_store_explicit(&rec_at(r, t)->stamp,
+		                      t | IPCX__RING_K_PAD, REL);
 	}
 	/* Release: the headers written above are visible to whoever
 	 * acquires tail (a reader checking on a dead writer, the next
@@ -537,7 +537,7 @@ int ipcx__ring_reserve_locked(struct ipcx_ring *r, size_t len,
 	atomic_store_explicit(&r->hdr->tail, pos + span, REL);
 	rv->pos = pos;
 	rv->cap = len;
-	rv->ptr = r->data + (pos & r->mask) + IPCX_RING_REC_HDR;
+	rv->ptr = r->data + (pos & r->mask) + IPCX__RING_REC_HDR;
 	return 0;
 }
 
@@ -568,7 +568,7 @@ void ipcx__ring_copy(void *dst, const void *src, size_t n)
 
 /* After a seq_cst fence that follows our stamp store: does the receiver
  * wait to be woken? */
-static void note_rx_fenced(struct ipcx_ring *r)
+static void note_rx_fenced(struct ipcx__ring *r)
 {
 	_Atomic uint32_t *w = &r->hdr->rx_wait;
 
@@ -580,21 +580,21 @@ static void note_rx_fenced(struct ipcx_ring *r)
 }
 
 /* After publishing a stamp: the fence, then the same. */
-static void note_rx(struct ipcx_ring *r)
+static void note_rx(struct ipcx__ring *r)
 {
 	/* seq_cst fence: order the stamp store before the load of rx_wait.
 	 * The receiver stores rx_wait, fences, then re-reads the stamp: at
 	 * least one of us sees the other's store, so it never sleeps on a
 	 * message nobody will wake it for. */
-	IPCX_RING_FENCE();
+	IPCX__RING_FENCE();
 	note_rx_fenced(r);
 }
 
-int ipcx__ring_write(struct ipcx_ring *r, const void *buf, size_t len,
-                     const struct ipcx_ring_who *who, int64_t deadline)
+int ipcx__ring_write(struct ipcx__ring *r, const void *buf, size_t len,
+                     const struct ipcx__ring_who *who, int64_t deadline)
 {
 	uint64_t t, pos, span;
-	struct ipcx_ring_rec *rec;
+	struct ipcx__ring_rec *rec;
 	int rc;
 
 	if (len > ipcx__ring_max_msg(r->size))
@@ -612,20 +612,20 @@ int ipcx__ring_write(struct ipcx_ring *r, const void *buf, size_t len,
 	 * store to it that it sees separately costs a line transfer. */
 	rec = rec_at(r, pos);
 	if (len)
-		ipcx__ring_copy((unsigned char *)rec + IPCX_RING_REC_HDR, buf,
+		ipcx__ring_copy((unsigned char *)rec + IPCX__RING_REC_HDR, buf,
 		                len);
 	rec_fill(rec, span, len, who);
 	/* As in reserve: the next slot's stamp reads 0 before ours is
 	 * published. */
 	atomic_store_explicit(&rec_at(r, pos + span)->stamp, 0, RLX);
 	/* Release: payload and header are visible with the stamp. */
-	atomic_store_explicit(&rec->stamp, pos | IPCX_RING_K_MSG, REL);
+	atomic_store_explicit(&rec->stamp, pos | IPCX__RING_K_MSG, REL);
 	if (pos != t) {
 		/* The pad after the message it leads to: a reader passing
 		 * the pad finds the message already committed at offset 0. */
 		rec_fill(rec_at(r, t), pos - t, 0, who);
-		atomic_store_explicit(&rec_at(r, t)->stamp, t | IPCX_RING_K_PAD,
-		                      REL);
+		atomic_store_explicit(&rec_at(r, t)->stamp,
+		                      t | IPCX__RING_K_PAD, REL);
 	}
 	/* Release, for the next writer (and its repair if we die before
 	 * this store: it finds our stamps committed and moves past them). */
@@ -637,9 +637,9 @@ int ipcx__ring_write(struct ipcx_ring *r, const void *buf, size_t len,
 	return 0;
 }
 
-int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
-                       const struct ipcx_ring_who *who, int64_t deadline,
-                       struct ipcx_ring_resv *rv)
+int ipcx__ring_reserve(struct ipcx__ring *r, size_t len,
+                       const struct ipcx__ring_who *who, int64_t deadline,
+                       struct ipcx__ring_resv *rv)
 {
 	int rc;
 
@@ -653,10 +653,10 @@ int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
 	return rc;
 }
 
-void ipcx__ring_commit(struct ipcx_ring *r, const struct ipcx_ring_resv *rv,
+void ipcx__ring_commit(struct ipcx__ring *r, const struct ipcx__ring_resv *rv,
                        size_t used, int kind)
 {
-	struct ipcx_ring_rec *rec = rec_at(r, rv->pos);
+	struct ipcx__ring_rec *rec = rec_at(r, rv->pos);
 
 	if (used > rv->cap)
 		used = rv->cap;
@@ -667,21 +667,21 @@ void ipcx__ring_commit(struct ipcx_ring *r, const struct ipcx_ring_resv *rv,
 	note_rx(r);
 }
 
-bool ipcx__ring_head_moved(struct ipcx_ring *r, uint64_t seen)
+bool ipcx__ring_head_moved(struct ipcx__ring *r, uint64_t seen)
 {
 	return atomic_load_explicit(&r->hdr->head, ACQ) != seen;
 }
 
 /* ---- the reader ---- */
 
-int ipcx__ring_rx_init(struct ipcx_ring *r)
+int ipcx__ring_rx_init(struct ipcx__ring *r)
 {
 	/* Acquire both: head as the previous reader left it, tail as the
 	 * writers left it; check one against the other. */
 	uint64_t h = atomic_load_explicit(&r->hdr->head, ACQ);
 	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ);
 
-	if ((h & IPCX_RING_K_MASK) || (t & IPCX_RING_K_MASK))
+	if ((h & IPCX__RING_K_MASK) || (t & IPCX__RING_K_MASK))
 		return corrupt("head or tail not aligned", h);
 	if (t - h > r->size)
 		return corrupt("tail - head exceeds the ring size", t - h);
@@ -691,7 +691,7 @@ int ipcx__ring_rx_init(struct ipcx_ring *r)
 }
 
 /* Store head (ours alone) and note writers parked for room. */
-static void rx_advance(struct ipcx_ring *r, uint64_t to)
+static void rx_advance(struct ipcx__ring *r, uint64_t to)
 {
 	_Atomic uint32_t *w = &r->hdr->tx_wait;
 
@@ -702,20 +702,20 @@ static void rx_advance(struct ipcx_ring *r, uint64_t to)
 	atomic_store_explicit(&r->hdr->head, to, REL);
 	/* seq_cst fence: head store before the tx_wait load; the writer
 	 * stores tx_wait, fences and re-reads head (Dekker, as in commit). */
-	IPCX_RING_FENCE();
+	IPCX__RING_FENCE();
 	if (atomic_load_explicit(w, RLX))
 		r->tx_wake |=
 		    atomic_exchange_explicit(w, 0, memory_order_acq_rel);
 }
 
-int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr, size_t *len,
-                    struct ipcx_ring_who *who)
+int ipcx__ring_peek(struct ipcx__ring *r, const void **ptr, size_t *len,
+                    struct ipcx__ring_who *who)
 {
 	uint64_t h = r->head, passed = 0;
 
 	r->tx_wake = 0;
 	for (;;) {
-		struct ipcx_ring_rec *rec = rec_at(r, h);
+		struct ipcx__ring_rec *rec = rec_at(r, h);
 		uint64_t off = h & r->mask, stamp, span, kind, n;
 
 		/* Acquire: pairs with the writer's release of the stamp; the
@@ -726,27 +726,27 @@ int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr, size_t *len,
 				rx_advance(r, h);
 			return IPCX_EAGAIN;
 		}
-		if ((stamp & ~IPCX_RING_K_MASK) != h)
+		if ((stamp & ~IPCX__RING_K_MASK) != h)
 			return corrupt("record stamp does not match its "
 			               "position",
 			               stamp);
-		kind = stamp & IPCX_RING_K_MASK;
+		kind = stamp & IPCX__RING_K_MASK;
 		/* Copy once, then check against our own geometry. */
 		span = atomic_load_explicit(&rec->span, RLX);
-		if (span < IPCX_RING_REC_HDR || (span & IPCX_RING_K_MASK) ||
+		if (span < IPCX__RING_REC_HDR || (span & IPCX__RING_K_MASK) ||
 		    span > r->size - off)
 			return corrupt("record span", span);
-		if (kind == IPCX_RING_K_MSG) {
+		if (kind == IPCX__RING_K_MSG) {
 			if (span > r->maxspan)
 				return corrupt("record span", span);
 			n = atomic_load_explicit(&rec->len, RLX);
-			if (n > span - IPCX_RING_REC_HDR)
+			if (n > span - IPCX__RING_REC_HDR)
 				return corrupt("record length", n);
 			if (h != r->head)
 				rx_advance(r, h);
 			r->cur_pos = h;
 			r->cur_span = span;
-			*ptr = (const unsigned char *)rec + IPCX_RING_REC_HDR;
+			*ptr = (const unsigned char *)rec + IPCX__RING_REC_HDR;
 			*len = (size_t)n;
 			if (who) {
 				who->pid = atomic_load_explicit(&rec->pid, RLX);
@@ -756,10 +756,10 @@ int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr, size_t *len,
 			}
 			return 0;
 		}
-		if (kind == IPCX_RING_K_PAD) {
+		if (kind == IPCX__RING_K_PAD) {
 			if (off == 0 || span != r->size - off)
 				return corrupt("pad record span", span);
-		} else if (kind != IPCX_RING_K_SKIP || span > r->maxspan) {
+		} else if (kind != IPCX__RING_K_SKIP || span > r->maxspan) {
 			return corrupt("record kind", kind);
 		}
 		/* A pad or a cancelled record: pass it. Positions only grow,
@@ -773,31 +773,31 @@ int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr, size_t *len,
 	}
 }
 
-void ipcx__ring_release(struct ipcx_ring *r)
+void ipcx__ring_release(struct ipcx__ring *r)
 {
 	r->tx_wake = 0;
 	if (r->cur_span)
 		rx_advance(r, r->cur_pos + r->cur_span);
 }
 
-int ipcx__ring_pending(struct ipcx_ring *r, struct ipcx_ring_who *who)
+int ipcx__ring_pending(struct ipcx__ring *r, struct ipcx__ring_who *who)
 {
 	/* Acquire: pairs with the reserver's release of tail, so the header
 	 * fields of every reservation before tail are visible. */
 	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ);
 	uint64_t h = r->head, off = h & r->mask, span;
-	struct ipcx_ring_rec *rec = rec_at(r, h);
+	struct ipcx__ring_rec *rec = rec_at(r, h);
 
 	/* ipcx__ring_write publishes stamps before tail, so we may have
 	 * consumed past the tail we see: then nothing is reserved. */
 	if (t == h || h - t <= r->size)
 		return 0;
-	if ((t & IPCX_RING_K_MASK) || t - h > r->size)
+	if ((t & IPCX__RING_K_MASK) || t - h > r->size)
 		return corrupt("tail - head exceeds the ring size", t - h);
 	if (atomic_load_explicit(&rec->stamp, ACQ) != 0)
 		return 2;
 	span = atomic_load_explicit(&rec->span, RLX);
-	if (span < IPCX_RING_REC_HDR || (span & IPCX_RING_K_MASK) ||
+	if (span < IPCX__RING_REC_HDR || (span & IPCX__RING_K_MASK) ||
 	    span > r->size - off || span > t - h)
 		return corrupt("span of an uncommitted record", span);
 	who->pid = atomic_load_explicit(&rec->pid, RLX);
@@ -808,7 +808,7 @@ int ipcx__ring_pending(struct ipcx_ring *r, struct ipcx_ring_who *who)
 	return 1;
 }
 
-void ipcx__ring_skip(struct ipcx_ring *r)
+void ipcx__ring_skip(struct ipcx__ring *r)
 {
 	r->tx_wake = 0;
 	if (r->stuck_span && r->stuck_pos == r->head)

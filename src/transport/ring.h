@@ -18,11 +18,11 @@
  *
  * The segment is shared with other processes and treated as hostile: every
  * shared word is read once with an atomic load, checked against the
- * geometry kept in struct ipcx_ring (private memory), and anything out of
+ * geometry kept in struct ipcx__ring (private memory), and anything out of
  * bounds is IPCX_ECORRUPT, never a crash or an unbounded loop.
  */
-#ifndef IPCX_RING_H
-#define IPCX_RING_H
+#ifndef IPCX__RING_H
+#define IPCX__RING_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -31,47 +31,47 @@
 
 #include "internal.h"
 
-#define IPCX_RING_MAGIC        0x52585049u /* "IPXR" in little-endian memory */
-#define IPCX_RING_VERSION      2u
-#define IPCX_RING_HDR_SIZE     4096u /* the data area starts here */
-#define IPCX_RING_ALIGN        32u   /* records start at multiples of this */
-#define IPCX_RING_REC_HDR      32u   /* record header bytes */
-#define IPCX_RING_MIN_DATA     4096u
-#define IPCX_RING_MAX_DATA     (1u << 30)
-#define IPCX_RING_DEFAULT_DATA (4u << 20)
+#define IPCX__RING_MAGIC        0x52585049u /* "IPXR" in little-endian memory */
+#define IPCX__RING_VERSION      2u
+#define IPCX__RING_HDR_SIZE     4096u /* the data area starts here */
+#define IPCX__RING_ALIGN        32u   /* records start at multiples of this */
+#define IPCX__RING_REC_HDR      32u   /* record header bytes */
+#define IPCX__RING_MIN_DATA     4096u
+#define IPCX__RING_MAX_DATA     (1u << 30)
+#define IPCX__RING_DEFAULT_DATA (4u << 20)
 
 /*
- * IPCX_RING_FENCE - a seq_cst fence, for the Dekker pairs of the wake-up
+ * IPCX__RING_FENCE - a seq_cst fence, for the Dekker pairs of the wake-up
  * protocol (see ring.c). ThreadSanitizer does not model fences (gcc warns
  * with -Wtsan); there a seq_cst read-modify-write stands in, which is a
  * full barrier on every machine we build for.
  */
 #if defined(__SANITIZE_THREAD__)
-#define IPCX_RING_TSAN 1
+#define IPCX__RING_TSAN 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-#define IPCX_RING_TSAN 1
+#define IPCX__RING_TSAN 1
 #endif
 #endif
-#ifdef IPCX_RING_TSAN
+#ifdef IPCX__RING_TSAN
 extern _Atomic unsigned ipcx__ring_fence_word;
-#define IPCX_RING_FENCE() atomic_fetch_add(&ipcx__ring_fence_word, 0)
+#define IPCX__RING_FENCE() atomic_fetch_add(&ipcx__ring_fence_word, 0)
 #else
-#define IPCX_RING_FENCE() atomic_thread_fence(memory_order_seq_cst)
+#define IPCX__RING_FENCE() atomic_thread_fence(memory_order_seq_cst)
 #endif
 
 /* Record kinds, in the low bits of a committed stamp. */
 enum {
-	IPCX_RING_K_MSG = 1,  /* a message */
-	IPCX_RING_K_PAD = 2,  /* filler up to the end of the data area */
-	IPCX_RING_K_SKIP = 3, /* a reservation its writer cancelled */
+	IPCX__RING_K_MSG = 1,  /* a message */
+	IPCX__RING_K_PAD = 2,  /* filler up to the end of the data area */
+	IPCX__RING_K_SKIP = 3, /* a reservation its writer cancelled */
 };
-#define IPCX_RING_K_MASK ((uint64_t)IPCX_RING_ALIGN - 1)
+#define IPCX__RING_K_MASK ((uint64_t)IPCX__RING_ALIGN - 1)
 
 /* rx_wait bits: what the receiver waits with (cleared by a writer). */
 enum {
-	IPCX_RING_W_FUTEX = 1, /* parked in FUTEX_WAIT on the word */
-	IPCX_RING_W_POLL = 2,  /* polling its datagram socket (rx_nonce) */
+	IPCX__RING_W_FUTEX = 1, /* parked in FUTEX_WAIT on the word */
+	IPCX__RING_W_POLL = 2,  /* polling its datagram socket (rx_nonce) */
 };
 
 /*
@@ -79,7 +79,7 @@ enum {
  * docs/FORMAT.md; every field another process writes is _Atomic so that
  * each read is one load the compiler cannot repeat or tear.
  */
-struct ipcx_ring_hdr {
+struct ipcx__ring_hdr {
 	/* line 0 (0): geometry, written once by the creator, magic last */
 	_Atomic uint32_t magic;
 	_Atomic uint32_t version;
@@ -112,8 +112,8 @@ struct ipcx_ring_hdr {
 	uint8_t pad5[48];
 };
 
-/* A record header, at a multiple of IPCX_RING_ALIGN in the data area. */
-struct ipcx_ring_rec {
+/* A record header, at a multiple of IPCX__RING_ALIGN in the data area. */
+struct ipcx__ring_rec {
 	_Atomic uint64_t stamp; /* 0, or pos | kind once committed */
 	_Atomic uint32_t span;  /* bytes taken, header included, 32-aligned */
 	_Atomic uint32_t len;   /* payload bytes (<= span - 32) */
@@ -124,7 +124,7 @@ struct ipcx_ring_rec {
 };
 
 /* Who reserves a record (writer) or who did (reader). */
-struct ipcx_ring_who {
+struct ipcx__ring_who {
 	uint32_t pid;
 	uint32_t start;
 	uint32_t uid;
@@ -134,8 +134,8 @@ struct ipcx_ring_who {
  * A process's private view of one ring. Geometry is copied once at attach
  * and never re-read from the segment.
  */
-struct ipcx_ring {
-	struct ipcx_ring_hdr *hdr;
+struct ipcx__ring {
+	struct ipcx__ring_hdr *hdr;
 	unsigned char *data;
 	uint64_t size;    /* data area bytes, a power of two */
 	uint64_t mask;    /* size - 1 */
@@ -149,12 +149,13 @@ struct ipcx_ring {
 	/* writer */
 	uint64_t head_cache; /* last head seen; refreshed when short of room */
 	/* wake-up bits collected by the last calls, for the caller to act on */
-	uint32_t rx_wake; /* by commit: IPCX_RING_W_* the receiver waits with */
+	uint32_t
+	    rx_wake; /* by commit: IPCX__RING_W_* the receiver waits with */
 	uint32_t tx_wake; /* by release/skip/peek: writers parked for room */
 };
 
 /* A reservation: where the payload goes and how much fits. */
-struct ipcx_ring_resv {
+struct ipcx__ring_resv {
 	uint64_t pos; /* the record's position */
 	size_t cap;   /* payload bytes reserved */
 	void *ptr;    /* payload start, in the segment */
@@ -166,7 +167,7 @@ IPCX__HIDDEN size_t ipcx__ring_seg_bytes(uint64_t data_size);
 /*
  * ipcx__ring_data_size - the data size for a wish of `want` bytes (0 for
  * the default): rounded up to a power of two within [MIN, MAX]. Returns 0
- * if want is above IPCX_RING_MAX_DATA.
+ * if want is above IPCX__RING_MAX_DATA.
  */
 IPCX__HIDDEN uint64_t ipcx__ring_data_size(size_t want);
 
@@ -190,7 +191,7 @@ IPCX__HIDDEN void ipcx__ring_publish(void *mem);
  * and fill r from it. IPCX_EAGAIN while the magic is still 0 (the creator
  * is initialising), IPCX_ECORRUPT for a bad magic, version or geometry.
  */
-IPCX__HIDDEN int ipcx__ring_attach(struct ipcx_ring *r, void *mem, size_t len);
+IPCX__HIDDEN int ipcx__ring_attach(struct ipcx__ring *r, void *mem, size_t len);
 
 /* ---- writers ---- */
 
@@ -216,7 +217,7 @@ IPCX__HIDDEN int ipcx__proc_stat_parse(const char *buf, size_t n, char *state,
 IPCX__HIDDEN bool ipcx__proc_alive(uint32_t pid, uint32_t start);
 
 /* ipcx__ring_tag - who's lock tag: pid | start << 32 (never 0). */
-static inline uint64_t ipcx__ring_tag(const struct ipcx_ring_who *who)
+static inline uint64_t ipcx__ring_tag(const struct ipcx__ring_who *who)
 {
 	return (uint64_t)who->pid | (uint64_t)who->start << 32;
 }
@@ -228,10 +229,10 @@ static inline uint64_t ipcx__ring_tag(const struct ipcx_ring_who *who)
  * found dead (checked every 10 ms while it holds the lock), take the lock
  * over and repair tail. Returns 0, IPCX_ETIMEDOUT or IPCX_ECORRUPT.
  */
-IPCX__HIDDEN int ipcx__ring_lock(struct ipcx_ring *r,
-                                 const struct ipcx_ring_who *who,
+IPCX__HIDDEN int ipcx__ring_lock(struct ipcx__ring *r,
+                                 const struct ipcx__ring_who *who,
                                  int64_t deadline);
-IPCX__HIDDEN void ipcx__ring_unlock(struct ipcx_ring *r);
+IPCX__HIDDEN void ipcx__ring_unlock(struct ipcx__ring *r);
 
 /*
  * ipcx__ring_reserve_locked - with the lock held, reserve a contiguous
@@ -240,15 +241,15 @@ IPCX__HIDDEN void ipcx__ring_unlock(struct ipcx_ring *r);
  * Returns 0 with *rv filled, IPCX_EAGAIN if there is no room now (see
  * r->head_cache for the head it saw), IPCX_EMSGSIZE, IPCX_ECORRUPT.
  */
-IPCX__HIDDEN int ipcx__ring_reserve_locked(struct ipcx_ring *r, size_t len,
-                                           const struct ipcx_ring_who *who,
-                                           struct ipcx_ring_resv *rv);
+IPCX__HIDDEN int ipcx__ring_reserve_locked(struct ipcx__ring *r, size_t len,
+                                           const struct ipcx__ring_who *who,
+                                           struct ipcx__ring_resv *rv);
 
 /* ipcx__ring_reserve - lock, reserve, unlock. Blocks only for the lock. */
-IPCX__HIDDEN int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
-                                    const struct ipcx_ring_who *who,
+IPCX__HIDDEN int ipcx__ring_reserve(struct ipcx__ring *r, size_t len,
+                                    const struct ipcx__ring_who *who,
                                     int64_t deadline,
-                                    struct ipcx_ring_resv *rv);
+                                    struct ipcx__ring_resv *rv);
 
 /*
  * ipcx__ring_write - lock, copy len bytes from buf in as one message,
@@ -257,8 +258,8 @@ IPCX__HIDDEN int ipcx__ring_reserve(struct ipcx_ring *r, size_t len,
  * Returns 0, IPCX_EAGAIN (no room now), IPCX_EMSGSIZE, IPCX_ETIMEDOUT (the
  * lock) or IPCX_ECORRUPT.
  */
-IPCX__HIDDEN int ipcx__ring_write(struct ipcx_ring *r, const void *buf,
-                                  size_t len, const struct ipcx_ring_who *who,
+IPCX__HIDDEN int ipcx__ring_write(struct ipcx__ring *r, const void *buf,
+                                  size_t len, const struct ipcx__ring_who *who,
                                   int64_t deadline);
 
 /*
@@ -269,15 +270,15 @@ IPCX__HIDDEN void ipcx__ring_copy(void *dst, const void *src, size_t n);
 
 /*
  * ipcx__ring_commit - publish a reservation as a message of used bytes
- * (<= rv->cap), or cancel it with kind IPCX_RING_K_SKIP. Never blocks.
+ * (<= rv->cap), or cancel it with kind IPCX__RING_K_SKIP. Never blocks.
  * Sets r->rx_wake to the receiver's wait bits if it must be woken.
  */
-IPCX__HIDDEN void ipcx__ring_commit(struct ipcx_ring *r,
-                                    const struct ipcx_ring_resv *rv,
+IPCX__HIDDEN void ipcx__ring_commit(struct ipcx__ring *r,
+                                    const struct ipcx__ring_resv *rv,
                                     size_t used, int kind);
 
 /* ipcx__ring_head_moved - whether head is past `seen` (writer's recheck). */
-IPCX__HIDDEN bool ipcx__ring_head_moved(struct ipcx_ring *r, uint64_t seen);
+IPCX__HIDDEN bool ipcx__ring_head_moved(struct ipcx__ring *r, uint64_t seen);
 
 /* ---- the reader (one at a time: see rx_owner) ---- */
 
@@ -285,7 +286,7 @@ IPCX__HIDDEN bool ipcx__ring_head_moved(struct ipcx_ring *r, uint64_t seen);
  * ipcx__ring_rx_init - take over the reader's position from the segment
  * (after claiming rx_owner). Returns 0 or IPCX_ECORRUPT.
  */
-IPCX__HIDDEN int ipcx__ring_rx_init(struct ipcx_ring *r);
+IPCX__HIDDEN int ipcx__ring_rx_init(struct ipcx__ring *r);
 
 /*
  * ipcx__ring_peek - the next committed message, in place: *ptr, *len (and
@@ -293,15 +294,15 @@ IPCX__HIDDEN int ipcx__ring_rx_init(struct ipcx_ring *r);
  * records (releasing them: may set r->tx_wake). Idempotent until release.
  * Returns 0, IPCX_EAGAIN (nothing committed at head) or IPCX_ECORRUPT.
  */
-IPCX__HIDDEN int ipcx__ring_peek(struct ipcx_ring *r, const void **ptr,
-                                 size_t *len, struct ipcx_ring_who *who);
+IPCX__HIDDEN int ipcx__ring_peek(struct ipcx__ring *r, const void **ptr,
+                                 size_t *len, struct ipcx__ring_who *who);
 
 /*
  * ipcx__ring_ready - cheap hint: something is committed at head. One
  * relaxed load of the stamp the reader waits on, inline, for spin loops
  * (ipcx__ring_peek() then acquires and checks it).
  */
-static inline bool ipcx__ring_ready(const struct ipcx_ring *r)
+static inline bool ipcx__ring_ready(const struct ipcx__ring *r)
 {
 	const _Atomic uint64_t *stamp =
 	    (const _Atomic uint64_t *)(const void *)(r->data +
@@ -314,7 +315,7 @@ static inline bool ipcx__ring_ready(const struct ipcx_ring *r)
  * ipcx__ring_release - free the record returned by the last peek (advance
  * head). May set r->tx_wake.
  */
-IPCX__HIDDEN void ipcx__ring_release(struct ipcx_ring *r);
+IPCX__HIDDEN void ipcx__ring_release(struct ipcx__ring *r);
 
 /*
  * ipcx__ring_pending - after peek said IPCX_EAGAIN: 0 if nothing is
@@ -322,13 +323,13 @@ IPCX__HIDDEN void ipcx__ring_release(struct ipcx_ring *r);
  * head (*who says whose: the caller checks if that writer still lives),
  * 2 if it got committed meanwhile (peek again), or IPCX_ECORRUPT.
  */
-IPCX__HIDDEN int ipcx__ring_pending(struct ipcx_ring *r,
-                                    struct ipcx_ring_who *who);
+IPCX__HIDDEN int ipcx__ring_pending(struct ipcx__ring *r,
+                                    struct ipcx__ring_who *who);
 
 /*
  * ipcx__ring_skip - drop the reservation ipcx__ring_pending() returned 1
  * for, because its writer is dead. May set r->tx_wake.
  */
-IPCX__HIDDEN void ipcx__ring_skip(struct ipcx_ring *r);
+IPCX__HIDDEN void ipcx__ring_skip(struct ipcx__ring *r);
 
-#endif /* IPCX_RING_H */
+#endif /* IPCX__RING_H */

@@ -66,19 +66,19 @@
 #define SHM_INIT_WAIT_NS 2000000000
 
 struct shm {
-	struct ipcx_ring ring;
+	struct ipcx__ring ring;
 	void *map;
 	size_t map_len;
 	char name[NAME_MAX + 2]; /* "/name" for shm_open */
-	struct ipcx_ring_who me;
+	struct ipcx__ring_who me;
 	uint64_t me_tag; /* pid | start << 32, as in rx_owner */
 	unsigned me_gen; /* fork_gen when `me` was read */
-	enum ipcx_wait wait;
+	enum ipcx__wait wait;
 	bool spin_iters_set;
 	unsigned spin_iters;
 	bool rx; /* we hold the receiver role */
 	bool loaned;
-	struct ipcx_ring_resv loan;
+	struct ipcx__ring_resv loan;
 	bool peeked;
 	int poll_fd; /* receiver's datagram socket for ipcx_fd(), or -1 */
 	int poke_fd; /* sender's socket to poke a polling receiver, or -1 */
@@ -144,7 +144,7 @@ static void who_am_i(struct shm *s)
  * The writer's identity for records and the writers' lock, re-read in a
  * forked child (me_tag, the receiver's claim, stays as claimed).
  */
-static inline const struct ipcx_ring_who *me_now(struct shm *s)
+static inline const struct ipcx__ring_who *me_now(struct shm *s)
 {
 	if (s->me_gen !=
 	    atomic_load_explicit(&fork_gen, memory_order_relaxed)) {
@@ -220,9 +220,9 @@ static void wake_rx(struct shm *s)
 	if (!w)
 		return;
 	s->ring.rx_wake = 0;
-	if (w & IPCX_RING_W_FUTEX)
+	if (w & IPCX__RING_W_FUTEX)
 		futex_wake_all(&s->ring.hdr->rx_wait);
-	if (w & IPCX_RING_W_POLL) {
+	if (w & IPCX__RING_W_POLL) {
 		if (s->poke_fd < 0)
 			s->poke_fd = socket(
 			    AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -256,8 +256,8 @@ static void poll_arm(struct shm *s)
 
 	while (recv(s->poll_fd, b, sizeof(b), MSG_DONTWAIT) >= 0)
 		;
-	atomic_fetch_or(&s->ring.hdr->rx_wait, IPCX_RING_W_POLL);
-	IPCX_RING_FENCE();
+	atomic_fetch_or(&s->ring.hdr->rx_wait, IPCX__RING_W_POLL);
+	IPCX__RING_FENCE();
 	if (ipcx__ring_ready(&s->ring))
 		poke(s->poll_fd, atomic_load_explicit(&s->ring.hdr->rx_nonce,
 		                                      memory_order_relaxed));
@@ -320,12 +320,12 @@ static int attach_segment(ipcx_chan *ch, struct shm *s, int fd)
 		if (fstat(fd, &st) < 0)
 			return ipcx__errno(errno, "fstat /dev/shm%s", s->name);
 		if (st.st_size >
-		    (off_t)ipcx__ring_seg_bytes(IPCX_RING_MAX_DATA))
+		    (off_t)ipcx__ring_seg_bytes(IPCX__RING_MAX_DATA))
 			return ipcx__err(IPCX_ECORRUPT,
 			                 "/dev/shm%s has %lld bytes, more than "
 			                 "any ipcx ring",
 			                 s->name, (long long)st.st_size);
-		if (st.st_size >= (off_t)IPCX_RING_HDR_SIZE) {
+		if (st.st_size >= (off_t)IPCX__RING_HDR_SIZE) {
 			size_t len = (size_t)st.st_size;
 			void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			               MAP_SHARED, fd, 0);
@@ -399,7 +399,7 @@ static int shm_op_open(ipcx_chan *ch)
 {
 	struct shm *s;
 	uint64_t data_size;
-	mode_t mode = (ch->ep.set & IPCX_O_MODE) ? (mode_t)ch->ep.mode : 0600;
+	mode_t mode = (ch->ep.set & IPCX__O_MODE) ? (mode_t)ch->ep.mode : 0600;
 	int fd = -1, rc;
 	bool created = false;
 
@@ -413,15 +413,15 @@ static int shm_op_open(ipcx_chan *ch)
 	s->name[0] = '/';
 	memcpy(s->name + 1, ch->ep.name, ch->ep.name_len + 1);
 	data_size =
-	    ipcx__ring_data_size((ch->ep.set & IPCX_O_SIZE) ? ch->ep.size : 0);
+	    ipcx__ring_data_size((ch->ep.set & IPCX__O_SIZE) ? ch->ep.size : 0);
 	if (data_size == 0)
 		return ipcx__err(IPCX_EOPTION,
 		                 "size=%zu is above the largest ring (%u "
 		                 "bytes)",
-		                 ch->ep.size, IPCX_RING_MAX_DATA);
+		                 ch->ep.size, IPCX__RING_MAX_DATA);
 	pthread_once(&fork_once, fork_hook);
 	s->wait = ch->ep.wait;
-	s->spin_iters_set = (ch->ep.set & IPCX_O_SPIN) != 0;
+	s->spin_iters_set = (ch->ep.set & IPCX__O_SPIN) != 0;
 	s->spin_iters = ch->ep.spin;
 	who_am_i(s);
 
@@ -472,9 +472,9 @@ static int shm_op_open(ipcx_chan *ch)
 /* Whether the policy still says spin (rather than park). */
 static bool spinning(const struct shm *s, const struct shm_wait *w, int64_t now)
 {
-	if (s->wait == IPCX_WAIT_SPIN)
+	if (s->wait == IPCX__WAIT_SPIN)
 		return true;
-	if (s->wait == IPCX_WAIT_SLEEP)
+	if (s->wait == IPCX__WAIT_SLEEP)
 		return false;
 	if (s->spin_iters_set)
 		return w->n < s->spin_iters;
@@ -488,7 +488,7 @@ static bool spinning(const struct shm *s, const struct shm_wait *w, int64_t now)
  */
 static int check_stuck(struct shm *s, struct shm_wait *w, int64_t now)
 {
-	struct ipcx_ring_who who;
+	struct ipcx__ring_who who;
 	int rc = ipcx__ring_pending(&s->ring, &who);
 
 	w->stuck = false;
@@ -517,13 +517,13 @@ static void park_rx(struct shm *s, const struct shm_wait *w, int64_t deadline)
 {
 	_Atomic uint32_t *word = &s->ring.hdr->rx_wait;
 	uint32_t v =
-	    atomic_fetch_or(word, IPCX_RING_W_FUTEX) | IPCX_RING_W_FUTEX;
+	    atomic_fetch_or(word, IPCX__RING_W_FUTEX) | IPCX__RING_W_FUTEX;
 	int64_t until = deadline;
 
 	/* seq_cst fence: our rx_wait store before the re-check of the
 	 * stamp; a writer stores the stamp, fences, then reads rx_wait. One
 	 * of us sees the other: no lost wake-up. */
-	IPCX_RING_FENCE();
+	IPCX__RING_FENCE();
 	if (ipcx__ring_ready(&s->ring))
 		return;
 	if (w->stuck) {
@@ -541,7 +541,7 @@ static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
                     const void **ptr, size_t *len)
 {
 	struct shm_wait w = {.t0 = -1};
-	struct ipcx_ring_who who;
+	struct ipcx__ring_who who;
 
 	for (;;) {
 		int64_t now;
@@ -559,7 +559,7 @@ static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
 		/* Hot spin: re-read only the stamp at head, with a pause, and
 		 * the clock (~40 ns in a VM) only every 32 rounds, not at all
 		 * if the message comes within them. */
-		if (!s->spin_iters_set && s->wait != IPCX_WAIT_SLEEP &&
+		if (!s->spin_iters_set && s->wait != IPCX__WAIT_SLEEP &&
 		    (++w.n & 31)) {
 			cpu_relax();
 			while ((w.n & 31) && !ipcx__ring_ready(&s->ring)) {
@@ -632,7 +632,7 @@ static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
 
 		if (ipcx__ring_head_moved(&s->ring, seen))
 			return 0;
-		if (!s->spin_iters_set && s->wait != IPCX_WAIT_SLEEP &&
+		if (!s->spin_iters_set && s->wait != IPCX__WAIT_SLEEP &&
 		    (++w->n & 31)) {
 			cpu_relax();
 			continue;
@@ -658,7 +658,7 @@ static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
 		/* Announce, fence, re-check, sleep: the mirror of park_rx
 		 * (the receiver stores head, fences, then reads tx_wait). */
 		uint32_t v = atomic_fetch_or(word, 1) | 1;
-		IPCX_RING_FENCE();
+		IPCX__RING_FENCE();
 		if (ipcx__ring_head_moved(&s->ring, seen))
 			return 0;
 		/* Sleep in slices to notice a receiver that dies. */
@@ -670,7 +670,7 @@ static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
 }
 
 static int reserve_wait(ipcx_chan *ch, struct shm *s, size_t len,
-                        int64_t deadline, struct ipcx_ring_resv *rv)
+                        int64_t deadline, struct ipcx__ring_resv *rv)
 {
 	struct shm_wait w = {.t0 = -1};
 
@@ -806,7 +806,7 @@ static int shm_op_close(ipcx_chan *ch)
 	if (!s)
 		return 0;
 	if (s->loaned) {
-		ipcx__ring_commit(&s->ring, &s->loan, 0, IPCX_RING_K_SKIP);
+		ipcx__ring_commit(&s->ring, &s->loan, 0, IPCX__RING_K_SKIP);
 		wake_rx(s);
 	}
 	if (s->rx) {
@@ -825,7 +825,7 @@ static int shm_op_close(ipcx_chan *ch)
 }
 
 /* unlink: remove /dev/shm/NAME. Mappings in use stay valid. */
-static int shm_op_unlink(const struct ipcx_ep *ep)
+static int shm_op_unlink(const struct ipcx__ep *ep)
 {
 	char name[NAME_MAX + 2];
 
@@ -879,7 +879,7 @@ static int shm_op_commit(ipcx_chan *ch, void *ptr, size_t len)
 		                 "loaned",
 		                 len, s->loan.cap);
 	s->loaned = false;
-	ipcx__ring_commit(&s->ring, &s->loan, len, IPCX_RING_K_MSG);
+	ipcx__ring_commit(&s->ring, &s->loan, len, IPCX__RING_K_MSG);
 	wake_rx(s);
 	return 0;
 }
@@ -910,8 +910,8 @@ static int shm_op_release(ipcx_chan *ch)
 	return 0;
 }
 
-const struct ipcx_transport ipcx__tp_shm = {
-    .scheme = IPCX_S_SHM,
+const struct ipcx__transport ipcx__tp_shm = {
+    .scheme = IPCX__S_SHM,
     .try_first = true,
     .open = shm_op_open,
     .send = shm_op_send,

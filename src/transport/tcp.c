@@ -33,8 +33,8 @@ struct tcp_priv {
 };
 
 /* Resolve ep's host and port. Returns 0 with *res set, or IPCX_E*. */
-static int tcp_resolve(const struct ipcx_ep *ep, bool passive, const char *name,
-                       struct addrinfo **res)
+static int tcp_resolve(const struct ipcx__ep *ep, bool passive,
+                       const char *name, struct addrinfo **res)
 {
 	struct addrinfo hints;
 	char port[8];
@@ -237,8 +237,8 @@ static int tcp_close(ipcx_chan *ch)
 	return 0;
 }
 
-const struct ipcx_transport ipcx__tp_tcp = {
-    .scheme = IPCX_S_TCP,
+const struct ipcx__transport ipcx__tp_tcp = {
+    .scheme = IPCX__S_TCP,
     .open = tcp_open,
     .send = ipcx__sock_send,
     .recv = ipcx__sock_recv,

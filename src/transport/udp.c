@@ -280,8 +280,8 @@ static int udp_close(ipcx_chan *ch)
 	return 0;
 }
 
-const struct ipcx_transport ipcx__tp_udp = {
-    .scheme = IPCX_S_UDP,
+const struct ipcx__transport ipcx__tp_udp = {
+    .scheme = IPCX__S_UDP,
     .open = udp_open,
     .send = udp_send,
     .recv = udp_recv,

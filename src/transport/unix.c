@@ -37,13 +37,13 @@ struct unix_priv {
 	char name[8 + sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
-static bool un_abstract(const struct ipcx_ep *ep)
+static bool un_abstract(const struct ipcx__ep *ep)
 {
 	return ep->name[0] == '@';
 }
 
 /* Fill the socket address for ep. Returns 0 or IPCX_ENAMETOOLONG. */
-static int un_addr(const struct ipcx_ep *ep, struct sockaddr_un *a,
+static int un_addr(const struct ipcx__ep *ep, struct sockaddr_un *a,
                    socklen_t *len)
 {
 	size_t n = ep->name_len;
@@ -106,9 +106,9 @@ static int un_admit(struct ipcx__fanin *f, struct ipcx__stream *c)
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
 		return -1;
-	if ((f->ep->set & IPCX_O_UID) && cr.uid != f->ep->uid)
+	if ((f->ep->set & IPCX__O_UID) && cr.uid != f->ep->uid)
 		return -1;
-	if ((f->ep->set & IPCX_O_GID) && cr.gid != f->ep->gid)
+	if ((f->ep->set & IPCX__O_GID) && cr.gid != f->ep->gid)
 		return -1;
 	c->peer.pid = cr.pid;
 	c->peer.uid = cr.uid;
@@ -256,7 +256,7 @@ static int un_dial(ipcx_chan *ch, struct unix_priv *p,
 		p->s.solo.st.peer.uid = cr.uid;
 		p->s.solo.st.peer.gid = cr.gid;
 		/* ?uid= / ?gid= on a dialer: talk only to that listener. */
-		if ((ch->ep.set & IPCX_O_UID) && cr.uid != ch->ep.uid)
+		if ((ch->ep.set & IPCX__O_UID) && cr.uid != ch->ep.uid)
 			return ipcx__err(IPCX_EACCES,
 			                 "connect %s: the listener runs as uid "
 			                 "%u, not %u as ?uid= asks",
@@ -264,7 +264,7 @@ static int un_dial(ipcx_chan *ch, struct unix_priv *p,
 			                 (unsigned)ch->ep.uid);
 		/* Without ?uid= or ?trust=any, talk only to our own uid:
 		 * the same owner check as on every other named object. */
-		if (!(ch->ep.set & IPCX_O_UID) && !ch->ep.trust_any &&
+		if (!(ch->ep.set & IPCX__O_UID) && !ch->ep.trust_any &&
 		    cr.uid != geteuid())
 			return ipcx__err(IPCX_EACCES,
 			                 "connect %s: the listener runs as uid "
@@ -272,7 +272,7 @@ static int un_dial(ipcx_chan *ch, struct unix_priv *p,
 			                 "?trust=any or ?uid=%u to talk to it",
 			                 p->name, (unsigned)cr.uid,
 			                 (unsigned)geteuid(), (unsigned)cr.uid);
-		if ((ch->ep.set & IPCX_O_GID) && cr.gid != ch->ep.gid)
+		if ((ch->ep.set & IPCX__O_GID) && cr.gid != ch->ep.gid)
 			return ipcx__err(IPCX_EACCES,
 			                 "connect %s: the listener runs as gid "
 			                 "%u, not %u as ?gid= asks",
@@ -328,7 +328,7 @@ static int unix_close(ipcx_chan *ch)
 }
 
 /* unlink: remove the socket file (never anything that is not a socket). */
-static int unix_unlink(const struct ipcx_ep *ep)
+static int unix_unlink(const struct ipcx__ep *ep)
 {
 	struct stat st;
 
@@ -356,8 +356,8 @@ static int unix_unlink(const struct ipcx_ep *ep)
 	return 0;
 }
 
-const struct ipcx_transport ipcx__tp_unix = {
-    .scheme = IPCX_S_UNIX,
+const struct ipcx__transport ipcx__tp_unix = {
+    .scheme = IPCX__S_UNIX,
     .open = unix_open,
     .send = ipcx__sock_send,
     .recv = ipcx__sock_recv,

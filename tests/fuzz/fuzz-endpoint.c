@@ -20,7 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Big (4 KiB names): static, not on the stack. */
-static struct ipcx_ep ep, ep2;
+static struct ipcx__ep ep, ep2;
 
 static void check(int cond, const char *what)
 {
@@ -32,41 +32,41 @@ static void check(int cond, const char *what)
 
 static void check_parsed(void)
 {
-	check((unsigned)ep.scheme < IPCX_S_COUNT, "scheme in range");
-	check(ep.name_len <= IPCX_EP_MAX, "name_len bounded");
+	check((unsigned)ep.scheme < IPCX__S_COUNT, "scheme in range");
+	check(ep.name_len <= IPCX__EP_MAX, "name_len bounded");
 	check(ep.name[ep.name_len] == '\0', "name terminated at name_len");
 	check(strlen(ep.name) == ep.name_len, "no NUL inside the name");
 	check(ep.mode <= 0777, "mode within 0777");
-	check(ep.maxmsg <= (1u << 30) || ep.maxmsg == IPCX_DEFAULT_MAXMSG,
+	check(ep.maxmsg <= (1u << 30) || ep.maxmsg == IPCX__DEFAULT_MAXMSG,
 	      "maxmsg bounded");
 	check(ep.size <= (1u << 30), "size bounded");
 	check(ep.fd >= -1, "fd is -1 or a descriptor number");
 	switch (ep.scheme) {
-	case IPCX_S_PIPE:
+	case IPCX__S_PIPE:
 		check(ep.name_len == 0, "pipe has no name");
 		break;
-	case IPCX_S_FIFO:
-	case IPCX_S_FILE:
+	case IPCX__S_FIFO:
+	case IPCX__S_FILE:
 		check(ep.name[0] == '/', "path is absolute");
 		break;
-	case IPCX_S_UNIX:
+	case IPCX__S_UNIX:
 		check(ep.name_len >= 2 && ep.name_len <= 107,
 		      "unix name fits sun_path");
 		check(ep.name[0] == '/' || ep.name[0] == '@',
 		      "unix name is a path or @abstract");
 		break;
-	case IPCX_S_SHM:
-	case IPCX_S_MQ:
-	case IPCX_S_SEM:
+	case IPCX__S_SHM:
+	case IPCX__S_MQ:
+	case IPCX__S_SEM:
 		check(ep.name_len >= 1 && ep.name_len <= 255,
 		      "bare name length");
 		check(strchr(ep.name, '/') == NULL, "bare name has no '/'");
 		break;
-	case IPCX_S_TCP:
-	case IPCX_S_UDP:
+	case IPCX__S_TCP:
+	case IPCX__S_UDP:
 		check(ep.name_len >= 1 && ep.name_len <= 253, "host length");
 		break;
-	case IPCX_S_SIGNAL:
+	case IPCX__S_SIGNAL:
 		check(ep.pid >= 0, "pid not negative");
 		break;
 	default:
@@ -77,11 +77,11 @@ static void check_parsed(void)
 /* Re-parse "scheme://name[:port]" plus the given options: same fields. */
 static void check_roundtrip(const uint8_t *data, size_t size)
 {
-	static char buf[2 * IPCX_EP_MAX + 64];
+	static char buf[2 * IPCX__EP_MAX + 64];
 	const char *q = memchr(data, '?', size);
 	int n;
 
-	if (ep.scheme == IPCX_S_TCP || ep.scheme == IPCX_S_UDP)
+	if (ep.scheme == IPCX__S_TCP || ep.scheme == IPCX__S_UDP)
 		n = snprintf(
 		    buf, sizeof(buf),
 		    strpbrk(ep.name, ":%") ? "%s://[%s]:%u" : "%s://%s:%u",
@@ -96,7 +96,7 @@ static void check_roundtrip(const uint8_t *data, size_t size)
 		memcpy(buf + n, q, ql);
 		n += (int)ql;
 	}
-	if ((size_t)n > IPCX_EP_MAX)
+	if ((size_t)n > IPCX__EP_MAX)
 		return; /* "[host]" adds bytes: may exceed the limit */
 	check(ipcx__ep_parse(buf, (size_t)n, &ep2) == 0, "canonical re-parse");
 	check(ep2.scheme == ep.scheme && ep2.name_len == ep.name_len &&

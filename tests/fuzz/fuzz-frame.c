@@ -73,7 +73,7 @@ static uint32_t be32(const uint8_t *p)
 static void part_header(const uint8_t *h, size_t n, size_t maxmsg)
 {
 	static const size_t limits[] = {0, 1, 4096, 0xffffffffu, (size_t)-1};
-	uint8_t hdr[IPCX_FRAME_HDR], back[IPCX_FRAME_HDR];
+	uint8_t hdr[IPCX__FRAME_HDR], back[IPCX__FRAME_HDR];
 	uint32_t len = 0xdeadbeef;
 
 	memset(hdr, 0, sizeof(hdr));
@@ -148,7 +148,7 @@ static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
 	int r;
 
 	if (flags & 1)
-		maxmsg = IPCX_DEFAULT_MAXMSG;
+		maxmsg = IPCX__DEFAULT_MAXMSG;
 	else
 		snprintf(opt, sizeof(opt), "maxmsg=%zu", maxmsg);
 	if (listener) {

@@ -19,17 +19,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct ipcx_ep ep, ep2;
-static char buf[IPCX_EP_MAX + 64];
+static struct ipcx__ep ep, ep2;
+static char buf[IPCX__EP_MAX + 64];
 
 /* A valid name for each scheme, to build a whole endpoint around options. */
-static const char *const sample[IPCX_S_COUNT] = {
-    [IPCX_S_FILE] = "/tmp/f",     [IPCX_S_MQ] = "q",
-    [IPCX_S_SYSV_MQ] = "0x1234",  [IPCX_S_SHM] = "s",
-    [IPCX_S_PIPE] = "",           [IPCX_S_FIFO] = "/tmp/f",
-    [IPCX_S_SIGNAL] = "",         [IPCX_S_SEM] = "s",
-    [IPCX_S_SYSV_SEM] = "0x1234", [IPCX_S_UNIX] = "/tmp/s",
-    [IPCX_S_TCP] = "127.0.0.1:1", [IPCX_S_UDP] = "127.0.0.1:1",
+static const char *const sample[IPCX__S_COUNT] = {
+    [IPCX__S_FILE] = "/tmp/f",     [IPCX__S_MQ] = "q",
+    [IPCX__S_SYSV_MQ] = "0x1234",  [IPCX__S_SHM] = "s",
+    [IPCX__S_PIPE] = "",           [IPCX__S_FIFO] = "/tmp/f",
+    [IPCX__S_SIGNAL] = "",         [IPCX__S_SEM] = "s",
+    [IPCX__S_SYSV_SEM] = "0x1234", [IPCX__S_UNIX] = "/tmp/s",
+    [IPCX__S_TCP] = "127.0.0.1:1", [IPCX__S_UDP] = "127.0.0.1:1",
 };
 
 static void check(int cond, const char *what)
@@ -40,7 +40,7 @@ static void check(int cond, const char *what)
 	}
 }
 
-static int same_opts(const struct ipcx_ep *a, const struct ipcx_ep *b)
+static int same_opts(const struct ipcx__ep *a, const struct ipcx__ep *b)
 {
 	return a->set == b->set && a->mode == b->mode &&
 	       a->maxmsg == b->maxmsg && a->size == b->size &&
@@ -52,14 +52,14 @@ static int same_opts(const struct ipcx_ep *a, const struct ipcx_ep *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	enum ipcx_scheme s;
+	enum ipcx__scheme s;
 	const char *o;
 	size_t n;
 	int r, r2, len;
 
 	if (size < 1)
 		return 0;
-	s = (enum ipcx_scheme)(data[0] % IPCX_S_COUNT);
+	s = (enum ipcx__scheme)(data[0] % IPCX__S_COUNT);
 	o = (const char *)data + 1;
 	n = size - 1;
 
@@ -71,21 +71,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 0) {
 		ipcx__ep_defaults(&ep2, s);
 		check(ep.mode <= 0777, "mode within 0777");
-		check(ep.size > 0 || !(ep.set & IPCX_O_SIZE), "size > 0");
+		check(ep.size > 0 || !(ep.set & IPCX__O_SIZE), "size > 0");
 		check(ep.size <= (1u << 30), "size bounded");
 		check(ep.maxmsg <= (1u << 30), "maxmsg bounded");
 		check(ep.fd >= -1 && ep.type >= 1, "fd and type in range");
-		check(ep.uid != (uid_t)-1 || !(ep.set & IPCX_O_UID),
+		check(ep.uid != (uid_t)-1 || !(ep.set & IPCX__O_UID),
 		      "uid= never means 'anyone'");
-		check(ep.gid != (gid_t)-1 || !(ep.set & IPCX_O_GID),
+		check(ep.gid != (gid_t)-1 || !(ep.set & IPCX__O_GID),
 		      "gid= never means 'anyone'");
 		/* Fields of options not given keep their defaults. */
-		check((ep.set & IPCX_O_MODE) || ep.mode == ep2.mode, "mode");
-		check((ep.set & IPCX_O_MAXMSG) || ep.maxmsg == ep2.maxmsg,
+		check((ep.set & IPCX__O_MODE) || ep.mode == ep2.mode, "mode");
+		check((ep.set & IPCX__O_MAXMSG) || ep.maxmsg == ep2.maxmsg,
 		      "maxmsg");
-		check((ep.set & IPCX_O_FD) || ep.fd == ep2.fd, "fd");
-		check((ep.set & IPCX_O_RAW) || !ep.raw, "raw");
-		check((ep.set & IPCX_O_TRUST) || !ep.trust_any, "trust");
+		check((ep.set & IPCX__O_FD) || ep.fd == ep2.fd, "fd");
+		check((ep.set & IPCX__O_RAW) || !ep.raw, "raw");
+		check((ep.set & IPCX__O_TRUST) || !ep.trust_any, "trust");
 	}
 
 	/* Differential against the whole-endpoint parser. */
@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	len = snprintf(buf, sizeof(buf), "%s://%s?", ipcx__scheme_name(s),
 	               sample[s]);
-	if ((size_t)len + n > IPCX_EP_MAX)
+	if ((size_t)len + n > IPCX__EP_MAX)
 		return 0;
 	memcpy(buf + len, o, n);
 	r2 = ipcx__ep_parse(buf, (size_t)len + n, &ep2);

@@ -36,21 +36,21 @@ static void touch(const void *p, size_t len)
 
 /* The writers' lock: free, as the harness's writer must find it (a holder
  * tag from the input would make it wait 10 ms for a liveness check). */
-static void init_lock(struct ipcx_ring_hdr *h)
+static void init_lock(struct ipcx__ring_hdr *h)
 {
 	atomic_store(&h->wr_owner, 0);
 	atomic_store(&h->wr_wait, 0);
 	atomic_store(&h->wr_wake, 0);
 }
 
-static void read_side(struct ipcx_ring *r)
+static void read_side(struct ipcx__ring *r)
 {
 	if (ipcx__ring_rx_init(r) < 0)
 		return;
 	for (int i = 0; i < 64; i++) {
 		const void *p;
 		size_t len;
-		struct ipcx_ring_who who;
+		struct ipcx__ring_who who;
 		int rc = ipcx__ring_peek(r, &p, &len, &who);
 
 		if (rc == 0) {
@@ -68,13 +68,13 @@ static void read_side(struct ipcx_ring *r)
 	}
 }
 
-static void write_side(struct ipcx_ring *r, const uint8_t *in, size_t n)
+static void write_side(struct ipcx__ring *r, const uint8_t *in, size_t n)
 {
 	static unsigned char buf[1 << 15];
-	const struct ipcx_ring_who me = {.pid = 1, .start = 2, .uid = 3};
+	const struct ipcx__ring_who me = {.pid = 1, .start = 2, .uid = 3};
 
 	for (int i = 0; i < 8; i++) {
-		struct ipcx_ring_resv rv;
+		struct ipcx__ring_resv rv;
 		size_t len = n > (size_t)i ? in[i] * 61u : (size_t)i * 500;
 		int rc;
 
@@ -87,8 +87,8 @@ static void write_side(struct ipcx_ring *r, const uint8_t *in, size_t n)
 			if (rc == 0) {
 				memset(rv.ptr, 0x5a, rv.cap);
 				ipcx__ring_commit(r, &rv, len / 2,
-				                  i & 2 ? IPCX_RING_K_MSG
-				                        : IPCX_RING_K_SKIP);
+				                  i & 2 ? IPCX__RING_K_MSG
+				                        : IPCX__RING_K_SKIP);
 			}
 		}
 		if (rc < 0 && rc != IPCX_EAGAIN && rc != IPCX_EMSGSIZE)
@@ -99,10 +99,10 @@ static void write_side(struct ipcx_ring *r, const uint8_t *in, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 {
 	uint8_t mode = n ? in[0] : 0;
-	uint64_t data_size = (uint64_t)IPCX_RING_MIN_DATA << (mode >> 1 & 3);
+	uint64_t data_size = (uint64_t)IPCX__RING_MIN_DATA << (mode >> 1 & 3);
 	size_t len = ipcx__ring_seg_bytes(data_size);
-	struct ipcx_ring_hdr *h;
-	struct ipcx_ring r;
+	struct ipcx__ring_hdr *h;
+	struct ipcx__ring r;
 	unsigned char *seg;
 
 	seg = aligned_alloc(4096, len);
@@ -111,12 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 	memset(seg, 0, len);
 	if (n > 1)
 		memcpy(seg, in + 1, n - 1 < len ? n - 1 : len);
-	h = (struct ipcx_ring_hdr *)(void *)seg;
+	h = (struct ipcx__ring_hdr *)(void *)seg;
 	if (mode & 1) {
-		atomic_store(&h->magic, IPCX_RING_MAGIC);
-		atomic_store(&h->version, IPCX_RING_VERSION);
-		atomic_store(&h->hdr_size, IPCX_RING_HDR_SIZE);
-		atomic_store(&h->rec_align, IPCX_RING_ALIGN);
+		atomic_store(&h->magic, IPCX__RING_MAGIC);
+		atomic_store(&h->version, IPCX__RING_VERSION);
+		atomic_store(&h->hdr_size, IPCX__RING_HDR_SIZE);
+		atomic_store(&h->rec_align, IPCX__RING_ALIGN);
 		atomic_store(&h->data_size, data_size);
 	}
 	init_lock(h);
@@ -141,15 +141,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
  */
 #include <stdio.h>
 
-static void seed_put(struct ipcx_ring *w, size_t len, int commit)
+static void seed_put(struct ipcx__ring *w, size_t len, int commit)
 {
-	const struct ipcx_ring_who me = {.pid = 1, .start = 2, .uid = 3};
-	struct ipcx_ring_resv rv;
+	const struct ipcx__ring_who me = {.pid = 1, .start = 2, .uid = 3};
+	struct ipcx__ring_resv rv;
 
 	if (ipcx__ring_reserve(w, len, &me, -1, &rv) == 0) {
 		memset(rv.ptr, 'a' + (int)(len % 26), len);
 		if (commit)
-			ipcx__ring_commit(w, &rv, len, IPCX_RING_K_MSG);
+			ipcx__ring_commit(w, &rv, len, IPCX__RING_K_MSG);
 	}
 }
 
@@ -174,10 +174,11 @@ int main(int argc, char **argv)
 
 	for (int k = 0; k < 5; k++) {
 		uint8_t mode = k == 4 ? 0 : (k == 2 ? 3 : 1);
-		uint64_t size = (uint64_t)IPCX_RING_MIN_DATA << (mode >> 1 & 3);
+		uint64_t size = (uint64_t)IPCX__RING_MIN_DATA
+		                << (mode >> 1 & 3);
 		size_t len = ipcx__ring_seg_bytes(size);
 		unsigned char *seg = aligned_alloc(4096, len);
-		struct ipcx_ring w, r;
+		struct ipcx__ring w, r;
 		const void *p;
 		size_t n;
 		static const char *names[] = {"empty", "messages", "wrapped",
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
 			seed_put(&w, 60, 1);
 		}
 		/* The lock words are the harness's business. */
-		init_lock((struct ipcx_ring_hdr *)(void *)seg);
+		init_lock((struct ipcx__ring_hdr *)(void *)seg);
 		seed_save(dir, names[k], mode, seg, len);
 		free(seg);
 	}

@@ -7,13 +7,18 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The transport table: one row per implemented scheme. */
 static const struct ipcx__transport *const transports[] = {
-    &ipcx__tp_pipe, &ipcx__tp_fifo, &ipcx__tp_unix,
-    &ipcx__tp_tcp,  &ipcx__tp_udp,  &ipcx__tp_shm,
+    &ipcx__tp_pipe, /* pipe:// */
+    &ipcx__tp_fifo, /* fifo:// */
+    &ipcx__tp_unix, /* unix:// */
+    &ipcx__tp_tcp,  /* tcp:// */
+    &ipcx__tp_udp,  /* udp:// */
+    &ipcx__tp_shm,  /* shm:// */
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)
@@ -26,14 +31,22 @@ static const struct ipcx__transport *tp_find(enum ipcx__scheme s)
 
 static int tp_for(const struct ipcx__ep *ep, const struct ipcx__transport **tpp)
 {
+	char have[128];
+	size_t n = 0;
+
 	*tpp = tp_find(ep->scheme);
-	if (!*tpp)
-		return ipcx__err(
-		    IPCX_ENOTSUP,
-		    "%s:// is not implemented yet in ipcx %s "
-		    "(implemented: pipe, fifo, unix, tcp, udp, shm)",
-		    ipcx__scheme_name(ep->scheme), IPCX_VERSION_STRING);
-	return 0;
+	if (*tpp)
+		return 0;
+	/* Name what is built from the table itself, so it never drifts. */
+	have[0] = '\0';
+	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
+		n += (size_t)snprintf(
+		    have + n, n < sizeof(have) ? sizeof(have) - n : 0, "%s%s",
+		    i ? ", " : "", ipcx__scheme_name(transports[i]->scheme));
+	return ipcx__err(
+	    IPCX_ENOTSUP,
+	    "%s:// is not implemented yet in ipcx %s (implemented: %s)",
+	    ipcx__scheme_name(ep->scheme), IPCX_VERSION_STRING, have);
 }
 
 ipcx_chan *ipcx__chan_new(const struct ipcx__transport *tp,

@@ -184,6 +184,8 @@ static void maps_print_kernel(const struct ipcx__maps *m)
 	if (k->text_start)
 		printf(" (text 0x%" PRIx64 "-0x%" PRIx64 ", /proc/kallsyms)",
 		       k->text_start, k->text_end);
+	else
+		printf(" (their addresses: hidden from us by kptr_restrict)");
 	if (k->direct_map_kb)
 		printf(" and the direct map of all RAM (%s)",
 		       maps_size(k->direct_map_kb * 1024, a, sizeof(a)));
@@ -383,7 +385,8 @@ static void maps_svg_marker(FILE *f, const struct maps_row *w, double y,
 {
 	double frac, at;
 
-	if (addr < w->start || addr >= w->end || addr == 0)
+	/* brk may equal the heap's end: draw it on the top edge. */
+	if (addr <= w->start || addr > w->end)
 		return;
 	frac = (double)(w->end - addr) / (double)(w->end - w->start);
 	at = y + frac * h;
@@ -451,7 +454,7 @@ static int maps_write_svg(const struct ipcx__maps *m, const char *file)
 			        maps_size(w->r->rss_kb * 1024, b, sizeof(b)));
 		else if (w->kind == IPCX__K_KERNEL)
 			fprintf(f,
-			        ": page tables %" PRIu64 " kB, %u x %u KiB "
+			        "page tables %" PRIu64 " kB, %u x %u KiB "
 			        "kernel stacks; code, data shared",
 			        m->kernel.vm_pte_kb, m->kernel.threads,
 			        m->kernel.kstack_kb);
@@ -459,9 +462,7 @@ static int maps_write_svg(const struct ipcx__maps *m, const char *file)
 		fprintf(f, "</text>\n");
 		maps_svg_marker(f, w, y, h, m->sp, "sp");
 		if (w->kind == IPCX__K_HEAP)
-			maps_svg_marker(f, w, y, h,
-			                m->brk == w->end ? m->brk - 1 : m->brk,
-			                "brk");
+			maps_svg_marker(f, w, y, h, m->brk, "brk");
 		y += h;
 	}
 	fprintf(f,
@@ -519,9 +520,15 @@ static int maps_compare(pid_t p1, pid_t p2)
 			       "different physical pages\n",
 			       "", w->first_diff);
 	}
-	printf("pages on the same physical frame: %" PRIu64
-	       "; same address but separate frames: %" PRIu64 "\n",
-	       c.same, c.diff);
+	if (c.how == IPCX__CMP_FRAMES)
+		printf("pages on the same physical frame: %" PRIu64
+		       "; same address but separate frames: %" PRIu64 "\n",
+		       c.same, c.diff);
+	else
+		printf("pages mapped from the same file at the same address: "
+		       "%" PRIu64 " (anonymous pages cannot be told apart "
+		       "without frame numbers: run as root)\n",
+		       c.same);
 	ipcx__maps_cmp_free(&c);
 	return fflush(stdout) == 0 ? CLI_OK : cli_errno("stdout");
 }

@@ -20,5 +20,6 @@ int cmd_rm(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
+int cmd_tour(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const struct cli_cmd cli_cmds[] = {
     {"clean", cmd_clean, "remove stale objects that ipcx left behind"},
     {"bench", cmd_bench, "measure round-trip time and throughput"},
     {"maps", cmd_maps, "show a process's address space as the notes' table"},
+    {"tour", cmd_tour,
+     "the lecture notes, live: address space and the seven mechanisms"},
     {"help", NULL, "show this help, or a command's: ipcx help COMMAND"},
 };
 

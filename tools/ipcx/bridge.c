@@ -13,11 +13,15 @@
  *    with exit 1 (the message stays unread in A where A lends in place,
  *    else it is lost and the line says so); with --skip-oversize it goes
  *    on with the next message.
- *  - SIGINT, SIGTERM, SIGHUP: bridge stops taking messages; the one in
- *    hand is still sent (the library finishes a send interrupted by a
- *    signal), then both ends are closed and bridge ends by that signal.
- *    A second signal while that send waits ends bridge at once and says
- *    on stderr that the message in hand (its size) was not delivered.
+ *  - SIGINT, SIGTERM, SIGHUP: the message in hand is still sent (the
+ *    library finishes a send interrupted by a signal). Where A lends in
+ *    place its queue outlives bridge, so bridge stops there; elsewhere
+ *    (a socket, a FIFO, a pipe: closing A would discard what its buffer
+ *    holds) bridge first relays every message A has ready, without
+ *    waiting. Then both ends are closed and bridge ends by that signal.
+ *    A second signal stops the draining; while a send waits it ends
+ *    bridge at once and says on stderr that the message in hand (its
+ *    size) was not delivered.
  *
  * Waiting uses only the public API: ipcx_fd(A) polled next to a
  * self-pipe the signal handler writes to; where A has no fd, receives
@@ -63,7 +67,10 @@ static const char bridge_usage[] =
     "stderr gives its size and B's limit. Where A lends messages in place\n"
     "(shm://) a message is released from A only once B took it, so one\n"
     "that B refuses, or that is in hand when bridge is killed, stays in A.\n"
-    "On SIGINT/SIGTERM the message in hand is still delivered.\n"
+    "On SIGINT/SIGTERM the message in hand is still delivered; where A\n"
+    "does not keep its queue without bridge (a socket, FIFO or pipe),\n"
+    "the messages A has ready are relayed first. A second signal stops\n"
+    "that at once (a message then lost is named on stderr).\n"
     "Options may come anywhere on the line; '--' ends them.\n"
     "Exit status: 0 ok, 1 error, 2 usage error, 3 timed out.\n";
 
@@ -87,6 +94,8 @@ static const struct option bridge_opts[] = {
 #define BRIDGE_BUF_INIT (64 * 1024)
 
 static volatile sig_atomic_t bridge_sig;
+/* Signals received so far: a second one ends the draining. */
+static volatile sig_atomic_t bridge_nsig;
 /* Set while a message taken from A is being sent to B. */
 static volatile sig_atomic_t bridge_in_hand;
 static int bridge_wake[2] = {-1, -1};
@@ -108,6 +117,8 @@ static void bridge_on_signal(int sig)
 		raise(sig);
 	}
 	bridge_sig = sig;
+	if (bridge_nsig < 2)
+		bridge_nsig++;
 	if (bridge_wake[1] >= 0 && write(bridge_wake[1], "", 1) < 0) {
 		/* full: a wake-up is pending already */
 	}
@@ -157,7 +168,7 @@ static void bridge_rate(struct bridge *br, bool final)
 		dt = now - br->t0;
 		fprintf(stderr,
 		        "ipcx bridge: %lld messages, %lld bytes relayed in "
-		        "%.3f s (%lld too large for B skipped)\n",
+		        "%.3f s; %lld too large for B skipped\n",
 		        br->sent, br->bytes, (double)dt / 1000, br->skipped);
 		return;
 	}
@@ -344,6 +355,28 @@ static int bridge_run(struct bridge *br, long count, bool *stopped)
 	return CLI_OK;
 }
 
+/*
+ * bridge_drain - after a signal, relay what A has ready when A does not
+ * lend in place (its buffer dies with it), until nothing more is ready,
+ * COUNT is reached or a second signal comes. Returns an exit status.
+ */
+static int bridge_drain(struct bridge *br, long count)
+{
+	ssize_t n;
+	int rc;
+
+	while (!br->lend && bridge_nsig < 2 &&
+	       (count == 0 || br->sent + br->skipped < count)) {
+		n = bridge_try(br);
+		if (n < 0)
+			return CLI_OK; /* nothing more ready, or A is gone */
+		rc = bridge_send(br, (size_t)n);
+		if (rc != CLI_OK)
+			return rc;
+	}
+	return CLI_OK;
+}
+
 int cmd_bridge(int argc, char **argv)
 {
 	const char *cmd = "bridge";
@@ -410,6 +443,8 @@ int cmd_bridge(int argc, char **argv)
 	if (rc == CLI_OK) {
 		br.t0 = br.last_rate = cli_now_ms();
 		rc = bridge_run(&br, count, &stopped);
+		if (stopped && rc == CLI_OK)
+			rc = bridge_drain(&br, count);
 		bridge_rate(&br, true);
 		r = ipcx_close(br.cb);
 		if (r < 0 && rc == CLI_OK && !stopped)

@@ -101,7 +101,8 @@ else
 	bad "ls --json: a ring with its receiver" "$dir/ring.json" \
 		"$dir/ring.err" "$dir/ring.why"
 fi
-if $T "$IPCX" ls -p "$rpid" >"$dir/p.txt" 2>"$dir/p.err" &&
+# -t: without it ls (as root) would mount /dev/mqueue mid-suite.
+if $T "$IPCX" ls -p "$rpid" -t ring,sysv-mq >"$dir/p.txt" 2>"$dir/p.err" &&
 	grep -q "^ring .*/dev/shm/$shm .*rx $rpid .*$rpid/ipcx" "$dir/p.txt" &&
 	! grep -q '^sysv-mq' "$dir/p.txt"; then
 	ok "ls -p PID: only what the receiver holds"
@@ -117,7 +118,26 @@ if [ $rrc -ne 0 ]; then
 fi
 $T "$IPCX" rm "shm://$shm"
 
-# 3. Usage errors exit 2 with one line on stderr; --help exits 0.
+# 3. As root, ls mounts /dev/mqueue when it is not mounted, and says so;
+# in a private mount namespace, so that the system's mounts stay as they are.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
+	unshare --mount true 2>/dev/null; then
+	$T unshare --mount sh -c 'while umount /dev/mqueue 2>/dev/null; do :; done
+		"$1" ls -t mq >/dev/null || exit 1
+		grep -q " /dev/mqueue mqueue " /proc/self/mounts' sh "$IPCX" \
+		2>"$dir/m.err"
+	mrc=$?
+	if [ $mrc -eq 0 ] && grep -q "mounted the mqueue file system" \
+		"$dir/m.err"; then
+		ok "ls as root mounts /dev/mqueue and says so"
+	else
+		bad "ls as root mounts /dev/mqueue (exit $mrc)" "$dir/m.err"
+	fi
+else
+	echo "skip the /dev/mqueue mount check: not root or no unshare --mount"
+fi
+
+# 4. Usage errors exit 2 with one line on stderr; --help exits 0.
 for args in "-t nope" "extra" "-p 0" "--bogus" "-t"; do
 	# shellcheck disable=SC2086
 	$T "$IPCX" ls $args >/dev/null 2>"$dir/uerr"

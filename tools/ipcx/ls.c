@@ -148,7 +148,10 @@ static void ls_state(const struct ipcx__obj *o, char *buf, size_t cap)
 {
 	switch (o->kind) {
 	case IPCX__OBJ_MQ:
-		snprintf(buf, cap, "%lld B queued", o->bytes);
+		if (o->bytes >= 0) /* unknown when this user may not read it */
+			snprintf(buf, cap, "%lld B queued", o->bytes);
+		else
+			snprintf(buf, cap, "-");
 		return;
 	case IPCX__OBJ_SYSV_MQ:
 		snprintf(buf, cap, "%lld msgs %lld B", o->msgs, o->bytes);

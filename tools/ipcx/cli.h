@@ -21,6 +21,7 @@ int cmd_clean(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_bridge(int argc, char **argv);
+int cmd_tour(int argc, char **argv);
 
 /*
  * cli_send_open - open ep with IPCX_SEND; with timeout_ms >= 0 wait that

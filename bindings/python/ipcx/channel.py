@@ -37,6 +37,13 @@ Peer = collections.namedtuple("Peer", "pid uid gid")
 Peer.__doc__ = ("Who sent the last message received: pid, uid, gid; None "
                 "where the transport cannot tell.")
 
+_send, _recv = lib.ipcx_send, lib.ipcx_recv
+
+
+def _peek(h, ptrp, _unused, ms):
+    return lib.ipcx_peek(h, ptrp, ms)
+
+
 _MODES = {"r": _lib.RECV, "w": _lib.SEND, "rw": _lib.SEND | _lib.RECV,
           "wr": _lib.SEND | _lib.RECV}
 
@@ -55,20 +62,24 @@ def _ms(timeout):
     return min(max(1, math.ceil(t * 1000)), 2**31 - 1)
 
 
-def _sliced(call, timeout):
-    """call(ms) until it returns anything but a timed-out slice, waiting
-    no more than timeout in all. Returns call's last return value."""
+def _sliced(fn, h, a, b, timeout):
+    """fn(h, a, b, ms) until it returns anything but a timed-out slice,
+    waiting no more than timeout in all. Returns fn's last return value."""
+    if timeout is None:
+        # The common case first, without arithmetic.
+        while True:
+            r = fn(h, a, b, _SLICE_MS)
+            if r != _ETIMEDOUT:
+                return r
     ms = _ms(timeout)
-    if 0 <= ms <= _SLICE_MS:
-        return call(ms)
-    deadline = None if ms < 0 else time.monotonic() + ms / 1000.0
+    if ms <= _SLICE_MS:
+        return fn(h, a, b, ms)
+    deadline = time.monotonic() + ms / 1000.0
     while True:
-        s = _SLICE_MS
-        if deadline is not None:
-            left = math.ceil((deadline - time.monotonic()) * 1000)
-            if left <= _SLICE_MS:
-                return call(max(left, 0))
-        r = call(s)
+        left = math.ceil((deadline - time.monotonic()) * 1000)
+        if left <= _SLICE_MS:
+            return fn(h, a, b, max(left, 0))
+        r = fn(h, a, b, _SLICE_MS)
         if r != _ETIMEDOUT:
             return r
 
@@ -145,10 +156,11 @@ class Channel:
     a lock (like the C channel)."""
 
     def __init__(self, handle, endpoint, mode):
-        self._h = handle
+        self._h = ctypes.c_void_p(handle)  # the fastest argument to pass
         self.endpoint = endpoint
         self.mode = mode
-        self._buf = None
+        self._buf = None  # recv's buffer (ctypes) and a byte view of it
+        self._bufv = None
         self._msg = None  # the Message a peek handed out, until released
 
     def __repr__(self):
@@ -219,8 +231,10 @@ class Channel:
         """Send data (bytes, bytearray, memoryview or any buffer) as one
         message; waits up to timeout seconds for room. Returns None once
         the whole message is in the kernel object or the ring."""
-        h = self._handle()
-        if isinstance(data, bytes):
+        h = self._h
+        if h is None:
+            self._handle()
+        if type(data) is bytes:
             ptr, n = data, len(data)
         else:
             mv = _byte_view(data)
@@ -232,31 +246,38 @@ class Channel:
                                  len(mv.obj) == n) else mv.tobytes()
             else:
                 ptr = (ctypes.c_char * n).from_buffer(mv) if n else None
-        r = lib.ipcx_send(h, ptr, n, _ms(timeout))
+        r = _send(h, ptr, n, -1 if timeout is None else _ms(timeout))
         if r < 0:
             raise error(r)
 
     def recv(self, timeout=None):
         """Receive one whole message as bytes; waits up to timeout seconds.
         PeerGone (a BrokenPipeError) when the only peer has left."""
-        h = self._handle()
-        self._no_peek("recv")
+        h = self._h
+        if h is None or self._msg is not None:
+            self._handle()
+            self._no_peek("recv")
         buf = self._buf
         if buf is None:
-            buf = self._buf = ctypes.create_string_buffer(_BUF_INIT)
-        r = _sliced(lambda ms: lib.ipcx_recv(h, buf, len(buf), ms), timeout)
+            buf = self._grow(_BUF_INIT)
+        r = _sliced(_recv, h, buf, len(buf), timeout)
         while r == _ENOBUFS:
             # The message waits in the transport: grow to its size (the
             # transport bounds it by its own limit) and take it.
             p = lib.ipcx_pending(h)
             if p < 0:
                 raise error(r)
-            buf = self._buf = ctypes.create_string_buffer(
-                max(p, 2 * len(buf)))
-            r = lib.ipcx_recv(h, buf, len(buf), 0)
+            buf = self._grow(max(p, 2 * len(buf)))
+            r = _recv(h, buf, len(buf), 0)
         if r < 0:
             raise error(r)
-        return ctypes.string_at(buf, r)
+        return self._bufv[:r].tobytes()
+
+    def _grow(self, size):
+        """A new receive buffer of size bytes (the old one is dropped)."""
+        self._buf = ctypes.create_string_buffer(size)
+        self._bufv = memoryview(self._buf).cast("B")
+        return self._buf
 
     def recv_into(self, buffer, timeout=None):
         """Receive one message into a writable buffer; returns its length.
@@ -270,7 +291,7 @@ class Channel:
         n = mv.nbytes
         arr = (ctypes.c_char * n).from_buffer(mv) if n else None
         try:
-            r = _sliced(lambda ms: lib.ipcx_recv(h, arr, n, ms), timeout)
+            r = _sliced(_recv, h, arr, n, timeout)
             if r < 0:
                 e = error(r)
                 if r == _ENOBUFS:
@@ -287,8 +308,7 @@ class Channel:
         h = self._handle()
         self._no_peek("peek")
         ptr = ctypes.c_void_p()
-        r = _sliced(lambda ms: lib.ipcx_peek(h, ctypes.byref(ptr), ms),
-                    timeout)
+        r = _sliced(_peek, h, ctypes.byref(ptr), None, timeout)
         if r < 0:
             raise error(r)
         self._msg = Message(self, ptr.value, r)

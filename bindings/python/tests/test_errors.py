@@ -167,3 +167,37 @@ def test_missing_library_is_a_clear_import_error():
                        env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert "ImportError" in r.stderr and "IPCX_LIB" in r.stderr
+
+
+def test_signal_interrupts_a_receive_that_waits_forever():
+    """recv(timeout=None) waits in slices, so a Python signal handler
+    (Ctrl-C's KeyboardInterrupt) runs and its exception gets through."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Interrupted()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    rx, tx = ipcx.pipe()
+    try:
+        with rx, tx:
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            with pytest.raises(Interrupted):
+                rx.recv()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_empty_buffers_and_bytes_endpoints():
+    rx, tx = ipcx.pipe()
+    with rx, tx:
+        tx.send(bytearray())
+        tx.send(memoryview(b""))
+        assert rx.recv(timeout=5) == b""
+        assert rx.recv_into(bytearray(), timeout=5) == 0
+    with pytest.raises(ipcx.UnknownScheme):
+        ipcx.open(b"nope://x")

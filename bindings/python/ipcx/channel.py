@@ -85,11 +85,10 @@ def _sliced(fn, h, a, b, timeout):
 
 
 def _byte_view(data):
-    """A flat, C-contiguous, unsigned-byte memoryview of a buffer."""
+    """A flat unsigned-byte memoryview of a buffer; a strided one (a[::2])
+    stays as it is, with c_contiguous False."""
     mv = memoryview(data)
-    if mv.format != "B" or mv.ndim != 1:
-        if not mv.c_contiguous:
-            raise ValueError("ipcx needs a C-contiguous buffer")
+    if (mv.format != "B" or mv.ndim != 1) and mv.c_contiguous:
         mv = mv.cast("B")
     return mv
 
@@ -239,10 +238,12 @@ class Channel:
         else:
             mv = _byte_view(data)
             n = mv.nbytes
-            if mv.readonly:
+            if not mv.c_contiguous:
+                ptr = mv.tobytes()  # strided: gather it, in order
+            elif mv.readonly:
                 # ctypes cannot point at a read-only buffer it did not
-                # make; bytes can be passed as they are.
-                ptr = mv.obj if (isinstance(mv.obj, bytes) and
+                # make; a whole bytes object can be passed as it is.
+                ptr = mv.obj if (type(mv.obj) is bytes and
                                  len(mv.obj) == n) else mv.tobytes()
             else:
                 ptr = (ctypes.c_char * n).from_buffer(mv) if n else None
@@ -288,6 +289,8 @@ class Channel:
         mv = _byte_view(buffer)
         if mv.readonly:
             raise TypeError("recv_into() needs a writable buffer")
+        if not mv.c_contiguous:
+            raise ValueError("recv_into() needs a contiguous buffer")
         n = mv.nbytes
         arr = (ctypes.c_char * n).from_buffer(mv) if n else None
         try:

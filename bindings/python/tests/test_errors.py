@@ -201,3 +201,19 @@ def test_empty_buffers_and_bytes_endpoints():
         assert rx.recv_into(bytearray(), timeout=5) == 0
     with pytest.raises(ipcx.UnknownScheme):
         ipcx.open(b"nope://x")
+
+
+def test_strided_and_typed_buffers():
+    import array
+    rx, tx = ipcx.pipe()
+    with rx, tx:
+        tx.send(memoryview(b"abcdef")[::-1])
+        tx.send(memoryview(bytearray(b"abcdef"))[::2])
+        tx.send(array.array("H", [1, 2]))
+        assert rx.recv(timeout=5) == b"fedcba"
+        assert rx.recv(timeout=5) == b"ace"
+        out = array.array("H", [0, 0])
+        assert rx.recv_into(out, timeout=5) == 4 and list(out) == [1, 2]
+        tx.send(b"x")
+        with pytest.raises(ValueError):
+            rx.recv_into(memoryview(bytearray(8))[::2], timeout=5)

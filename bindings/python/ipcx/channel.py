@@ -22,6 +22,7 @@ __all__ = ["Channel", "Message", "Peer", "open", "pipe", "unlink"]
 # The codes the loops below look for (values fixed by libipcx's ABI).
 _ETIMEDOUT = -6
 _ENOBUFS = -8
+_ENOTSUP = -16
 _ESTATE = -20
 
 # A receive that may wait longer than this waits in slices this long, so
@@ -37,7 +38,8 @@ Peer = collections.namedtuple("Peer", "pid uid gid")
 Peer.__doc__ = ("Who sent the last message received: pid, uid, gid; None "
                 "where the transport cannot tell.")
 
-_send, _recv = lib.ipcx_send, lib.ipcx_recv
+_send, _recv, _release = lib.ipcx_send, lib.ipcx_recv, lib.ipcx_release
+_string_at = ctypes.string_at
 
 
 def _peek(h, ptrp, _unused, ms):
@@ -161,6 +163,11 @@ class Channel:
         self._buf = None  # recv's buffer (ctypes) and a byte view of it
         self._bufv = None
         self._msg = None  # the Message a peek handed out, until released
+        # recv copies out of the ring once (peek, copy, release) where the
+        # transport can peek; None until the first recv finds out.
+        self._zc = None
+        self._ptr = ctypes.c_void_p()
+        self._ptrp = ctypes.byref(self._ptr)
 
     def __repr__(self):
         state = "closed" if self._h is None else "open"
@@ -258,6 +265,17 @@ class Channel:
         if h is None or self._msg is not None:
             self._handle()
             self._no_peek("recv")
+        if self._zc is not False:
+            r = _sliced(_peek, h, self._ptrp, None, timeout)
+            if r >= 0:
+                self._zc = True
+                try:
+                    return _string_at(self._ptr.value, r) if r else b""
+                finally:
+                    _release(h)
+            if r != _ENOTSUP or self._zc:
+                raise error(r)
+            self._zc = False
         buf = self._buf
         if buf is None:
             buf = self._grow(_BUF_INIT)

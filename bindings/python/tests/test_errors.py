@@ -217,3 +217,9 @@ def test_strided_and_typed_buffers():
         tx.send(b"x")
         with pytest.raises(ValueError):
             rx.recv_into(memoryview(bytearray(8))[::2], timeout=5)
+
+
+def test_the_bindings_code_constants_match_the_library():
+    from ipcx import channel
+    for name in ("ETIMEDOUT", "ENOBUFS", "ENOTSUP", "ESTATE"):
+        assert getattr(channel, "_" + name) == ipcx.codes[name]

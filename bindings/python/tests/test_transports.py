@@ -160,3 +160,13 @@ def test_peek(pair):
         with pytest.raises(ipcx.NotSupported):
             rx.peek(timeout=5)
         assert rx.recv(timeout=5) == t.msg(3)
+
+
+def test_both_ways_over_one_socket(name):
+    """mode "rw": a listener and a connector talk both ways."""
+    ep = "unix://@" + name("rw")
+    with ipcx.open(ep, "rw", create=True) as a, ipcx.open(ep, "rw") as b:
+        b.send(b"ping", timeout=5)
+        assert a.recv(timeout=5) == b"ping"
+        a.send(b"pong", timeout=5)
+        assert b.recv(timeout=5) == b"pong"

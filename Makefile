@@ -44,8 +44,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CPPFLAGS ?=
 CFLAGS  ?=
 LDFLAGS ?=
+# nats:// is built where the NATS C client's header is found (libnats-dev);
+# the library loads the client at run time, so it links nothing but libc.
+NATS_DEF := $(shell pkg-config --exists libnats 2>/dev/null && echo -DIPCX_HAVE_NATS)
 ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -pthread \
-	   -Iinclude -Isrc/core $(CPPFLAGS) $(CFLAGS)
+	   -Iinclude -Isrc/core $(NATS_DEF) $(CPPFLAGS) $(CFLAGS)
 LDLIBS  := -pthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/transport/*.c src/inspect/*.c))

@@ -34,6 +34,7 @@ enum ipcx__scheme {
 	IPCX__S_UNIX,
 	IPCX__S_TCP,
 	IPCX__S_UDP,
+	IPCX__S_SEMSHM,
 	IPCX__S_COUNT
 };
 
@@ -53,6 +54,9 @@ enum {
 	IPCX__O_TRUST = 1 << 8,
 	IPCX__O_SPIN = 1 << 9,
 	IPCX__O_TYPE = 1 << 10,
+	IPCX__O_VALUE = 1 << 11,
+	IPCX__O_SLOTS = 1 << 12,
+	IPCX__O_PROJ = 1 << 13,
 };
 
 /*
@@ -87,6 +91,9 @@ struct ipcx__ep {
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
 	long type;      /* type= (sysv-mq message type) */
+	unsigned value; /* value= (sem, sysv-sem: initial count), default 0 */
+	unsigned slots; /* slots= (semshm slot count), 0 = default */
+	int proj;       /* proj= (ftok project id for a sysv path), default 1 */
 };
 
 /*
@@ -197,6 +204,18 @@ extern const struct ipcx__transport ipcx__tp_unix IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sem IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sysv_sem IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_semshm IPCX__HIDDEN;
+/* Tests only: semshm.c calls it at numbered points inside its mutex. */
+extern void (*ipcx__semshm_hook)(int stage) IPCX__HIDDEN;
+
+/*
+ * ipcx__sysv_key - the System V key an endpoint names: its number, or
+ * ftok(path, proj=) for a path (which must exist). Returns 0 or IPCX_E*.
+ * (sysvsem.c)
+ */
+IPCX__HIDDEN int ipcx__sysv_key(const struct ipcx__ep *ep, int *key);
 
 /* ---- errors (error.c) ---- */
 

@@ -19,11 +19,11 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_tcp,  /* tcp:// */
     &ipcx__tp_udp,  /* udp:// */
     &ipcx__tp_shm,  /* shm:// */
-                    // clang-format off
-    &ipcx__tp_sem,      /* sem:// */
-    &ipcx__tp_sysv_sem, /* sysv-sem:// */
-    &ipcx__tp_semshm,   /* semshm:// */
-                    // clang-format on
+    &ipcx__tp_sem,  /* sem:// */
+    /* sysv-sem:// */
+    &ipcx__tp_sysv_sem,
+    /* semshm:// */
+    &ipcx__tp_semshm,
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -72,6 +73,12 @@ struct sm_hdr {
 
 #define SM_HDR_SIZE 64
 _Static_assert(sizeof(struct sm_hdr) <= SM_HDR_SIZE, "header fits");
+/* The offsets docs/FORMAT.md section 4 gives. */
+_Static_assert(offsetof(struct sm_hdr, slots) == 16 &&
+                   offsetof(struct sm_hdr, slot_size) == 24 &&
+                   offsetof(struct sm_hdr, head) == 40 &&
+                   offsetof(struct sm_hdr, tail) == 48,
+               "layout of docs/FORMAT.md");
 
 struct sm {
 	struct sm_hdr *hdr;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define IPCX__HIDDEN __attribute__((visibility("hidden")))
 
@@ -217,6 +218,12 @@ extern void (*ipcx__semshm_hook)(int stage) IPCX__HIDDEN;
  */
 IPCX__HIDDEN int ipcx__sysv_key(const struct ipcx__ep *ep, int *key);
 
+/*
+ * ipcx__sem_no_bytes - 0 for an empty message; IPCX_EMSGSIZE ("a semaphore
+ * carries no bytes") for len > 0. (sem.c, for sem:// and sysv-sem://)
+ */
+IPCX__HIDDEN int ipcx__sem_no_bytes(size_t len);
+
 /* ---- errors (error.c) ---- */
 
 /*
@@ -244,6 +251,13 @@ IPCX__HIDDEN int64_t ipcx__now_ns(void);
 IPCX__HIDDEN int64_t ipcx__deadline(int timeout_ms);
 /* Milliseconds left, rounded up, for poll(): -1 forever, 0 if past. */
 IPCX__HIDDEN int ipcx__remaining_ms(int64_t deadline);
+/*
+ * ipcx__timespec_left - the time left until deadline as a relative
+ * timespec in *ts (0 once past), for calls that take one (semtimedop,
+ * futex): returns ts, or NULL for -1 (no limit).
+ */
+IPCX__HIDDEN struct timespec *ipcx__timespec_left(int64_t deadline,
+                                                  struct timespec *ts);
 /* Whether the deadline has passed (never for -1). */
 IPCX__HIDDEN bool ipcx__expired(int64_t deadline);
 /*

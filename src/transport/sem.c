@@ -107,6 +107,16 @@ static int psem_op_open(ipcx_chan *ch)
 	return 0;
 }
 
+int ipcx__sem_no_bytes(size_t len)
+{
+	if (len == 0)
+		return 0;
+	return ipcx__err(IPCX_EMSGSIZE,
+	                 "a semaphore carries no bytes (the message has %zu, "
+	                 "the limit is 0); send an empty message to post it",
+	                 len);
+}
+
 /*
  * send: post once. Never blocks. An empty message only: a semaphore
  * carries no bytes. IPCX_EAGAIN if the count is at SEM_VALUE_MAX.
@@ -119,12 +129,7 @@ static int psem_op_send(ipcx_chan *ch, const void *buf, size_t len,
 	(void)buf;
 	(void)deadline;
 	if (len)
-		return ipcx__err(
-		    IPCX_EMSGSIZE,
-		    "a semaphore carries no bytes (the message has "
-		    "%zu, the limit is 0); send an empty message "
-		    "to post it",
-		    len);
+		return ipcx__sem_no_bytes(len);
 	if (sem_post(p->sem) == 0)
 		return 0;
 	if (errno == EOVERFLOW)

@@ -141,16 +141,9 @@ static int sm_lock(ipcx_chan *ch, struct sm *s, int which, int64_t deadline)
 		ops[1].sem_flg |= IPC_NOWAIT;
 	}
 	for (;;) {
-		struct timespec ts, *tp = NULL;
-		if (deadline > 0) {
-			int64_t left = deadline - ipcx__now_ns();
-			if (left < 0)
-				left = 0;
-			ts.tv_sec = (time_t)(left / 1000000000);
-			ts.tv_nsec = (long)(left % 1000000000);
-			tp = &ts;
-		}
-		if (semtimedop(s->semid, ops, 2, tp) == 0)
+		struct timespec ts;
+		if (semtimedop(s->semid, ops, 2,
+		               ipcx__timespec_left(deadline, &ts)) == 0)
 			return 0;
 		if (errno == EINTR)
 			continue;

@@ -128,12 +128,7 @@ static int ssem_op_send(ipcx_chan *ch, const void *buf, size_t len,
 	(void)buf;
 	(void)deadline;
 	if (len)
-		return ipcx__err(
-		    IPCX_EMSGSIZE,
-		    "a semaphore carries no bytes (the message has "
-		    "%zu, the limit is 0); send an empty message "
-		    "to post it",
-		    len);
+		return ipcx__sem_no_bytes(len);
 	while (semop(s->id, &op, 1) < 0) {
 		if (errno == EINTR)
 			continue;
@@ -164,17 +159,11 @@ static ssize_t ssem_op_recv(ipcx_chan *ch, void *buf, size_t cap,
 	if (deadline == 0)
 		op.sem_flg = IPC_NOWAIT;
 	for (;;) {
-		struct timespec ts, *tp = NULL;
-		if (deadline > 0) {
-			/* semtimedop's timeout is relative: what is left. */
-			int64_t left = deadline - ipcx__now_ns();
-			if (left < 0)
-				left = 0;
-			ts.tv_sec = (time_t)(left / 1000000000);
-			ts.tv_nsec = (long)(left % 1000000000);
-			tp = &ts;
-		}
-		if (semtimedop(s->id, &op, 1, tp) == 0)
+		struct timespec ts;
+		/* semtimedop's timeout is relative: what is left (deadline 0
+		 * is IPC_NOWAIT above). */
+		if (semtimedop(s->id, &op, 1,
+		               ipcx__timespec_left(deadline, &ts)) == 0)
 			return 0;
 		if (errno == EINTR)
 			continue;

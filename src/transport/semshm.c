@@ -2,31 +2,32 @@
  * semshm.c - semshm://name: the textbook bounded buffer, a slot array in
  * /dev/shm/semshm.name guarded by System V counting semaphores.
  *
- * Three semaphores in one set: MUTEX (1), EMPTY (free slots, starts at
- * slots=) and FULL (filled slots, starts at 0). A writer waits for EMPTY
- * and MUTEX, copies its message into the slot at tail, advances tail and
- * posts FULL while releasing MUTEX; a reader does the mirror image. Any
- * number of writers and readers may share one buffer. This is the slow,
- * teaching path: every message costs three system calls. shm:// is the
- * fast path (one copy, no system call while the other side is busy).
+ * One set of six semaphores: EMPTY (free slots, starts at slots=) and
+ * FULL (filled slots, starts at 0) count; PMUTEX and CMUTEX (1 each) let
+ * one producer and one consumer at a time at the slots (producers and
+ * consumers touch different slots, so they need not exclude each other:
+ * one mutex for both would make them hand it to each other for every
+ * message); TAIL and HEAD hold the next slot to write and to read. A
+ * writer waits for EMPTY and PMUTEX in one semop, copies its message into
+ * the slot at TAIL, then in one semop posts FULL, advances TAIL and gives
+ * PMUTEX back; a reader is the mirror image. Any number of writers and
+ * readers may share one buffer. This is the slow, teaching path: three
+ * system calls a message on each side. shm:// is the fast path (one copy,
+ * no system call while the other side is busy).
  *
- * A holder of MUTEX killed with SIGKILL must not deadlock the others.
- * The kernel releases MUTEX for us: it is taken and given back with
- * SEM_UNDO, so a process that dies holding it has its semop undone at
- * exit (unlike a pid tag, this needs no liveness check and works across
- * PID namespaces, which share /dev/shm). What the dead holder left
- * half-done is repaired by the next holder: each wait takes EMPTY (or
- * FULL) in the same atomic semop as MUTEX and each release posts FULL
- * (or EMPTY) in the same semop that gives MUTEX back, so while we hold
- * MUTEX the counts must match head and tail exactly; a holder that died
- * in between leaves them off by one, and the next holder sets them
- * right (sm_repair). A slot whose writer died before advancing tail is
- * simply reused; one it had published is delivered whole.
+ * A process killed with SIGKILL in the middle must not deadlock the
+ * others, nor lose or invent a slot. Every wait takes its semaphores with
+ * SEM_UNDO, and every commit gives them back with SEM_UNDO in the same
+ * semop that publishes (FULL, TAIL or EMPTY, HEAD): a process that dies
+ * before its commit has its waits undone by the kernel at exit, as if it
+ * had never started (its half-written slot is simply reused, a message it
+ * was reading stays for the next reader); one that dies after it has
+ * finished. Nothing to repair and no liveness check (unlike a pid tag,
+ * this also works across PID namespaces, which share /dev/shm).
  *
  * The set is private (IPC_PRIVATE); the segment's header names it, with
- * the set's ctime so that a recycled id is never mistaken for ours.
- * Layout: struct sm_hdr, then `slots` slots of an 8-byte length and
- * `slot_size` bytes each. ipcx_fd() is IPCX_ENOTSUP.
+ * the set's ctime so that a recycled id is never mistaken for ours. The
+ * layout is in docs/FORMAT.md section 4. ipcx_fd() is IPCX_ENOTSUP.
  */
 #include "internal.h"
 
@@ -48,7 +49,7 @@
 
 /* "IPXS" in little-endian memory; written last by the creator. */
 #define SM_MAGIC   0x53585049u
-#define SM_VERSION 1
+#define SM_VERSION 2
 /* Defaults: 16 slots of 64 KiB. */
 #define SM_SLOTS    16
 #define SM_SLOT_MAX (64u << 10)
@@ -56,8 +57,10 @@
 #define SM_SEG_MAX (1ull << 30)
 /* How long an attacher waits for the creator to finish. */
 #define SM_INIT_WAIT_NS 2000000000
+/* A semaphore's largest value (SEMVMX). */
+#define SM_VMX 32767
 
-enum { SM_MUTEX, SM_EMPTY, SM_FULL, SM_NSEMS };
+enum { SM_PMUTEX, SM_CMUTEX, SM_EMPTY, SM_FULL, SM_TAIL, SM_HEAD, SM_NSEMS };
 
 struct sm_hdr {
 	_Atomic uint32_t magic;
@@ -65,10 +68,22 @@ struct sm_hdr {
 	int32_t semid;
 	uint32_t has_set; /* semid is set (written right after semget) */
 	uint32_t slots;
-	uint64_t slot_size;    /* payload bytes a slot holds */
-	int64_t sem_ctime;     /* the set's sem_ctime after its set-up */
-	_Atomic uint64_t head; /* next slot to read, under MUTEX */
-	_Atomic uint64_t tail; /* next slot to write, under MUTEX */
+	uint64_t slot_size; /* payload bytes a slot holds */
+	int64_t sem_ctime;  /* the set's sem_ctime after its set-up */
+};
+
+/*
+ * A slot. wseq and rseq carry no decision: the semaphores do. wseq (the
+ * writer's position + 1, stored with release after the copy) lets the
+ * reader check that the slot holds what FULL says it does; both give
+ * the two sides' copies a happens-before a race detector can see (it
+ * cannot see one made by semop).
+ */
+struct sm_slot {
+	_Atomic uint64_t wseq;
+	_Atomic uint64_t rseq;
+	uint64_t len;
+	uint8_t data[];
 };
 
 #define SM_HDR_SIZE 64
@@ -76,8 +91,9 @@ _Static_assert(sizeof(struct sm_hdr) <= SM_HDR_SIZE, "header fits");
 /* The offsets docs/FORMAT.md section 4 gives. */
 _Static_assert(offsetof(struct sm_hdr, slots) == 16 &&
                    offsetof(struct sm_hdr, slot_size) == 24 &&
-                   offsetof(struct sm_hdr, head) == 40 &&
-                   offsetof(struct sm_hdr, tail) == 48,
+                   offsetof(struct sm_hdr, sem_ctime) == 32 &&
+                   offsetof(struct sm_slot, len) == 16 &&
+                   offsetof(struct sm_slot, data) == 24,
                "layout of docs/FORMAT.md");
 
 struct sm {
@@ -87,12 +103,14 @@ struct sm {
 	int semid;
 	/* Geometry copied once at attach and trusted from then on. */
 	uint32_t slots;
+	uint32_t wrap; /* positions run 0 .. wrap-1: slots * (32767 / slots) */
 	size_t slot_size;
 	size_t slot_stride;
 };
 
 /* Test hook (tests only): called at the numbered points of a send or a
- * receive while MUTEX is held, so a test can kill the process there. */
+ * receive between its wait and its commit, so a test can kill the
+ * process there. */
 void (*ipcx__semshm_hook)(int stage) IPCX__HIDDEN;
 
 static void sm_stop(int stage)
@@ -103,13 +121,13 @@ static void sm_stop(int stage)
 
 static size_t sm_stride(size_t slot_size)
 {
-	return 8 + ((slot_size + 7) & ~(size_t)7);
+	return sizeof(struct sm_slot) + ((slot_size + 7) & ~(size_t)7);
 }
 
-static uint8_t *sm_slot(const struct sm *s, uint64_t pos)
+static struct sm_slot *sm_slot(const struct sm *s, unsigned pos)
 {
-	return (uint8_t *)s->map + SM_HDR_SIZE +
-	       (size_t)(pos % s->slots) * s->slot_stride;
+	return (struct sm_slot *)((uint8_t *)s->map + SM_HDR_SIZE +
+	                          (size_t)(pos % s->slots) * s->slot_stride);
 }
 
 /* ---- the semaphores ---- */
@@ -125,115 +143,85 @@ static int sm_gone(ipcx_chan *ch, int e, const char *what)
 }
 
 /*
- * Wait for `which` (EMPTY for a writer, FULL for a reader) and MUTEX in
- * one atomic semop, until the deadline. MUTEX carries SEM_UNDO: if we die
- * holding it, the kernel gives it back.
+ * Wait for a unit of `count` (EMPTY for a writer, FULL for a reader) and
+ * `mutex` in one atomic semop, until the deadline, both with SEM_UNDO;
+ * then read the position (TAIL or HEAD) we may use. Returns 0 with *pos
+ * set, or IPCX_E*.
  */
-static int sm_lock(ipcx_chan *ch, struct sm *s, int which, int64_t deadline)
+static int sm_take(ipcx_chan *ch, struct sm *s, int count, int mutex, int posn,
+                   int64_t deadline, unsigned *pos)
 {
+	short fl = (short)(SEM_UNDO | (deadline == 0 ? IPC_NOWAIT : 0));
 	struct sembuf ops[2] = {
-	    {(unsigned short)which, -1, 0},
-	    {SM_MUTEX, -1, SEM_UNDO},
+	    {(unsigned short)count, -1, fl},
+	    {(unsigned short)mutex, -1, fl},
 	};
+	int v;
 
-	if (deadline == 0) {
-		ops[0].sem_flg |= IPC_NOWAIT;
-		ops[1].sem_flg |= IPC_NOWAIT;
-	}
 	for (;;) {
 		struct timespec ts;
 		if (semtimedop(s->semid, ops, 2,
 		               ipcx__timespec_left(deadline, &ts)) == 0)
-			return 0;
+			break;
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN)
 			return ipcx__err(IPCX_ETIMEDOUT,
-			                 which == SM_EMPTY
+			                 count == SM_EMPTY
 			                     ? "no free slot within the timeout"
 			                     : "no message within the timeout");
 		return sm_gone(ch, errno, "semop");
 	}
+	/* Only the holder of `mutex` moves this position: it is stable. */
+	v = semctl(s->semid, posn, GETVAL);
+	if (v >= 0 && (unsigned)v < s->wrap) {
+		*pos = (unsigned)v;
+		return 0;
+	}
+	return v < 0 ? sm_gone(ch, errno, "semctl GETVAL")
+	             : ipcx__err(IPCX_ECORRUPT,
+	                         "semshm://%s: position %d is past %u",
+	                         ch->ep.name, v, s->wrap);
 }
 
-/* Post `which` and give MUTEX back, in one semop (never blocks). */
-static int sm_unlock(ipcx_chan *ch, struct sm *s, int which)
+/*
+ * Give back what sm_take took, changing nothing (a message that does not
+ * fit, a corrupt slot): both semaphores up again, their undo cleared.
+ */
+static void sm_untake(struct sm *s, int count, int mutex)
 {
 	struct sembuf ops[2] = {
-	    {(unsigned short)which, 1, 0},
-	    {SM_MUTEX, 1, SEM_UNDO},
+	    {(unsigned short)count, 1, SEM_UNDO},
+	    {(unsigned short)mutex, 1, SEM_UNDO},
 	};
 
-	while (semop(s->semid, ops, 2) < 0)
-		if (errno != EINTR)
-			return sm_gone(ch, errno, "semop");
-	return 0;
-}
-
-/* Give MUTEX back alone (after finding the buffer corrupt). */
-static void sm_unlock_mutex(struct sm *s)
-{
-	struct sembuf op = {SM_MUTEX, 1, SEM_UNDO};
-
-	while (semop(s->semid, &op, 1) < 0 && errno == EINTR)
+	while (semop(s->semid, ops, 2) < 0 && errno == EINTR)
 		;
 }
 
 /*
- * With MUTEX held after taking `which`: check EMPTY and FULL against head
- * and tail and set them right if a holder died halfway (see the top of
- * the file). Returns the number of filled slots, or IPCX_ECORRUPT.
+ * Commit in one semop (never blocks): post `post` (FULL after a write,
+ * EMPTY after a read), move the position past pos (wrapping), and keep
+ * the unit of `count` and give `mutex` back, clearing both undos. The
+ * kept unit is "+1 with SEM_UNDO, then -1 without": the value stays
+ * taken, the undo goes back to zero.
  */
-static int sm_repair(ipcx_chan *ch, struct sm *s, int which, uint64_t *headp,
-                     uint64_t *tailp)
+static int sm_commit(ipcx_chan *ch, struct sm *s, int count, int mutex,
+                     int post, int posn, unsigned pos)
 {
-	/* Acquire: the slots the last holder wrote or read are settled. */
-	uint64_t head =
-	    atomic_load_explicit(&s->hdr->head, memory_order_acquire);
-	uint64_t tail =
-	    atomic_load_explicit(&s->hdr->tail, memory_order_acquire);
-	uint64_t n = tail - head;
-	unsigned short val[SM_NSEMS];
-	long want_full, want_empty;
-	struct sembuf fix[2];
-	int nfix = 0;
+	struct sembuf ops[5] = {
+	    {(unsigned short)post, 1, 0},
+	    {(unsigned short)posn, (short)(pos + 1 == s->wrap ? -(int)pos : 1),
+	     0},
+	    {(unsigned short)count, 1, SEM_UNDO},
+	    {(unsigned short)count, -1, 0},
+	    {(unsigned short)mutex, 1, SEM_UNDO},
+	};
 
-	if (n > s->slots)
-		goto corrupt;
-	/* Our own take of EMPTY or FULL is already counted out. */
-	want_full = (long)n - (which == SM_FULL);
-	want_empty = (long)(s->slots - n) - (which == SM_EMPTY);
-	if (want_full < 0 || want_empty < 0)
-		goto corrupt;
-	if (semctl(s->semid, 0, GETALL, val) < 0) {
-		int e = errno;
-		sm_unlock_mutex(s);
-		return sm_gone(ch, e, "semctl GETALL");
-	}
-	if (val[SM_FULL] != want_full)
-		fix[nfix++] = (struct sembuf){
-		    SM_FULL, (short)(want_full - val[SM_FULL]), IPC_NOWAIT};
-	if (val[SM_EMPTY] != want_empty)
-		fix[nfix++] = (struct sembuf){
-		    SM_EMPTY, (short)(want_empty - val[SM_EMPTY]), IPC_NOWAIT};
-	/* Nobody else changes EMPTY or FULL while we hold MUTEX (every
-	 * other change is atomic with taking or giving MUTEX), so the
-	 * correction cannot block. */
-	if (nfix && semop(s->semid, fix, (size_t)nfix) < 0) {
-		int e = errno;
-		sm_unlock_mutex(s);
-		return sm_gone(ch, e, "semop (repair)");
-	}
-	*headp = head;
-	*tailp = tail;
+	while (semop(s->semid, ops, 5) < 0)
+		if (errno != EINTR)
+			return sm_gone(ch, errno, "semop");
 	return 0;
-corrupt:
-	sm_unlock_mutex(s);
-	return ipcx__err(IPCX_ECORRUPT,
-	                 "semshm://%s: head %llu and tail %llu do not fit "
-	                 "%u slots (remove it with `ipcx rm semshm://%s`)",
-	                 ch->ep.name, (unsigned long long)head,
-	                 (unsigned long long)tail, s->slots, ch->ep.name);
 }
 
 /* ---- opening ---- */
@@ -268,6 +256,7 @@ static int sm_create(ipcx_chan *ch, struct sm *s, int fd, const char *name)
 	int e;
 
 	s->slots = ep->slots ? ep->slots : SM_SLOTS;
+	s->wrap = s->slots * (SM_VMX / s->slots);
 	s->slot_size = (ep->set & IPCX__O_MAXMSG) ? ep->maxmsg : SM_SLOT_MAX;
 	s->slot_stride = sm_stride(s->slot_size);
 	if ((uint64_t)s->slots * s->slot_stride + SM_HDR_SIZE > SM_SEG_MAX)
@@ -295,16 +284,19 @@ static int sm_create(ipcx_chan *ch, struct sm *s, int fd, const char *name)
 	s->semid = semget(IPC_PRIVATE, SM_NSEMS, IPC_CREAT | (int)ep->mode);
 	if (s->semid < 0)
 		return ipcx__errno(errno,
-		                   "semget (a set of 3 semaphores for "
+		                   "semget (a set of 6 semaphores for "
 		                   "semshm://%s; see /proc/sys/kernel/sem)",
 		                   ep->name);
 	/* Name the set at once: should we die before the magic, `ipcx rm`
 	 * still finds it and removes it with the segment. */
 	s->hdr->semid = s->semid;
 	s->hdr->has_set = 1;
-	init[SM_MUTEX] = 1;
+	init[SM_PMUTEX] = 1;
+	init[SM_CMUTEX] = 1;
 	init[SM_EMPTY] = (unsigned short)s->slots;
 	init[SM_FULL] = 0;
+	init[SM_TAIL] = 0;
+	init[SM_HEAD] = 0;
 	if (semctl(s->semid, 0, SETALL, init) < 0 ||
 	    semctl(s->semid, 0, IPC_STAT, &ds) < 0)
 		return ipcx__errno(errno, "semctl (setting up semshm://%s)",
@@ -379,7 +371,7 @@ static int sm_attach(ipcx_chan *ch, struct sm *s, int fd, const char *name)
 	/* Copy the geometry once and check it against the mapping: the
 	 * segment is shared, so it is not trusted. */
 	memcpy(&h, s->hdr, sizeof(h));
-	if (h.version != SM_VERSION || h.slots == 0 || h.slots > 32767 ||
+	if (h.version != SM_VERSION || h.slots == 0 || h.slots > SM_VMX ||
 	    h.slot_size > SM_SEG_MAX ||
 	    SM_HDR_SIZE + (uint64_t)h.slots * sm_stride(h.slot_size) >
 	        s->map_len)
@@ -389,6 +381,7 @@ static int sm_attach(ipcx_chan *ch, struct sm *s, int fd, const char *name)
 		                 name, h.version, h.slots,
 		                 (unsigned long long)h.slot_size, s->map_len);
 	s->slots = h.slots;
+	s->wrap = s->slots * (SM_VMX / s->slots);
 	s->slot_size = (size_t)h.slot_size;
 	s->slot_stride = sm_stride(s->slot_size);
 	s->semid = h.semid;
@@ -444,16 +437,16 @@ static int sm_op_open(ipcx_chan *ch)
 }
 
 /*
- * send: wait (until the deadline) for a free slot and the mutex, copy the
- * message in, publish it. IPCX_EMSGSIZE above the slot size.
+ * send: wait (until the deadline) for a free slot and the producers'
+ * mutex, copy the message in, publish it. IPCX_EMSGSIZE above the slot
+ * size.
  */
 static int sm_op_send(ipcx_chan *ch, const void *buf, size_t len,
                       int64_t deadline)
 {
 	struct sm *s = ch->priv;
-	uint64_t head, tail;
-	uint8_t *slot;
-	uint64_t l = len;
+	struct sm_slot *slot;
+	unsigned pos;
 	int r;
 
 	if (len > s->slot_size)
@@ -461,72 +454,79 @@ static int sm_op_send(ipcx_chan *ch, const void *buf, size_t len,
 		                 "message of %zu bytes exceeds semshm://%s's "
 		                 "slot size %zu; create it with ?maxmsg=",
 		                 len, ch->ep.name, s->slot_size);
-	r = sm_lock(ch, s, SM_EMPTY, deadline);
-	if (r < 0)
+	r = sm_take(ch, s, SM_EMPTY, SM_PMUTEX, SM_TAIL, deadline, &pos);
+	if (r < 0) {
+		if (r == IPCX_ECORRUPT)
+			sm_untake(s, SM_EMPTY, SM_PMUTEX);
 		return r;
-	r = sm_repair(ch, s, SM_EMPTY, &head, &tail);
-	if (r < 0)
-		return r;
+	}
 	sm_stop(1);
-	slot = sm_slot(s, tail);
-	memcpy(slot, &l, sizeof(l));
+	slot = sm_slot(s, pos);
+	/* Acquire: the last reader of this slot is done with it. */
+	(void)atomic_load_explicit(&slot->rseq, memory_order_acquire);
+	slot->len = len;
 	if (len)
-		memcpy(slot + 8, buf, len);
+		memcpy(slot->data, buf, len);
 	sm_stop(2);
-	/* Release: a reader that sees the new tail sees the slot. */
-	atomic_store_explicit(&s->hdr->tail, tail + 1, memory_order_release);
+	/* Release: the reader that checks wseq sees the copy. */
+	atomic_store_explicit(&slot->wseq, (uint64_t)pos + 1,
+	                      memory_order_release);
 	sm_stop(3);
-	return sm_unlock(ch, s, SM_FULL);
+	return sm_commit(ch, s, SM_EMPTY, SM_PMUTEX, SM_FULL, SM_TAIL, pos);
 }
 
 /*
- * recv: wait (until the deadline) for a message and the mutex, copy it
- * out. If it does not fit cap, it stays first in line: IPCX_ENOBUFS with
- * ch->pending set.
+ * recv: wait (until the deadline) for a message and the consumers'
+ * mutex, copy it out. If it does not fit cap, it stays first in line:
+ * IPCX_ENOBUFS with ch->pending set.
  */
 static ssize_t sm_op_recv(ipcx_chan *ch, void *buf, size_t cap,
                           int64_t deadline)
 {
 	struct sm *s = ch->priv;
-	uint64_t head, tail, len;
-	uint8_t *slot;
+	struct sm_slot *slot;
+	uint64_t len;
+	unsigned pos;
 	int r;
 
-	r = sm_lock(ch, s, SM_FULL, deadline);
-	if (r < 0)
+	r = sm_take(ch, s, SM_FULL, SM_CMUTEX, SM_HEAD, deadline, &pos);
+	if (r < 0) {
+		if (r == IPCX_ECORRUPT)
+			sm_untake(s, SM_FULL, SM_CMUTEX);
 		return r;
-	r = sm_repair(ch, s, SM_FULL, &head, &tail);
-	if (r < 0)
-		return r;
+	}
 	sm_stop(4);
-	slot = sm_slot(s, head);
-	memcpy(&len, slot, sizeof(len));
-	if (len > s->slot_size) {
-		sm_unlock_mutex(s);
-		return ipcx__err(IPCX_ECORRUPT,
-		                 "semshm://%s: a slot claims %llu bytes, more "
-		                 "than the slot size %zu",
-		                 ch->ep.name, (unsigned long long)len,
-		                 s->slot_size);
+	slot = sm_slot(s, pos);
+	/* Acquire: pairs with the writer's release of wseq. The segment is
+	 * shared, so what it says is checked, not trusted. */
+	if (atomic_load_explicit(&slot->wseq, memory_order_acquire) !=
+	        (uint64_t)pos + 1 ||
+	    (len = slot->len) > s->slot_size) {
+		sm_untake(s, SM_FULL, SM_CMUTEX);
+		return ipcx__err(
+		    IPCX_ECORRUPT,
+		    "semshm://%s: slot %u does not hold the message "
+		    "FULL counts (or claims more than %zu bytes)",
+		    ch->ep.name, pos % s->slots, s->slot_size);
 	}
 	if (len > cap) {
-		/* Give the message back: FULL again, MUTEX released. */
+		/* The message stays first in line; nothing changes. */
 		ch->pending = (size_t)len;
 		ch->has_pending = true;
-		r = sm_unlock(ch, s, SM_FULL);
-		return r < 0 ? r
-		             : ipcx__err(IPCX_ENOBUFS,
-		                         "semshm://%s: message of %llu bytes, "
-		                         "buffer of %zu",
-		                         ch->ep.name, (unsigned long long)len,
-		                         cap);
+		sm_untake(s, SM_FULL, SM_CMUTEX);
+		return ipcx__err(
+		    IPCX_ENOBUFS,
+		    "semshm://%s: message of %llu bytes, buffer of "
+		    "%zu",
+		    ch->ep.name, (unsigned long long)len, cap);
 	}
 	if (len)
-		memcpy(buf, slot + 8, (size_t)len);
-	/* Release: a writer that sees the new head may reuse the slot. */
-	atomic_store_explicit(&s->hdr->head, head + 1, memory_order_release);
+		memcpy(buf, slot->data, (size_t)len);
+	/* Release: the next writer of this slot comes after our copy. */
+	atomic_store_explicit(&slot->rseq, (uint64_t)pos + 1,
+	                      memory_order_release);
 	sm_stop(5);
-	r = sm_unlock(ch, s, SM_EMPTY);
+	r = sm_commit(ch, s, SM_FULL, SM_CMUTEX, SM_EMPTY, SM_HEAD, pos);
 	return r < 0 ? r : (ssize_t)len;
 }
 

@@ -2,10 +2,10 @@
  * test-semshm.c - semshm:// (src/transport/semshm.c), the bounded buffer:
  * order and content, a full buffer (slots=) and an empty one time out,
  * the slot size limit, ENOBUFS, modes, and the point of the design: a
- * process SIGKILLed while it holds the mutex, at each stage of a send and
- * of a receive, does not stop the next writer and costs no slot.
- * ipcx_unlink removes the segment and its semaphore set; a hostile header
- * is IPCX_ECORRUPT.
+ * process SIGKILLed between its wait and its commit (holding a mutex), at
+ * each stage of a send and of a receive, does not stop the next writer,
+ * loses no committed message and costs no slot. ipcx_unlink removes the
+ * segment and its semaphore set; a corrupt slot is IPCX_ECORRUPT.
  */
 #include "internal.h"
 #include "t.h"

@@ -4,6 +4,7 @@
 #   make demo            build and run the demo (the main job)
 #   make check           build and run the test suite
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
+#   make check-python    the Python binding's tests (also part of make check)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
 #   make bench           build and run the benchmark comparison
 #   make install PREFIX=/usr/local DESTDIR=
@@ -43,8 +44,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CPPFLAGS ?=
 CFLAGS  ?=
 LDFLAGS ?=
+# nats:// is built where the NATS C client's header is found (libnats-dev);
+# the library loads the client at run time, so it links nothing but libc.
+NATS_DEF := $(shell pkg-config --exists libnats 2>/dev/null && echo -DIPCX_HAVE_NATS)
 ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -pthread \
-	   -Iinclude -Isrc/core $(CPPFLAGS) $(CFLAGS)
+	   -Iinclude -Isrc/core $(NATS_DEF) $(CPPFLAGS) $(CFLAGS)
 LDLIBS  := -pthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/transport/*.c src/inspect/*.c))
@@ -111,6 +115,10 @@ demo: all
 
 check test: all $(TESTS)
 	IPCX=$(abspath $(B)/ipcx) sh tests/run.sh $(B)/tests
+
+.PHONY: check-python
+check-python: lib $(B)/ipcx
+	IPCX=$(abspath $(B)/ipcx) sh tests/test-python.sh
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 20

@@ -389,6 +389,106 @@ static void test_owner_died(void)
 	munmap(m, len);
 }
 
+/* A pid that is certainly dead: a child that exited and was reaped. */
+static uint32_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	T_ASSERT(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	T_EXPECT(t_waitpid(pid, 10000), 0);
+	return (uint32_t)pid;
+}
+
+/*
+ * Crash window 1 (issue 14): a writer holding the lock stored a message's
+ * stamp but died before storing tail; the receiver consumed the message,
+ * so head is past tail. The next writer takes the lock over and must
+ * repair (not answer IPCX_ECORRUPT), and a new receiver must accept the
+ * ring. Played by hand through the layout: write the message as the dead
+ * writer, then put tail back and the lock in the dead writer's name.
+ */
+static void test_window_head_past_tail(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx__ring_hdr *h = m;
+	struct ipcx__ring w, r, r2;
+	struct ipcx__ring_who dead = {dead_pid(), 0, 6};
+	uint64_t t0;
+
+	views(m, len, &w, &r);
+	for (unsigned wrap = 0; wrap < 2; wrap++) {
+		/* wrap 1: the dead writer's message follows a pad. */
+		if (wrap)
+			while ((atomic_load(&h->tail) & 4095) + 1056 <= 4096) {
+				T_OK(write1(&w, 1000, 3));
+				get(&r, 1000, 3);
+			}
+		t0 = atomic_load(&h->tail);
+		T_OK(ipcx__ring_write(&w, "dead", 4, &dead, -1));
+		atomic_store(&h->tail, t0);
+		atomic_store(&h->wr_owner, ipcx__ring_tag(&dead));
+		/* The receiver takes the committed message: head > tail. */
+		{
+			const void *p;
+			size_t n;
+			T_OK(ipcx__ring_peek(&r, &p, &n, NULL));
+			T_ASSERT(n == 4 && memcmp(p, "dead", 4) == 0);
+			ipcx__ring_release(&r);
+		}
+		T_ASSERT(atomic_load(&h->head) - t0 <= 4096);
+		T_ASSERT(atomic_load(&h->head) != t0);
+		/* A new receiver (the old one gone) accepts the ring. */
+		T_OK(ipcx__ring_attach(&r2, m, len));
+		T_OK(ipcx__ring_rx_init(&r2));
+		T_EXPECT(ipcx__ring_pending(&r2, &(struct ipcx__ring_who){0}),
+		         0);
+		/* The next writer takes the lock over, repairs, goes on. */
+		T_OK(write1(&w, 30, 5 + wrap));
+		get(&r, 30, 5 + wrap);
+		T_OK(put(&w, 40, 7 + wrap));
+		get(&r, 40, 7 + wrap);
+	}
+	munmap(m, len);
+}
+
+/*
+ * Crash window 2 (issue 14): the receiver reads a zero stamp at head (a
+ * loan), then its writer commits the loan and exits, then the receiver
+ * finds the writer dead. Skipping now would lose a committed message: the
+ * stamp must be read again after the liveness test.
+ */
+static void test_window_commit_then_exit(void)
+{
+	size_t len;
+	void *m = seg_new(4096, &len);
+	struct ipcx__ring w, r;
+	struct ipcx__ring_resv rv;
+	struct ipcx__ring_who dead = {dead_pid(), 0, 6}, who;
+
+	views(m, len, &w, &r);
+	T_OK(ipcx__ring_reserve(&w, 20, &dead, -1, &rv));
+	T_EXPECT(ipcx__ring_peek(&r, &(const void *){0}, &(size_t){0}, NULL),
+	         IPCX_EAGAIN);
+	T_EXPECT(ipcx__ring_pending(&r, &who), 1);
+	/* Between the receiver's two reads: committed, then gone. */
+	fill(rv.ptr, 20, 9);
+	ipcx__ring_commit(&w, &rv, 20, IPCX__RING_K_MSG);
+	T_ASSERT(!ipcx__proc_alive(who.pid, who.start));
+	ipcx__ring_skip(&r);
+	/* The committed message is delivered, not skipped. */
+	{
+		const void *p;
+		size_t n;
+		T_OK(ipcx__ring_peek(&r, &p, &n, NULL));
+		T_ASSERT(n == 20 && check(p, 20, 9));
+		ipcx__ring_release(&r);
+	}
+	munmap(m, len);
+}
+
 /* Several writer threads, one reader: nothing lost, torn or mixed. */
 #define MT_WRITERS 3
 #define MT_N       20000
@@ -628,6 +728,8 @@ int main(void)
 	test_wake_bits();
 	test_dead_and_cancelled();
 	test_owner_died();
+	test_window_head_past_tail();
+	test_window_commit_then_exit();
 	test_lock_held();
 	test_threads();
 	test_corrupt_header();

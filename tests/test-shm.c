@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -907,6 +908,93 @@ static void kill_receiver_once(const char *endpoint, ipcx_chan *tx,
 	(*seq)++;
 }
 
+/* Map /dev/shm/NAME to play another process through the layout. */
+static unsigned char *map_ring(const char *name, size_t *lenp)
+{
+	char p[160];
+	struct stat st;
+	int fd;
+	void *m;
+
+	snprintf(p, sizeof(p), "/%s", name);
+	fd = shm_open(p, O_RDWR, 0);
+	T_ASSERT(fd >= 0 && fstat(fd, &st) == 0);
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	         fd, 0);
+	T_ASSERT(m != MAP_FAILED);
+	close(fd);
+	*lenp = (size_t)st.st_size;
+	return m;
+}
+
+/* A word of the header or a record, at byte offset off of the segment. */
+#define W64(m, off) ((_Atomic uint64_t *)(void *)((m) + (off)))
+#define W32(m, off) ((_Atomic uint32_t *)(void *)((m) + (off)))
+
+/*
+ * The dead writer of crash window 1 (issue 14), by hand through FORMAT.md
+ * 3.3-3.5: it took the writers' lock, wrote and committed a message at
+ * tail, and died before storing tail. Returns the old tail.
+ */
+static uint64_t play_dead_writer(unsigned char *m, const char *msg,
+                                 uint32_t pid)
+{
+	uint64_t d = atomic_load(W64(m, 16)), t = atomic_load(W64(m, 112));
+	uint64_t n = strlen(msg), span = (32 + n + 31) & ~(uint64_t)31;
+	unsigned char *rec = m + 4096 + (t & (d - 1));
+
+	T_ASSERT((t & (d - 1)) + span + 32 <= d); /* no wrap, for brevity */
+	atomic_store(W64(m, 64), pid); /* wr_owner: the dead writer */
+	memcpy(rec + 32, msg, n);
+	atomic_store(W32(rec, 8), (uint32_t)span);
+	atomic_store(W32(rec, 12), (uint32_t)n);
+	atomic_store(W32(rec, 16), pid);
+	atomic_store(W32(rec, 20), 0);
+	atomic_store(W32(rec, 24), (uint32_t)geteuid());
+	atomic_store(W64(rec + span, 0), 0); /* the next slot's stamp */
+	atomic_store(W64(rec, 0), t | 1);    /* committed; tail not moved */
+	return t;
+}
+
+/* Crash window 1 through the API: nothing lost, the ring carries on. */
+static void test_window_head_past_tail(void)
+{
+	const char *name = t_name("win1");
+	ipcx_chan *rx, *tx;
+	unsigned char *m;
+	char buf[64];
+	size_t len;
+	pid_t pid;
+
+	unlink_quiet(name);
+	rx = xopen(ep(name, "size=8192"), IPCX_RECV);
+	tx = xopen(ep(name, NULL), IPCX_SEND);
+	T_OK(ipcx_send(tx, "first", 5, TMO));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 5);
+	m = map_ring(name, &len);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	T_EXPECT(t_waitpid(pid, TMO), 0); /* a pid nobody has now */
+	play_dead_writer(m, "dead", (uint32_t)pid);
+	/* The receiver takes the committed message: head passes tail. */
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 4);
+	T_ASSERT(memcmp(buf, "dead", 4) == 0);
+	/* A new receiver accepts the ring; the sender takes the lock over. */
+	T_OK(ipcx_close(rx));
+	rx = xopen(ep(name, NULL), IPCX_RECV);
+	T_OK(ipcx_send(tx, "after", 5, TMO));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 5);
+	T_ASSERT(memcmp(buf, "after", 5) == 0);
+	T_OK(ipcx_send(tx, "more", 4, TMO));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 4);
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
+	munmap(m, len);
+	T_OK(ipcx_close(tx));
+	T_OK(ipcx_close(rx));
+}
+
 static void test_kill_loop(void)
 {
 	const char *n1 = t_name("killtx"), *n2 = t_name("killrx");
@@ -951,6 +1039,7 @@ int main(void)
 	test_zero_copy();
 	test_fd();
 	test_dead_peers();
+	test_window_head_past_tail();
 	test_kill_loop();
 	t_leak_end();
 	return T_EXIT_PASS;

@@ -998,6 +998,65 @@ static void test_window_head_past_tail(void)
 	T_OK(ipcx_close(rx));
 }
 
+/*
+ * A ring that another uid could truncate (mode=0666 here: group and
+ * others may write it) survives truncation: the receiver, spinning in
+ * ipcx_recv in another process, and the sender here get IPCX_ECORRUPT,
+ * naming `ipcx rm`, instead of dying of SIGBUS (issue 25).
+ */
+struct trunc_job {
+	const char *endpoint;
+	int said[2];
+};
+
+static int trunc_receiver(void *arg)
+{
+	struct trunc_job *j = arg;
+	ipcx_chan *rx = NULL;
+	char buf[64];
+	ssize_t n;
+
+	if (ipcx_open(j->endpoint, IPCX_RECV, &rx) < 0)
+		return 2;
+	if (write(j->said[1], "x", 1) != 1)
+		return 3;
+	n = ipcx_recv(rx, buf, sizeof(buf), TMO);
+	if (n != IPCX_ECORRUPT || !strstr(ipcx_errmsg(), "ipcx rm"))
+		return 4;
+	/* Broken for good, and closing touches nothing. */
+	if (ipcx_recv(rx, buf, sizeof(buf), 0) != IPCX_ECORRUPT)
+		return 5;
+	return ipcx_close(rx) < 0 ? 6 : 0;
+}
+
+static void test_truncated(void)
+{
+	const char *name = t_name("trunc");
+	struct trunc_job j;
+	ipcx_chan *tx;
+	char p[160], c;
+	pid_t pid;
+	int fd;
+
+	unlink_quiet(name);
+	j.endpoint = ep(name, "mode=0666&wait=spin");
+	T_ASSERT(pipe(j.said) == 0);
+	tx = xopen(j.endpoint, IPCX_SEND);
+	pid = t_fork(trunc_receiver, &j);
+	T_ASSERT(read(j.said[0], &c, 1) == 1);
+	snprintf(p, sizeof(p), "/%s", name);
+	fd = shm_open(p, O_RDWR, 0);
+	T_ASSERT(fd >= 0 && ftruncate(fd, 4096) == 0);
+	close(fd);
+	T_EXPECT(t_waitpid(pid, TMO), 0);
+	T_EXPECT(ipcx_send(tx, "x", 1, TMO), IPCX_ECORRUPT);
+	T_ASSERT(strstr(ipcx_errmsg(), "truncated") != NULL);
+	T_OK(ipcx_close(tx));
+	close(j.said[0]);
+	close(j.said[1]);
+	T_OK(ipcx_unlink(ep(name, NULL)));
+}
+
 static void test_kill_loop(void)
 {
 	const char *n1 = t_name("killtx"), *n2 = t_name("killrx");
@@ -1043,6 +1102,7 @@ int main(void)
 	test_fd();
 	test_dead_peers();
 	test_window_head_past_tail();
+	test_truncated();
 	test_kill_loop();
 	t_leak_end();
 	return T_EXIT_PASS;

@@ -254,6 +254,21 @@ static int seg_file(struct ipcx__seg *g, mode_t mode, bool excl, bool *created)
 	return ipcx__err(IPCX_ESYS, "/dev/shm%s keeps vanishing", g->name);
 }
 
+/*
+ * Whether another uid may write the file: it owns it, or the mode lets
+ * group or others write. Only the owner (or root) can chmod it, so what
+ * we see now holds for a file we own.
+ */
+static int seg_exposed(struct ipcx__seg *g)
+{
+	struct stat st;
+
+	if (fstat(g->fd, &st) < 0)
+		return ipcx__errno(errno, "fstat /dev/shm%s", g->name);
+	g->exposed = st.st_uid != geteuid() || (st.st_mode & 0022);
+	return 0;
+}
+
 int ipcx__seg_open(struct ipcx__seg *g, const struct ipcx__ep *ep, bool excl)
 {
 	mode_t mode = (ep->set & IPCX__O_MODE) ? (mode_t)ep->mode : 0600;
@@ -288,6 +303,8 @@ int ipcx__seg_open(struct ipcx__seg *g, const struct ipcx__ep *ep, bool excl)
 	} else {
 		rc = seg_attach(g, ep->trust_any);
 	}
+	if (rc == 0)
+		rc = seg_exposed(g);
 	if (rc == 0)
 		rc = seg_writer_id(g);
 	if (rc == 0)

@@ -24,15 +24,17 @@ struct ipcx__seg {
 	const char *ep_name;      /* for messages: the endpoint's name */
 	struct ipcx__ring_who me; /* pid, uid, writer id (fresh after fork) */
 	bool rx;                  /* we hold the receiver role */
-	bool listed;              /* on the list of open segments */
-	struct ipcx__seg *next;   /* that list, for fork */
+	bool exposed; /* another uid may write the file, so truncate it */
+	bool listed;  /* on the list of open segments */
+	struct ipcx__seg *next; /* that list, for fork */
 };
 
 /*
  * ipcx__seg_open - create /dev/shm/NAME (O_EXCL, mode 0600 or mode=,
  * posix_fallocate, format) or attach to the existing one (owner check
  * unless trust=any, wait at most 2 s for its creator, validate), then
- * take a writer id and hold its byte. excl: refuse an existing one
+ * take a writer id and hold its byte. Sets g->exposed if another uid could
+ * write (and truncate) the file. excl: refuse an existing one
  * (IPCX_EEXIST). On failure g is safe for ipcx__seg_close. Returns 0 or
  * IPCX_E*.
  */

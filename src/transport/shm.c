@@ -23,11 +23,13 @@
  * byte lock) is free for the next receiver; senders short of room whose
  * receiver died get IPCX_EPEER, others just time out.
  */
+#include "bus.h"
 #include "futex.h"
 #include "internal.h"
 #include "segment.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,7 @@ struct shm {
 	struct ipcx__seg seg;    /* the segment, our roles, the ring */
 	struct ipcx__ring *ring; /* &seg.ring */
 	enum ipcx__wait wait;
+	bool broken; /* truncated under us (SIGBUS caught): never touch it */
 	bool spin_iters_set;
 	unsigned spin_iters;
 	bool loaned;
@@ -187,6 +190,8 @@ static int shm_op_open(ipcx_chan *ch)
 	s->spin_iters_set = (ch->ep.set & IPCX__O_SPIN) != 0;
 	s->spin_iters = ch->ep.spin;
 	rc = ipcx__seg_open(&s->seg, &ch->ep, (ch->flags & IPCX_EXCL) != 0);
+	if (rc == 0 && s->seg.exposed)
+		rc = ipcx__bus_init();
 	if (rc == 0 && (ch->flags & IPCX_RECV))
 		rc = ipcx__seg_claim_rx(&s->seg);
 	return rc;
@@ -415,8 +420,8 @@ static int reserve_wait(ipcx_chan *ch, struct shm *s, size_t len,
  * is full, until deadline: IPCX_ETIMEDOUT, or IPCX_EPEER if the receiver
  * died. IPCX_EMSGSIZE above half the ring. The caller keeps buf.
  */
-static int shm_op_send(ipcx_chan *ch, const void *buf, size_t len,
-                       int64_t deadline)
+static int shm_send(ipcx_chan *ch, const void *buf, size_t len,
+                    int64_t deadline)
 {
 	struct shm *s = ch->priv;
 	struct shm_wait w = {.t0 = -1};
@@ -449,8 +454,7 @@ static int shm_op_send(ipcx_chan *ch, const void *buf, size_t len,
  * wait= until deadline. A message longer than cap stays in the ring:
  * IPCX_ENOBUFS with ch->pending set. Returns the length.
  */
-static ssize_t shm_op_recv(ipcx_chan *ch, void *buf, size_t cap,
-                           int64_t deadline)
+static ssize_t shm_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
 {
 	struct shm *s = ch->priv;
 	const void *p;
@@ -485,7 +489,7 @@ static ssize_t shm_op_recv(ipcx_chan *ch, void *buf, size_t cap,
  * and an atomic to re-arm each time a receive finds the ring empty. For
  * the receiving end only (IPCX_ENOTSUP otherwise).
  */
-static int shm_op_fd(ipcx_chan *ch)
+static int shm_fd(ipcx_chan *ch)
 {
 	struct shm *s = ch->priv;
 	struct sockaddr_un sa;
@@ -526,17 +530,18 @@ static int shm_op_fd(ipcx_chan *ch)
 }
 
 /*
- * close: cancel an outstanding loan (the receiver skips it), give up the
- * receiver role and our writer id (closing the segment's fd), unmap. Never
- * removes the name (ipcx_unlink does).
+ * The work of close (shm_op_close below). Idempotent: run again after a
+ * SIGBUS part way, it finishes without touching the segment.
  */
-static int shm_op_close(ipcx_chan *ch)
+static void shm_close(struct shm *s)
 {
-	struct shm *s = ch->priv;
-
-	if (!s)
-		return 0;
+	if (s->broken) {
+		/* The pages are gone: leave rx_pid and the loan as they are. */
+		s->loaned = false;
+		s->seg.rx = false;
+	}
 	if (s->loaned) {
+		s->loaned = false;
 		ipcx__ring_commit(s->ring, &s->loan, 0, IPCX__RING_K_SKIP);
 		wake_rx(s);
 	}
@@ -544,10 +549,8 @@ static int shm_op_close(ipcx_chan *ch)
 		close(s->poll_fd);
 	if (s->poke_fd >= 0)
 		close(s->poke_fd);
+	s->poll_fd = s->poke_fd = -1;
 	ipcx__seg_close(&s->seg);
-	free(s);
-	ch->priv = NULL;
-	return 0;
 }
 
 /* unlink: remove /dev/shm/NAME. Mappings in use stay valid. */
@@ -573,7 +576,7 @@ static int shm_op_unlink(const struct ipcx__ep *ep)
  * loan: reserve len bytes in place, waiting for room like send. *ptr
  * points into the segment until commit. One loan at a time.
  */
-static int shm_op_loan(ipcx_chan *ch, size_t len, void **ptr, int64_t deadline)
+static int shm_loan(ipcx_chan *ch, size_t len, void **ptr, int64_t deadline)
 {
 	struct shm *s = ch->priv;
 	int rc;
@@ -590,7 +593,7 @@ static int shm_op_loan(ipcx_chan *ch, size_t len, void **ptr, int64_t deadline)
 }
 
 /* commit: publish the loan as a message of len (<= loaned) bytes. */
-static int shm_op_commit(ipcx_chan *ch, void *ptr, size_t len)
+static int shm_commit(ipcx_chan *ch, void *ptr, size_t len)
 {
 	struct shm *s = ch->priv;
 
@@ -611,7 +614,7 @@ static int shm_op_commit(ipcx_chan *ch, void *ptr, size_t len)
 }
 
 /* peek: the next message in place, until release. Blocks per wait=. */
-static ssize_t shm_op_peek(ipcx_chan *ch, const void **ptr, int64_t deadline)
+static ssize_t shm_peek(ipcx_chan *ch, const void **ptr, int64_t deadline)
 {
 	struct shm *s = ch->priv;
 	size_t n;
@@ -624,7 +627,7 @@ static ssize_t shm_op_peek(ipcx_chan *ch, const void **ptr, int64_t deadline)
 }
 
 /* release: free the message the last peek returned. */
-static int shm_op_release(ipcx_chan *ch)
+static int shm_release(ipcx_chan *ch)
 {
 	struct shm *s = ch->priv;
 
@@ -633,6 +636,111 @@ static int shm_op_release(ipcx_chan *ch)
 	s->peeked = false;
 	ipcx__ring_release(s->ring);
 	wake_tx(s);
+	return 0;
+}
+
+/* ---- a ring another uid could truncate (bus.h) ---- */
+
+/* What every call on a truncated ring answers. */
+static int shm_broken(ipcx_chan *ch)
+{
+	return ipcx__err(IPCX_ECORRUPT,
+	                 "shm://%s was truncated by a process that may write "
+	                 "it (another uid can: check its owner and mode); the "
+	                 "ring is gone: remove it with `ipcx rm shm://%s` and "
+	                 "start again (`ipcx clean` removes it once no process "
+	                 "maps it)",
+	                 ch->ep.name, ch->ep.name);
+}
+
+/*
+ * SHM_GUARDED - return call's result; if another uid could truncate the
+ * segment (seg.exposed), run it guarded, so that a SIGBUS on the segment
+ * inside turns into IPCX_ECORRUPT and the channel stays broken. A ring
+ * only our uid can write (the default, 0600) costs two predictable
+ * branches. sigsetjmp must run in the op's own frame: hence a macro.
+ */
+#define SHM_GUARDED(ch, call)                                      \
+	do {                                                       \
+		struct shm *s_ = (ch)->priv;                       \
+		struct ipcx__bus_guard g_;                         \
+		ssize_t rc_;                                       \
+		if (s_->broken)                                    \
+			return shm_broken(ch);                     \
+		if (!s_->seg.exposed)                              \
+			return call;                               \
+		ipcx__bus_push(&g_, s_->seg.map, s_->seg.map_len); \
+		if (sigsetjmp(g_.jb, 0)) {                         \
+			ipcx__bus_pop(&g_);                        \
+			s_->broken = true;                         \
+			return shm_broken(ch);                     \
+		}                                                  \
+		rc_ = call;                                        \
+		ipcx__bus_pop(&g_);                                \
+		return rc_;                                        \
+	} while (0)
+
+static int shm_op_send(ipcx_chan *ch, const void *buf, size_t len,
+                       int64_t deadline)
+{
+	SHM_GUARDED(ch, shm_send(ch, buf, len, deadline));
+}
+
+static ssize_t shm_op_recv(ipcx_chan *ch, void *buf, size_t cap,
+                           int64_t deadline)
+{
+	SHM_GUARDED(ch, shm_recv(ch, buf, cap, deadline));
+}
+
+static int shm_op_fd(ipcx_chan *ch)
+{
+	SHM_GUARDED(ch, shm_fd(ch));
+}
+
+static int shm_op_loan(ipcx_chan *ch, size_t len, void **ptr, int64_t deadline)
+{
+	SHM_GUARDED(ch, shm_loan(ch, len, ptr, deadline));
+}
+
+static int shm_op_commit(ipcx_chan *ch, void *ptr, size_t len)
+{
+	SHM_GUARDED(ch, shm_commit(ch, ptr, len));
+}
+
+static ssize_t shm_op_peek(ipcx_chan *ch, const void **ptr, int64_t deadline)
+{
+	SHM_GUARDED(ch, shm_peek(ch, ptr, deadline));
+}
+
+static int shm_op_release(ipcx_chan *ch)
+{
+	SHM_GUARDED(ch, shm_release(ch));
+}
+
+/*
+ * close: cancel an outstanding loan (the receiver skips it), give up the
+ * receiver role and our writer id (closing the segment's fd), unmap.
+ * Never removes the name (ipcx_unlink does). On a ring found truncated
+ * (now, or before) it touches nothing in the segment.
+ */
+static int shm_op_close(ipcx_chan *ch)
+{
+	struct shm *s = ch->priv;
+	struct ipcx__bus_guard g;
+
+	if (!s)
+		return 0;
+	if (s->seg.exposed && !s->broken) {
+		ipcx__bus_push(&g, s->seg.map, s->seg.map_len);
+		if (sigsetjmp(g.jb, 0))
+			s->broken = true; /* shm_close again skips the pages */
+		shm_close(s);
+		ipcx__bus_pop(&g);
+	} else {
+		shm_close(s);
+	}
+	free(s);
+	ch->priv = NULL;
 	return 0;
 }
 

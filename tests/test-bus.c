@@ -26,7 +26,8 @@ static int touch_unguarded(void *arg)
 	(void)arg;
 	setrlimit(RLIMIT_CORE, &no_core); /* no core file from the test */
 	T_OK(ipcx__bus_init());
-	return map[4096]; /* past the end of the file: dies of SIGBUS */
+	(void)map[4096]; /* past the end of the file: dies of SIGBUS */
+	return 0;        /* survived: wrong */
 }
 
 int main(void)
@@ -56,9 +57,14 @@ int main(void)
 	}
 	T_EXPECT(jumps, 3);
 	T_EXPECT(map[0], 2);
-	/* Outside a guard: the default action, as without us. */
+	/* Outside a guard: what the handler before ours does (the default
+	 * action: death by SIGBUS; under a sanitizer, its report and exit). */
 	st = t_waitpid(t_fork(touch_unguarded, NULL), 10000);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	T_ASSERT(!WIFEXITED(st) || WEXITSTATUS(st) != 0);
+#else
 	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+#endif
 	munmap((void *)map, 8192);
 	close(fd);
 	shm_unlink(path);

@@ -20,8 +20,10 @@ static void bus_handler(int sig, siginfo_t *si, void *uc)
 	const char *a = si->si_addr;
 
 	for (struct ipcx__bus_guard *g = bus_top; g; g = g->prev)
-		if (a >= g->lo && a < g->hi)
+		if (a >= g->lo && a < g->hi) {
+			g->caught = 1;
 			siglongjmp(g->jb, 1);
+		}
 	/* Not ours: what would have happened without us. */
 	if ((bus_old.sa_flags & SA_SIGINFO) && bus_old.sa_sigaction) {
 		bus_old.sa_sigaction(sig, si, uc);
@@ -65,6 +67,7 @@ void ipcx__bus_push(struct ipcx__bus_guard *g, const void *lo, size_t len)
 {
 	g->lo = lo;
 	g->hi = (const char *)lo + len;
+	g->caught = 0;
 	g->prev = bus_top;
 	/* A signal fence: the handler (same thread) sees the whole guard
 	 * before it is linked. */
@@ -76,4 +79,10 @@ void ipcx__bus_pop(struct ipcx__bus_guard *g)
 {
 	bus_top = g->prev;
 	atomic_signal_fence(memory_order_seq_cst);
+	if (g->caught) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGBUS);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	}
 }

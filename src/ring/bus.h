@@ -17,6 +17,7 @@
 #define IPCX__BUS_H
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "internal.h"
@@ -25,6 +26,7 @@ struct ipcx__bus_guard {
 	sigjmp_buf jb; /* set by the caller: sigsetjmp(g.jb, 0) */
 	const char *lo, *hi;
 	struct ipcx__bus_guard *prev;
+	volatile sig_atomic_t caught; /* set by the handler before the jump */
 };
 
 /*
@@ -37,7 +39,11 @@ IPCX__HIDDEN int ipcx__bus_init(void);
 IPCX__HIDDEN void ipcx__bus_push(struct ipcx__bus_guard *g, const void *lo,
                                  size_t len);
 
-/* ipcx__bus_pop - end the innermost guard (after a jump too). */
+/*
+ * ipcx__bus_pop - end the innermost guard (after a jump too: then it also
+ * unblocks SIGBUS, which a runtime wrapping our handler, such as TSan's,
+ * may leave blocked in spite of SA_NODEFER).
+ */
 IPCX__HIDDEN void ipcx__bus_pop(struct ipcx__bus_guard *g);
 
 #endif /* IPCX__BUS_H */

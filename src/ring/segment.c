@@ -337,7 +337,11 @@ int ipcx__seg_claim_rx(struct ipcx__seg *g)
 
 int ipcx__seg_rx_gone(struct ipcx__seg *g)
 {
-	/* rx_pid stays non-zero only if the receiver did not close. */
+	/* We are the receiver (a channel that sends and receives): our own
+	 * lock reads as free to us. rx_pid stays non-zero only if the
+	 * receiver did not close. */
+	if (g->rx)
+		return 0;
 	return ipcx__live_held(g->fd, IPCX__RING_RX_LOCK) == 0 &&
 	       ipcx__ring_rx_pid(&g->ring) != 0;
 }

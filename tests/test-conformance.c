@@ -17,7 +17,7 @@
 #include "internal.h"
 #include "t.h"
 
-#include "../src/transport/ring.h"
+#include "../src/ring/ring.h"
 
 #include <errno.h>
 #include <poll.h>

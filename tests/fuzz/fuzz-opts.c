@@ -30,7 +30,7 @@ static const char *const sample[IPCX__S_COUNT] = {
     [IPCX__S_SIGNAL] = "",         [IPCX__S_SEM] = "s",
     [IPCX__S_SYSV_SEM] = "0x1234", [IPCX__S_UNIX] = "/tmp/s",
     [IPCX__S_TCP] = "127.0.0.1:1", [IPCX__S_UDP] = "127.0.0.1:1",
-    [IPCX__S_SEMSHM] = "s",
+    [IPCX__S_SEMSHM] = "s",        [IPCX__S_NATS] = "/s",
 };
 
 static void check(int cond, const char *what)
@@ -48,13 +48,20 @@ static int same_opts(const struct ipcx__ep *a, const struct ipcx__ep *b)
 	       a->raw == b->raw && a->wait == b->wait && a->fd == b->fd &&
 	       a->uid == b->uid && a->gid == b->gid &&
 	       a->trust_any == b->trust_any && a->spin == b->spin &&
-	       a->type == b->type;
+	       a->type == b->type && a->tls == b->tls &&
+	       !strcmp(a->queue, b->queue) && !strcmp(a->durable, b->durable) &&
+	       !strcmp(a->stream, b->stream) && !strcmp(a->creds, b->creds) &&
+	       !strcmp(a->ca, b->ca);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	enum ipcx__scheme s;
 	const char *o;
+
+	/* Every scheme has a sample name: a new scheme needs one here. */
+	for (int i = 0; i < IPCX__S_COUNT; i++)
+		check(sample[i] != NULL, "a sample name for every scheme");
 	size_t n;
 	int r, r2, len;
 

@@ -42,6 +42,7 @@ enum {
 	K_PORT = 1 << 2,  /* tcp/udp: endpoint needs a port */
 	K_LOSSY = 1 << 3, /* may drop (udp): sequence increases, with gaps */
 	K_SHM = 1 << 4,   /* mid-record: an unfinished loan */
+	K_KEY = 1 << 5,   /* the name is a System V key (t_key_name) */
 };
 
 /* What a survivor may see once the peer is dead (a mask). */
@@ -73,6 +74,11 @@ static const struct ktp ktps[] = {
      G_EPEER | G_ACCEPTED},
     {"shm", "shm://", 1, "size=256K", K_SHM, 100000, "/dev/shm/", G_TIMEOUT,
      G_EPEER | G_TIMEOUT},
+    /* Kernel message queues: whole messages or none, no frames to tear;
+     * nobody is told that the other side died. */
+    {"mq", "mq://", 1, "maxmsg=10&msgsize=8192", 0, 8192, "/dev/mqueue/",
+     G_TIMEOUT, G_TIMEOUT},
+    {"sysv-mq", "sysv-mq://", 0, "", K_KEY, 8192, NULL, G_TIMEOUT, G_TIMEOUT},
 };
 
 #define NKTPS   (sizeof(ktps) / sizeof(ktps[0]))
@@ -542,8 +548,9 @@ int main(int argc, char **argv)
 			r.tp = tp;
 			r.child_seed = t_rand();
 			snprintf(r.name, sizeof(r.name), "%s",
-			         tp->bare ? t_name("kill")
-			                  : t_tmp_path("kill"));
+			         (tp->caps & K_KEY) ? t_key_name("kill")
+			         : tp->bare         ? t_name("kill")
+			                            : t_tmp_path("kill"));
 			if (tp->obj)
 				snprintf(r.obj, sizeof(r.obj), "%s%s", tp->obj,
 				         r.name);

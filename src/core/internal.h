@@ -53,6 +53,9 @@ enum {
 	IPCX__O_TRUST = 1 << 8,
 	IPCX__O_SPIN = 1 << 9,
 	IPCX__O_TYPE = 1 << 10,
+	IPCX__O_MSGSIZE = 1 << 16, /* mq */
+	IPCX__O_PRIO = 1 << 17,    /* mq */
+	IPCX__O_PROJ = 1 << 18,    /* sysv-mq, sysv-sem (ftok) */
 };
 
 /*
@@ -86,7 +89,10 @@ struct ipcx__ep {
 	gid_t gid;      /* gid= */
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
-	long type;      /* type= (sysv-mq message type) */
+	long type;      /* type= (sysv-mq message type; 0 = any, receive) */
+	size_t msgsize; /* msgsize= (mq bytes a message), 0 = system default */
+	unsigned prio;  /* prio= (mq send priority, 0..32767) */
+	unsigned proj;  /* proj= (ftok project id, 1..255), default 1 */
 };
 
 /*
@@ -197,6 +203,8 @@ extern const struct ipcx__transport ipcx__tp_unix IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_mq IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sysvmq IPCX__HIDDEN;
 
 /* ---- errors (error.c) ---- */
 
@@ -216,6 +224,21 @@ IPCX__HIDDEN int ipcx__errno(int e, const char *fmt, ...)
 
 /* ipcx__errno_code - the IPCX_E* code for errno value e. */
 IPCX__HIDDEN int ipcx__errno_code(int e);
+
+/* ---- kernel message queues (msgq.c) ---- */
+
+/* ipcx__sysctl - the number in /proc/sys file path, or dflt. */
+IPCX__HIDDEN long ipcx__sysctl(const char *path, long dflt);
+
+/*
+ * ipcx__held_give - deliver a message of *got bytes that a transport took
+ * from its queue into its own buffer held: copy it into buf and set *got
+ * to -1, or, if cap is too small, keep it and return IPCX_ENOBUFS with
+ * ch->pending set. what names the endpoint in the message.
+ */
+IPCX__HIDDEN ssize_t ipcx__held_give(ipcx_chan *ch, const char *what,
+                                     const void *held, ssize_t *got, void *buf,
+                                     size_t cap);
 
 /* ---- time (time.c) ---- */
 

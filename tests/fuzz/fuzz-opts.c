@@ -47,7 +47,8 @@ static int same_opts(const struct ipcx__ep *a, const struct ipcx__ep *b)
 	       a->raw == b->raw && a->wait == b->wait && a->fd == b->fd &&
 	       a->uid == b->uid && a->gid == b->gid &&
 	       a->trust_any == b->trust_any && a->spin == b->spin &&
-	       a->type == b->type;
+	       a->type == b->type && a->msgsize == b->msgsize &&
+	       a->prio == b->prio && a->proj == b->proj;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

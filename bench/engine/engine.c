@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX };
+enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX, ENG_MSGQ };
 
 /*
  * Measure one row (or an item's rows) cfg->repeat times, fold the
@@ -42,6 +42,9 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 			break;
 		case ENG_IPCX:
 			bench_ipcx_rows(cfg, item, size, ++*seq, res);
+			break;
+		case ENG_MSGQ:
+			bench_msgq_rows(cfg, item, size, ++*seq, res);
 			break;
 		}
 		if (r == 0) {
@@ -122,8 +125,13 @@ int bench_run(const struct bench_config *cfg)
 			eng_row(cfg, &res, ENG_PIPE, NULL, size, &seq);
 			eng_row(cfg, &res, ENG_MEMCPY, NULL, size, &seq);
 		}
-		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++)
+		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++) {
 			eng_row(cfg, &res, ENG_IPCX, cfg->items[i], size, &seq);
+			/* mq, sysv-mq: their bare floor and CPU rows. */
+			if (cfg->baselines)
+				eng_row(cfg, &res, ENG_MSGQ, cfg->items[i],
+				        size, &seq);
+		}
 	}
 	if (cfg->baselines && cfg->idle_s > 0 && !bench_stop) {
 		fputc('\n', f);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # demo.sh - send and receive messages over every ipcx transport, from the
-# shell: pipe, fifo, unix (path and abstract), tcp, udp, shm.
+# shell: pipe, fifo, unix (path and abstract), tcp, udp, shm, mq, sysv-mq.
 #
 #   make demo                 (or: IPCX=build/ipcx sh scripts/demo.sh)
 #
@@ -26,7 +26,8 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	"$IPCX" rm -f "fifo://$dir/fifo" "shm://$shm" 2>/dev/null
+	"$IPCX" rm -f "fifo://$dir/fifo" "shm://$shm" "mq://$shm" \
+		"sysv-mq://$dir/key" 2>/dev/null
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -141,6 +142,24 @@ report shm-recv $st "$dir/rerr"
 echo "\$ ipcx rm shm://$shm"
 $T "$IPCX" rm "shm://$shm" 2>"$dir/err"
 report shm-rm $? "$dir/err"
+
+step "mq:// - a POSIX message queue; the message waits in the queue"
+echo "\$ ipcx send mq://$shm 'hello through a message queue'"
+$T "$IPCX" send "mq://$shm" 'hello through a message queue' 2>"$dir/serr"
+report mq-send $? "$dir/serr"
+echo "\$ ipcx recv mq://$shm -n 1"
+$T "$IPCX" recv "mq://$shm" -n 1 -t $WAIT >"$dir/out" 2>"$dir/rerr"
+st=$?
+show "$dir/out"
+report mq-recv $st "$dir/rerr"
+$T "$IPCX" rm "mq://$shm" 2>"$dir/err"
+report mq-rm $? "$dir/err"
+
+step "sysv-mq:// - a System V queue on ftok(path, 1), as ipcs -q lists it"
+: >"$dir/key"
+pair sysv-mq "sysv-mq://$dir/key" 'hello through a System V queue'
+$T "$IPCX" rm "sysv-mq://$dir/key" 2>"$dir/err"
+report sysv-mq-rm $? "$dir/err"
 
 echo
 if [ -n "$failed" ]; then

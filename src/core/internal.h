@@ -34,6 +34,7 @@ enum ipcx__scheme {
 	IPCX__S_UNIX,
 	IPCX__S_TCP,
 	IPCX__S_UDP,
+	IPCX__S_NATS,
 	IPCX__S_COUNT
 };
 
@@ -53,10 +54,20 @@ enum {
 	IPCX__O_TRUST = 1 << 8,
 	IPCX__O_SPIN = 1 << 9,
 	IPCX__O_TYPE = 1 << 10,
-	IPCX__O_MSGSIZE = 1 << 16, /* mq */
-	IPCX__O_PRIO = 1 << 17,    /* mq */
-	IPCX__O_PROJ = 1 << 18,    /* sysv-mq, sysv-sem (ftok) */
+	IPCX__O_QUEUE = 1 << 11,
+	IPCX__O_DURABLE = 1 << 12,
+	IPCX__O_STREAM = 1 << 13,
+	IPCX__O_CREDS = 1 << 14,
+	IPCX__O_TLS = 1 << 15,
+	IPCX__O_CA = 1 << 16,
+	IPCX__O_MSGSIZE = 1 << 20, /* mq */
+	IPCX__O_PRIO = 1 << 21,    /* mq */
+	IPCX__O_PROJ = 1 << 22,    /* sysv-mq, sysv-sem (ftok) */
 };
+
+/* Longest NATS queue group, durable or stream name; option file paths. */
+#define IPCX__NATS_NAME_MAX 64
+#define IPCX__OPT_PATH_MAX  255
 
 /*
  * A parsed endpoint. Everything is validated by ipcx__ep_parse() before any
@@ -93,6 +104,14 @@ struct ipcx__ep {
 	size_t msgsize; /* msgsize= (mq bytes a message), 0 = system default */
 	unsigned prio;  /* prio= (mq send priority, 0..32767) */
 	unsigned proj;  /* proj= (ftok project id, 1..255), default 1 */
+
+	/* nats:// (the name is "[host:port,...]/subject") */
+	char queue[IPCX__NATS_NAME_MAX + 1];   /* queue= group, "" = none */
+	char durable[IPCX__NATS_NAME_MAX + 1]; /* durable= consumer */
+	char stream[IPCX__NATS_NAME_MAX + 1];  /* stream= JetStream stream */
+	char creds[IPCX__OPT_PATH_MAX + 1];    /* creds= file */
+	char ca[IPCX__OPT_PATH_MAX + 1];       /* ca= trusted certificates */
+	bool tls;                              /* tls: require TLS */
 };
 
 /*
@@ -205,6 +224,7 @@ extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_mq IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_sysvmq IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_nats IPCX__HIDDEN;
 
 /* ---- errors (error.c) ---- */
 

@@ -3,11 +3,11 @@
  *
  * Creation (0600 whatever the umask, ?mode=, IPCX_EXCL, an existing queue
  * of another geometry, ?maxmsg= out of range, limits that name their
- * knobs), the 1024-byte queue that refuses 2000 bytes naming 1024, a full
- * queue with timeout 0, priorities, a small buffer (the message stays with
- * the channel), a bare mq_send/mq_receive peer both ways (no header of
- * ours in the queue), the sender first (the message waits in the queue),
- * unlink. The cases every transport shares are in test-conformance.c.
+ * knobs, as root and as nobody), the 1024-byte queue that refuses 2000 bytes
+ * naming 1024, a full queue with timeout 0, priorities, a small buffer (the
+ * message stays with the channel), a bare mq_send/mq_receive peer both ways (no
+ * header of ours in the queue), the sender first (the message waits in the
+ * queue), unlink. The cases every transport shares are in test-conformance.c.
  */
 #include "ipcx.h"
 #include "t.h"
@@ -16,7 +16,9 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char name[128], ep[300];
@@ -75,6 +77,41 @@ static void test_create(void)
 		         strstr(ipcx_errmsg(), "msgsize_max"));
 	}
 	T_EXPECT(ipcx_unlink(mk("")), IPCX_ENOENT);
+}
+
+/* As nobody, past msg_max: EINVAL, and the message names the knob. */
+static int child_unprivileged(void *arg)
+{
+	ipcx_chan *tx;
+	char e[320];
+	int r;
+
+	(void)arg;
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		return 2;
+	snprintf(e, sizeof(e), "mq://%s-nobody?maxmsg=65536", name);
+	r = ipcx_open(e, IPCX_SEND, &tx);
+	if (r != IPCX_EINVAL || !strstr(ipcx_errmsg(), "msg_max") ||
+	    !strstr(ipcx_errmsg(), "/proc/sys/fs/mqueue/")) {
+		fprintf(stderr, "as nobody: %s (%s)\n", ipcx_errname(r),
+		        ipcx_errmsg());
+		if (r == 0) {
+			ipcx_close(tx);
+			ipcx_unlink(e);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void test_unprivileged(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr,
+		        "  (not root: no nobody to test limits with)\n");
+		return;
+	}
+	t_child_ok(t_fork(child_unprivileged, NULL));
 }
 
 static void test_limits(void)
@@ -184,6 +221,7 @@ int main(void)
 	snprintf(name, sizeof(name), "%s", t_name("mq"));
 	t_leak_begin();
 	test_create();
+	test_unprivileged();
 	test_limits();
 	test_prio_and_enobufs();
 	test_bare_peer();

@@ -130,8 +130,13 @@ static void test_types_and_bare_peer(void)
 	/* A small buffer: the message stays with the channel. */
 	T_EXPECT(ipcx_recv(t1, buf, 2, 0), IPCX_ENOBUFS);
 	T_EXPECT(ipcx_pending(t1), 3);
+	/* Sending meanwhile leaves the held message alone. */
+	T_OK(ipcx_send(t2, "other", 5, 0));
+	T_OK(ipcx_send(t1, "x", 1, 0));
 	T_EXPECT(ipcx_recv(t1, buf, 3, 0), 3);
 	T_ASSERT(memcmp(buf, "one", 3) == 0);
+	T_EXPECT(ipcx_recv(t1, buf, sizeof(buf), 0), 1);
+	T_EXPECT(ipcx_recv(t2, buf, sizeof(buf), 0), 5);
 
 	/* A bare peer: msgsnd in, msgrcv out, our bytes and nothing more. */
 	id = msgget(k, 0);

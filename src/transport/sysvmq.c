@@ -52,12 +52,13 @@ struct sv_msg {
 struct sv_priv {
 	int id; /* msqid */
 	key_t key;
-	size_t cap;         /* mtext bytes in buf */
-	size_t limit;       /* largest message: min(msgmax, msg_qbytes) */
-	size_t msgmax;      /* /proc/sys/kernel/msgmax when opened */
-	size_t qbytes;      /* the queue's msg_qbytes */
-	struct sv_msg *buf; /* send staging and receive buffer */
-	ssize_t got;        /* length of a received message held, -1 none */
+	size_t cap;          /* mtext bytes in buf */
+	size_t limit;        /* largest message: min(msgmax, msg_qbytes) */
+	size_t msgmax;       /* /proc/sys/kernel/msgmax when opened */
+	size_t qbytes;       /* the queue's msg_qbytes */
+	struct sv_msg *buf;  /* receive buffer (may hold a message: got) */
+	struct sv_msg *sbuf; /* send staging: type, then the bytes */
+	ssize_t got;         /* length of a received message held, -1 none */
 	char ep[IPCX__EP_MAX + 40]; /* "sysv-mq://..." for messages */
 };
 
@@ -195,7 +196,14 @@ static int sv_open(ipcx_chan *ch)
 	p->qbytes = (size_t)ds.msg_qbytes;
 	/* A message above msg_qbytes would wait for room for ever. */
 	p->limit = p->msgmax < p->qbytes ? p->msgmax : p->qbytes;
-	return sv_buf(p, p->limit);
+	/* Apart from the receive buffer, which may hold a message that a
+	 * small buffer refused while this channel sends. */
+	if (ch->flags & IPCX_SEND) {
+		p->sbuf = malloc(sizeof(*p->sbuf) + (p->limit ? p->limit : 1));
+		if (!p->sbuf)
+			return ipcx__err(IPCX_ENOMEM, "out of memory");
+	}
+	return (ch->flags & IPCX_RECV) ? sv_buf(p, p->limit) : 0;
 }
 
 /*
@@ -263,11 +271,11 @@ static int sv_send(ipcx_chan *ch, const void *buf, size_t len, int64_t deadline)
 		                 p->ep, len, p->qbytes);
 	}
 	/* msgsnd wants the type right before the bytes: one copy. */
-	p->buf->mtype = ch->ep.type;
+	p->sbuf->mtype = ch->ep.type;
 	if (len)
-		memcpy(p->buf->mtext, buf, len);
+		memcpy(p->sbuf->mtext, buf, len);
 	for (;;) {
-		if (msgsnd(p->id, p->buf, len, IPC_NOWAIT) == 0)
+		if (msgsnd(p->id, p->sbuf, len, IPC_NOWAIT) == 0)
 			return 0;
 		if (errno == EINTR)
 			continue;
@@ -353,6 +361,7 @@ static int sv_close(ipcx_chan *ch)
 
 	if (p) {
 		free(p->buf);
+		free(p->sbuf);
 		free(p);
 		ch->priv = NULL;
 	}

@@ -4,6 +4,7 @@
 #   make demo            build and run the demo (the main job)
 #   make check           build and run the test suite
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
+#   make check-python    the Python binding's tests (also part of make check)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
 #   make bench           build and run the benchmark comparison
 #   make install PREFIX=/usr/local DESTDIR=
@@ -114,6 +115,10 @@ demo: all
 
 check test: all $(TESTS)
 	IPCX=$(abspath $(B)/ipcx) sh tests/run.sh $(B)/tests
+
+.PHONY: check-python
+check-python: lib $(B)/ipcx
+	IPCX=$(abspath $(B)/ipcx) sh tests/test-python.sh
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 20

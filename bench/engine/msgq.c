@@ -145,7 +145,14 @@ static void mqb_unlink(enum mqb_kind kind, const char *name)
 /* The error text for r from an end of this kind. */
 static const char *mqb_strerror(enum mqb_kind kind, int r)
 {
-	return kind == MQB_IPCX ? ipcx_errmsg() : strerror(-r);
+	if (kind == MQB_IPCX)
+		return ipcx_errmsg();
+	if (r == -EINVAL)
+		return kind == MQB_POSIX ? "EINVAL: the size is above "
+		                           "/proc/sys/fs/mqueue/msgsize_max"
+		                         : "EINVAL: the size is above "
+		                           "/proc/sys/kernel/msgmax";
+	return strerror(-r);
 }
 
 /*
@@ -418,7 +425,11 @@ static void mqb_run(const struct bench_config *cfg, struct mqb_job *j,
 		bench_watchdog_stop();
 	}
 	if (r != 0 && row.status == BENCH_OK) {
-		row.status = r == IPCX_EMSGSIZE ? BENCH_SKIP : BENCH_FAIL;
+		/* Too big for this queue (msgsize, msgmax): a skip. */
+		row.status =
+		    r == IPCX_EMSGSIZE || r == -EINVAL || r == -EMSGSIZE
+		        ? BENCH_SKIP
+		        : BENCH_FAIL;
 		snprintf(row.note, sizeof(row.note), "%s",
 		         bench_stop    ? "interrupted"
 		         : bench_stuck ? "the child stopped answering"

@@ -355,6 +355,17 @@ static ssize_t sv_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
 }
 
 /* close: frees the channel; the queue and its messages stay. */
+/* fd: none; say why and what to do instead. */
+static int sv_fd(ipcx_chan *ch)
+{
+	(void)ch;
+	return ipcx__err(IPCX_ENOTSUP,
+	                 "sysv-mq:// has no file descriptor: the kernel offers "
+	                 "no way to poll a System V queue (ipcx waits on it "
+	                 "with IPC_NOWAIT tries and a back-off); receive with a "
+	                 "timeout, or use mq:// whose queue descriptor polls");
+}
+
 static int sv_close(ipcx_chan *ch)
 {
 	struct sv_priv *p = ch->priv;
@@ -393,6 +404,7 @@ const struct ipcx__transport ipcx__tp_sysvmq = {
     .open = sv_open,
     .send = sv_send,
     .recv = sv_recv,
+    .fd = sv_fd,
     .close = sv_close,
     .unlink = sv_unlink,
 };

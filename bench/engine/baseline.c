@@ -8,6 +8,8 @@
  *   bare pipe             raw read()/write() of the message over two pipes,
  *                         no ipcx: the floor of every kernel mechanism that
  *                         sleeps and wakes;
+ *   bare socketpair       the same over one AF_UNIX stream socketpair: the
+ *                         floor of the socket transports;
  *   memcpy                single-core memcpy bandwidth at the size: what a
  *                         copying transport can hope to stream;
  *   bare sem_post/wait    two process-shared POSIX semaphores in a shared
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static inline void base_relax(void)
@@ -255,20 +258,45 @@ static int base_pipe_child(void *arg, int ctl)
 	return 0;
 }
 
-void bench_pipe_row(const struct bench_config *cfg, size_t size,
-                    struct bench_result *res)
+/*
+ * Two one-way byte channels: two pipes, or one socketpair whose ends are
+ * duplicated so that the parent and the child each close "the other" end
+ * exactly as with pipes. Returns 0, or -1 with errno.
+ */
+static int base_channels(struct base_pipe_job *j, bool sock)
+{
+	int sv[2];
+
+	if (!sock)
+		return pipe2(j->p2c, O_CLOEXEC) || pipe2(j->c2p, O_CLOEXEC) ? -1
+		                                                            : 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	j->p2c[1] = sv[0]; /* parent writes, child reads */
+	j->p2c[0] = sv[1];
+	j->c2p[0] = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);
+	j->c2p[1] = fcntl(sv[1], F_DUPFD_CLOEXEC, 0);
+	return j->c2p[0] < 0 || j->c2p[1] < 0 ? -1 : 0;
+}
+
+static void base_stream_row(const struct bench_config *cfg, size_t size,
+                            bool sock, struct bench_result *res)
 {
 	struct base_pipe_job j;
 	struct bench_child c = {-1, -1};
 	struct bench_row row;
+	struct bench_cpu cpu;
 	uint64_t *t = NULL, ack[4], t0;
 	void *buf = NULL;
 	long n, warm;
 	char err[160];
 	int st;
 
-	base_row_init(&row, "bare pipe", "kernel", size);
-	snprintf(row.endpoint, sizeof(row.endpoint), "pipe(2), raw read/write");
+	base_row_init(&row, sock ? "bare socketpair" : "bare pipe", "kernel",
+	              size);
+	snprintf(row.endpoint, sizeof(row.endpoint), "%s",
+	         sock ? "socketpair(AF_UNIX, SOCK_STREAM), raw read/write"
+	              : "pipe(2), raw read/write");
 	bench_counts(cfg, size, &n, &j.m, &warm);
 	/* A pipe cannot carry an empty message; one byte stands in for it. */
 	j.size = size ? size : 1;
@@ -276,7 +304,7 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 	j.p2c[0] = j.p2c[1] = j.c2p[0] = j.c2p[1] = -1;
 	t = malloc(sizeof(*t) * (size_t)n);
 	buf = bench_alloc(j.size);
-	if (!t || !buf || pipe2(j.p2c, O_CLOEXEC) || pipe2(j.c2p, O_CLOEXEC)) {
+	if (!t || !buf || base_channels(&j, sock)) {
 		row.status = BENCH_FAIL;
 		snprintf(row.note, sizeof(row.note), "setup: %s",
 		         strerror(errno));
@@ -303,6 +331,7 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 	}
 	if (row.status == BENCH_OK) {
 		bench_percentiles(t, (size_t)n, &row);
+		bench_cpu_start(&cpu, c.pid);
 		t0 = bench_now_ns();
 		for (long i = 0; i < j.m && row.status == BENCH_OK; i++)
 			if (base_write_full(j.p2c[1], buf, j.size))
@@ -315,6 +344,7 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 			row.msgs_per_s =
 			    (double)j.m / ((double)(ack[2] - t0) / 1e9);
 			row.bytes_per_s = row.msgs_per_s * (double)j.size;
+			row.cpu_ns_per_msg = bench_cpu_per_msg(&cpu, j.m);
 		} else {
 			row.status = BENCH_FAIL;
 		}
@@ -341,6 +371,18 @@ out:
 	free(t);
 	bench_free(buf);
 	base_emit(cfg, res, &row);
+}
+
+void bench_pipe_row(const struct bench_config *cfg, size_t size,
+                    struct bench_result *res)
+{
+	base_stream_row(cfg, size, false, res);
+}
+
+void bench_socketpair_row(const struct bench_config *cfg, size_t size,
+                          struct bench_result *res)
+{
+	base_stream_row(cfg, size, true, res);
 }
 
 /* ---- memcpy ---- */
@@ -437,6 +479,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 	struct base_sems *j;
 	struct bench_row row;
 	struct bench_msg msg;
+	struct bench_cpu cpu;
 	uint64_t *t = NULL, t0;
 	long n, m, warm;
 	char err[160];
@@ -477,6 +520,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 	}
 	if (row.status == BENCH_OK) {
 		bench_percentiles(t, (size_t)n, &row);
+		bench_cpu_start(&cpu, c.pid);
 		t0 = bench_now_ns();
 		for (long i = 0; i < m; i++)
 			sem_post(&j->ping);
@@ -487,6 +531,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 			row.messages = row.received = m;
 			row.msgs_per_s =
 			    (double)m / ((double)(msg.v[2] - t0) / 1e9);
+			row.cpu_ns_per_msg = bench_cpu_per_msg(&cpu, m);
 		} else {
 			row.status = BENCH_FAIL;
 		}

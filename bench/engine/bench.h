@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* What the command line asked for. Zero counts mean "pick a default". */
 struct bench_config {
@@ -41,6 +42,8 @@ struct bench_config {
 	bool baselines;   /* measure the reference rows */
 	int targets;      /* -1 auto (when shm is listed), 0 off, 1 on */
 	const char *json; /* write JSON here (NULL = none, "-" = stdout) */
+	const char *svg;  /* write the chart here (NULL = none) */
+	bool progress;    /* say on stderr which row runs (a terminal) */
 	FILE *out;        /* the table goes here */
 };
 
@@ -70,6 +73,14 @@ struct bench_row {
 	long messages; /* sent */
 	long received; /* arrived (udp may lose some) */
 	double msgs_per_s, bytes_per_s;
+	/* user + system CPU of both processes over the streaming run, per
+	 * message; 0 when not measured */
+	double cpu_ns_per_msg;
+
+	/* The bare row this one is compared with (bench_link_baseline), and
+	 * this row's round-trip p50 over that row's; "" and 0 when none. */
+	char baseline[48];
+	double base_ratio;
 };
 
 /* The idle-receiver test's result. */
@@ -240,6 +251,22 @@ double bench_loadavg(void);
 /* bench_cpu_self_ns - user + system CPU this process has used, in ns. */
 uint64_t bench_cpu_self_ns(void);
 
+/*
+ * CPU of both sides over a streaming run: bench_cpu_start() before the
+ * first send, bench_cpu_per_msg() once the last message arrived (before
+ * the child is reaped). Each side's CPU is read from its process CPU
+ * clock (clock_getcpuclockid), the same user + system time getrusage
+ * reports, at nanosecond resolution.
+ */
+struct bench_cpu {
+	clockid_t child_clock;
+	bool has_child;
+	uint64_t self0, child0;
+};
+void bench_cpu_start(struct bench_cpu *c, pid_t child);
+/* CPU ns per message of both sides since start, or 0 when unknown. */
+double bench_cpu_per_msg(const struct bench_cpu *c, long msgs);
+
 /* bench_sleep_ns - sleep (EINTR ends it early). */
 void bench_sleep_ns(uint64_t ns);
 
@@ -292,6 +319,9 @@ void bench_pingpong_row(const struct bench_config *cfg,
                         struct bench_result *res);
 void bench_pipe_row(const struct bench_config *cfg, size_t size,
                     struct bench_result *res);
+/* Bare read/write over a unix socketpair: the floor of unix://. */
+void bench_socketpair_row(const struct bench_config *cfg, size_t size,
+                          struct bench_result *res);
 void bench_memcpy_row(const struct bench_config *cfg, size_t size,
                       struct bench_result *res);
 /* Bare sem_post/sem_wait between two processes: the events' floor. */
@@ -306,7 +336,7 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 void bench_msgq_rows(const struct bench_config *cfg, const char *item,
                      size_t size, unsigned seq, struct bench_result *res);
 
-/* ---- output (report.c) ---- */
+/* ---- output (report.c, svg.c) ---- */
 
 /* One of the issue's target ratios, as measured in this run. */
 struct bench_target {
@@ -325,10 +355,31 @@ void bench_print_idle(FILE *f, const struct bench_idle *idle);
 /* Find the target ratios res allows (at most 5); returns how many. */
 int bench_targets(const struct bench_result *res, struct bench_target *t);
 void bench_print_targets(FILE *f, const struct bench_target *t, int n);
+/*
+ * bench_baseline_name - the bare row an ipcx row is compared with ("bare
+ * pipe" for pipe:// and fifo://, ...), or NULL when it has none.
+ */
+const char *bench_baseline_name(const struct bench_row *r);
+/* The measured baseline row r is compared with, or NULL. */
+const struct bench_row *bench_find_baseline(const struct bench_result *res,
+                                            const struct bench_row *r);
+/*
+ * bench_link_baseline - fill r->baseline and r->base_ratio from the
+ * baseline row of res measured at r's size (events: any size).
+ */
+void bench_link_baseline(const struct bench_result *res, struct bench_row *r);
 /* Write the run as JSON (one row a line) to path, "-" for stdout. */
 int bench_write_json(const char *path, const struct bench_config *cfg,
                      const struct bench_result *res,
                      const struct bench_target *t, int nt);
+
+/*
+ * bench_write_svg - one chart of the run: round-trip p50 bars with p99
+ * whiskers on a log scale, each ipcx row over its baseline, grouped by
+ * size, the machine and date in the caption. Returns 0 or -1 (said on
+ * stderr).
+ */
+int bench_write_svg(const char *path, const struct bench_result *res);
 
 #include <time.h>
 static inline uint64_t bench_now_ns(void)

@@ -195,6 +195,25 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		              ep->scheme, name, ep_q(ep), ep->opts);
 		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s://%s-pong%s%s",
 		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "nats")) {
+		/* Two subjects of this run on the named server (default:
+		 * 127.0.0.1:4222); a given subject gets -ping and -pong. */
+		const char *slash = strchr(name, '/');
+
+		ep->shape = BENCH_ONEWAY;
+		if (tmpl || !slash || !slash[1])
+			n1 = snprintf(
+			    ep->ping, sizeof(ep->ping),
+			    "nats://%.*s/%s-ping%s%s",
+			    (int)(slash ? slash - name : (long)strlen(name)),
+			    name, base, ep_q(ep), ep->opts);
+		else
+			n1 = snprintf(ep->ping, sizeof(ep->ping),
+			              "nats://%s-ping%s%s", name, ep_q(ep),
+			              ep->opts);
+		snprintf(ep->pong, sizeof(ep->pong), "%s", ep->ping);
+		memcpy(strstr(ep->pong, "-ping"), "-pong", 5);
+		n2 = n1;
 	} else if (!strcmp(ep->scheme, "unix")) {
 		ep->shape = BENCH_SOCKET;
 		if (tmpl)
@@ -228,10 +247,11 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		n1 = snprintf(ep->ping, sizeof(ep->ping), "%s://%s%s%s",
 		              ep->scheme, name, ep_q(ep), ep->opts);
 	} else {
-		snprintf(err, errcap,
-		         "%s:// cannot be benchmarked (try shm, pipe, fifo, "
-		         "unix, tcp, udp, mq, sysv-mq, sem, sysv-sem or semshm)",
-		         ep->scheme);
+		snprintf(
+		    err, errcap,
+		    "%s:// cannot be benchmarked (try shm, pipe, fifo, "
+		    "unix, tcp, udp, mq, sysv-mq, sem, sysv-sem or semshm)",
+		    ep->scheme);
 		return -1;
 	}
 	if (n1 < 0 || (size_t)n1 >= sizeof(ep->ping) || n2 < 0 ||

@@ -13,7 +13,50 @@
 #include <string.h>
 #include <unistd.h>
 
-enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX, ENG_SEM, ENG_MSGQ };
+enum eng_what {
+	ENG_PINGPONG,
+	ENG_PIPE,
+	ENG_MEMCPY,
+	ENG_IPCX,
+	ENG_SEM,
+	ENG_MSGQ,
+	ENG_SOCKETPAIR
+};
+
+/* Where a run stands, for the progress line and the table. */
+struct eng_state {
+	size_t printed; /* rows already in the table */
+	unsigned step, steps;
+};
+
+/* On a terminal: which row runs now and how far the run is, on stderr. */
+static void eng_progress(const struct bench_config *cfg, struct eng_state *st,
+                         const char *what, size_t size)
+{
+	char sz[16];
+
+	st->step++;
+	if (!cfg->progress)
+		return;
+	bench_fmt_size(size, sz, sizeof(sz));
+	fprintf(stderr, "\r\033[K[%u/%u] %s at %s B ...", st->step, st->steps,
+	        what, sz);
+	fflush(stderr);
+}
+
+/* Compare the rows not yet shown with their baselines and print them. */
+static void eng_flush(const struct bench_config *cfg, struct bench_result *res,
+                      struct eng_state *st)
+{
+	if (cfg->progress && st->printed < res->nrows) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	for (; st->printed < res->nrows; st->printed++) {
+		bench_link_baseline(res, &res->rows[st->printed]);
+		bench_table_row(cfg->out, &res->rows[st->printed]);
+	}
+}
 
 /*
  * Measure one row (or an item's rows) cfg->repeat times, fold the
@@ -49,6 +92,9 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 		case ENG_MSGQ:
 			bench_msgq_rows(cfg, item, size, ++*seq, res);
 			break;
+		case ENG_SOCKETPAIR:
+			bench_socketpair_row(cfg, size, res);
+			break;
 		}
 		if (r == 0) {
 			k = res->nrows - start;
@@ -61,8 +107,6 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 				                &res->rows[before + i]);
 		res->nrows = before;
 	}
-	for (size_t i = start; i < res->nrows; i++)
-		bench_table_row(cfg->out, &res->rows[i]);
 }
 
 static bool eng_has_shm(const struct bench_config *cfg)
@@ -75,14 +119,18 @@ static bool eng_has_shm(const struct bench_config *cfg)
 	return false;
 }
 
-/* Whether an item is a semaphore (events): sem or sysv-sem, not semshm. */
-static bool eng_has_events(const struct bench_config *cfg)
+/* Whether an item's scheme is one of the comma list schemes. */
+static bool eng_has_any(const struct bench_config *cfg, const char *schemes)
 {
 	for (size_t i = 0; i < cfg->nitems; i++) {
 		size_t n = strcspn(cfg->items[i], ":?");
-		if ((n == 3 && !strncmp(cfg->items[i], "sem", 3)) ||
-		    (n == 8 && !strncmp(cfg->items[i], "sysv-sem", 8)))
-			return true;
+
+		for (const char *p = schemes; *p; p += strcspn(p, ",")) {
+			p += *p == ',';
+			if (strcspn(p, ",") == n &&
+			    !strncmp(cfg->items[i], p, n))
+				return true;
+		}
 	}
 	return false;
 }
@@ -100,6 +148,7 @@ int bench_run(const struct bench_config *cfg)
 {
 	struct bench_result res;
 	struct bench_target t[8];
+	struct eng_state st = {0, 0, 0};
 	FILE *f = cfg->out;
 	unsigned seq = 0;
 	int nt = 0, rc = 0;
@@ -128,27 +177,57 @@ int bench_run(const struct bench_config *cfg)
 	fputc('\n', f);
 	bench_table_header(f);
 
+	/* Semaphores (and semshm, woken by one) compare with bare sem_post;
+	 * the socket transports with a bare socketpair. */
+	bool sems = eng_has_any(cfg, "sem,sysv-sem,semshm");
+	bool socks = eng_has_any(cfg, "unix,tcp,udp");
+
+	st.steps = (unsigned)(cfg->nsizes * (2 * cfg->nitems + 3 + socks) +
+	                      (cfg->baselines ? 1 + sems : 0));
 	for (size_t s = 0; s < cfg->nsizes && !bench_stop; s++) {
 		size_t size = cfg->sizes[s];
 
 		if (s > 0)
 			fputc('\n', f);
 		if (cfg->baselines) {
-			if (s == 0)
+			if (s == 0) {
+				eng_progress(cfg, &st, "cache-line ping-pong",
+				             64);
 				eng_row(cfg, &res, ENG_PINGPONG, NULL, size,
 				        &seq);
+			}
+			eng_progress(cfg, &st, "bare pipe", size);
 			eng_row(cfg, &res, ENG_PIPE, NULL, size, &seq);
+			if (socks) {
+				eng_progress(cfg, &st, "bare socketpair", size);
+				eng_row(cfg, &res, ENG_SOCKETPAIR, NULL, size,
+				        &seq);
+			}
+			eng_progress(cfg, &st, "memcpy", size);
 			eng_row(cfg, &res, ENG_MEMCPY, NULL, size, &seq);
-			if (s == 0 && eng_has_events(cfg))
+			if (s == 0 && sems) {
+				eng_progress(cfg, &st, "bare sem_post/sem_wait",
+				             0);
 				eng_row(cfg, &res, ENG_SEM, NULL, 0, &seq);
+			}
+			eng_flush(cfg, &res, &st);
 		}
 		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++) {
+			eng_progress(cfg, &st, cfg->items[i], size);
 			eng_row(cfg, &res, ENG_IPCX, cfg->items[i], size, &seq);
 			/* mq, sysv-mq: their bare floor and CPU rows. */
-			if (cfg->baselines)
+			if (cfg->baselines) {
+				eng_progress(cfg, &st, cfg->items[i], size);
 				eng_row(cfg, &res, ENG_MSGQ, cfg->items[i],
 				        size, &seq);
+			}
+			/* After the item's own baselines: the ratios. */
+			eng_flush(cfg, &res, &st);
 		}
+	}
+	if (cfg->progress) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
 	}
 	if (cfg->baselines && cfg->idle_s > 0 && !bench_stop) {
 		fputc('\n', f);
@@ -172,6 +251,8 @@ int bench_run(const struct bench_config *cfg)
 	if (res.idle.done && res.idle.status == BENCH_FAIL)
 		rc = 1;
 	if (cfg->json && bench_write_json(cfg->json, cfg, &res, t, nt) < 0)
+		rc = -1;
+	if (cfg->svg && bench_write_svg(cfg->svg, &res) < 0)
 		rc = -1;
 	if (bench_stop) {
 		fprintf(stderr, "ipcx bench: interrupted\n");

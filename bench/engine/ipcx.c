@@ -323,9 +323,13 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
                        const char **what)
 {
 	struct ipc_ack ack;
-	uint64_t t0 = bench_now_ns();
+	struct bench_cpu cpu;
+	uint64_t t0;
 	long rc = 0;
 	ssize_t r;
+
+	bench_cpu_start(&cpu, j->c->pid);
+	t0 = bench_now_ns();
 
 	for (long i = 0; i < j->m && !bench_stop; i++) {
 		if (zc) {
@@ -374,6 +378,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 	row->has_tput = true;
 	row->messages = j->m;
 	row->received = (long)ack.count;
+	row->cpu_ns_per_msg = bench_cpu_per_msg(&cpu, (long)ack.count);
 	if (ack.count > 0 && ack.last_ns > t0) {
 		double s = (double)(ack.last_ns - t0) / 1e9;
 
@@ -517,6 +522,19 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 	j.zc = j.ep.zero_copy;
 	ipc_row_init(&copy, item, &j, false);
 	ipc_row_init(&zc, item, &j, true);
+	if (!strcmp(j.ep.scheme, "nats")) {
+		/* A server is the user's to start: none answering skips. */
+		ipcx_chan *probe = NULL;
+
+		rc = ipcx_open(j.ep.ping, IPCX_SEND, &probe);
+		ipcx_close(probe);
+		if (rc == IPCX_ENOPEER) {
+			copy.status = BENCH_SKIP;
+			ipc_note(copy.note, sizeof(copy.note), "open", rc);
+			*bench_row_add(res) = copy;
+			return;
+		}
+	}
 
 	src = bench_alloc(j.cap);
 	dst = bench_alloc(j.cap);

@@ -287,6 +287,7 @@ static int mqb_data(struct bench_child *c, struct bench_row *row, int to,
 static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
                     struct bench_child *c, uint64_t *t, struct bench_row *row)
 {
+	struct bench_cpu cpu;
 	uint64_t v[4], t0;
 	int r = 0;
 
@@ -300,6 +301,7 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 	if (r < 0)
 		return r;
 	bench_percentiles(t, (size_t)j->n, row);
+	bench_cpu_start(&cpu, c->pid);
 	t0 = bench_now_ns();
 	for (long i = 0; i < j->m && r == 0; i++)
 		r = mqb_send(tx, j->to);
@@ -310,6 +312,7 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 		row->messages = row->received = j->m;
 		row->msgs_per_s = (double)j->m / ((double)(v[2] - t0) / 1e9);
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;
+		row->cpu_ns_per_msg = bench_cpu_per_msg(&cpu, j->m);
 	}
 	return 0;
 }

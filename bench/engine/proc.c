@@ -373,3 +373,39 @@ uint64_t bench_cpu_self_ns(void)
 	           1000000000u +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 }
+
+/* A process CPU clock in ns (user + system), or 0 when it cannot be read. */
+static uint64_t proc_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void bench_cpu_start(struct bench_cpu *c, pid_t child)
+{
+	memset(c, 0, sizeof(*c));
+	c->self0 = proc_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	/* The child's clock stays readable until it is reaped. */
+	if (child > 0 && clock_getcpuclockid(child, &c->child_clock) == 0) {
+		c->child0 = proc_clock_ns(c->child_clock);
+		c->has_child = c->child0 > 0;
+	}
+}
+
+double bench_cpu_per_msg(const struct bench_cpu *c, long msgs)
+{
+	uint64_t self = proc_clock_ns(CLOCK_PROCESS_CPUTIME_ID), child = 0;
+
+	if (msgs <= 0 || !self || self < c->self0)
+		return 0;
+	if (c->has_child) {
+		child = proc_clock_ns(c->child_clock);
+		if (child < c->child0)
+			return 0;
+		child -= c->child0;
+	}
+	return (double)(self - c->self0 + child) / (double)msgs;
+}

@@ -41,7 +41,7 @@ void bench_table_header(FILE *f)
 void bench_table_row(FILE *f, const struct bench_row *r)
 {
 	char sz[16], p50[16] = "-", p99[16] = "-", p999[16] = "-";
-	char mps[16] = "-", bps[16] = "-";
+	char mps[16] = "-", bps[16] = "-", vs[80] = "";
 
 	bench_fmt_size(r->size, sz, sizeof(sz));
 	if (r->status == BENCH_OK && r->has_rtt) {
@@ -53,8 +53,11 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 		bench_fmt_rate(r->msgs_per_s, mps, sizeof(mps));
 		bench_fmt_bytes(r->bytes_per_s, bps, sizeof(bps));
 	}
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s  %s%s\n", r->name, sz,
-	        r->wait, p50, p99, p999, mps, bps,
+	if (r->base_ratio > 0)
+		snprintf(vs, sizeof(vs), "%.2fx %s%s", r->base_ratio,
+		         r->baseline, r->note[0] ? "; " : "");
+	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s  %s%s%s\n", r->name, sz,
+	        r->wait, p50, p99, p999, mps, bps, vs,
 	        r->status == BENCH_FAIL   ? "FAILED: "
 	        : r->status == BENCH_SKIP ? "skipped: "
 	                                  : "",
@@ -76,6 +79,77 @@ void bench_print_idle(FILE *f, const struct bench_idle *idle)
 		        idle->status == BENCH_SKIP ? "skipped" : "FAILED",
 		        idle->note);
 	fflush(f);
+}
+
+/* ---- baselines ---- */
+
+/* Which bare row each scheme is compared with; size-free rows match any. */
+static const struct {
+	const char *scheme, *base;
+	bool any_size;
+} rep_bases[] = {
+    {"pipe", "bare pipe", false},
+    {"fifo", "bare pipe", false},
+    {"unix", "bare socketpair", false},
+    {"tcp", "bare socketpair", false},
+    {"udp", "bare socketpair", false},
+    {"shm", "cache-line ping-pong", false},
+    {"semshm", "bare sem_post/sem_wait", true},
+    {"sem", "bare sem_post/sem_wait", true},
+    {"sysv-sem", "bare sem_post/sem_wait", true},
+    {"mq", "bare mq", false},
+    {"sysv-mq", "bare sysv-mq", false},
+    {"file", "bare spool rename", false},
+    {"signal", "bare sigqueue", true},
+};
+
+/* The index into rep_bases for r's scheme (its name up to ':', '?', ' '). */
+static int rep_base_index(const struct bench_row *r)
+{
+	size_t n = strcspn(r->name, ":? ");
+
+	/* Only the round-trip rows of ipcx (not mq's CPU-only rows). */
+	if (r->kind != BENCH_IPCX || strstr(r->name, " cpu "))
+		return -1;
+	for (size_t i = 0; i < sizeof(rep_bases) / sizeof(rep_bases[0]); i++)
+		if (strlen(rep_bases[i].scheme) == n &&
+		    !strncmp(r->name, rep_bases[i].scheme, n))
+			return (int)i;
+	return -1;
+}
+
+const char *bench_baseline_name(const struct bench_row *r)
+{
+	int i = rep_base_index(r);
+
+	return i < 0 ? NULL : rep_bases[i].base;
+}
+
+const struct bench_row *bench_find_baseline(const struct bench_result *res,
+                                            const struct bench_row *r)
+{
+	int k = rep_base_index(r);
+
+	for (size_t i = 0; k >= 0 && i < res->nrows; i++) {
+		const struct bench_row *b = &res->rows[i];
+
+		if (b->kind == BENCH_BASELINE && b->status == BENCH_OK &&
+		    b->has_rtt && !strcmp(b->name, rep_bases[k].base) &&
+		    (rep_bases[k].any_size || b->size == r->size))
+			return b;
+	}
+	return NULL;
+}
+
+void bench_link_baseline(const struct bench_result *res, struct bench_row *r)
+{
+	const char *name = bench_baseline_name(r);
+	const struct bench_row *b = bench_find_baseline(res, r);
+
+	snprintf(r->baseline, sizeof(r->baseline), "%s", name ? name : "");
+	r->base_ratio = 0;
+	if (b && r->status == BENCH_OK && r->has_rtt && b->rtt_p50_ns)
+		r->base_ratio = (double)r->rtt_p50_ns / (double)b->rtt_p50_ns;
 }
 
 /* ---- targets ---- */
@@ -290,6 +364,19 @@ static void rep_json_row(FILE *f, const struct bench_row *r)
 		fputs(", \"messages\": null, \"received\": null, "
 		      "\"msgs_per_s\": null, \"bytes_per_s\": null",
 		      f);
+	if (r->status == BENCH_OK && r->cpu_ns_per_msg > 0)
+		fprintf(f, ", \"cpu_ns_per_msg\": %.0f", r->cpu_ns_per_msg);
+	else
+		fputs(", \"cpu_ns_per_msg\": null", f);
+	fputs(", \"baseline\": ", f);
+	if (r->baseline[0])
+		rep_json_str(f, r->baseline);
+	else
+		fputs("null", f);
+	if (r->base_ratio > 0)
+		fprintf(f, ", \"baseline_ratio\": %.3f", r->base_ratio);
+	else
+		fputs(", \"baseline_ratio\": null", f);
 	fputs(", \"note\": ", f);
 	rep_json_str(f, r->note);
 	fputc('}', f);

@@ -11,19 +11,25 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define BENCH_DEFAULT_ITEMS \
-	"shm://?wait=spin,shm,pipe,fifo,unix,tcp,udp,mq,sysv-mq,semshm,sem,sysv-sem"
+/* Every implemented mechanism; nats:// needs a server, so only on request. */
+#define BENCH_DEFAULT_ITEMS                                                  \
+	"shm://?wait=spin,shm,semshm,pipe,fifo,unix,tcp,udp,mq,sysv-mq,sem," \
+	"sysv-sem"
 #define BENCH_DEFAULT_SIZES "64,64K"
 
 static const char bench_usage[] =
     "usage: ipcx bench [-t LIST] [-s LIST] [-n N] [-m N] [-r N] [--json FILE]\n"
-    "                  [--no-pin] [--quick] [OPTIONS]\n"
+    "                  [--svg FILE] [--no-pin] [--quick] [OPTIONS]\n"
     "\n"
     "Measure round-trip time and one-way throughput of IPC transports, side\n"
     "by side with reference rows measured in the same run: a bare cache-line\n"
     "ping-pong between two processes, a bare pipe round trip, single-core\n"
-    "memcpy bandwidth and the CPU an idle shm receiver uses.\n"
+    "memcpy bandwidth and the CPU an idle shm receiver uses, and for each\n"
+    "kernel mechanism the bare system calls it wraps (socketpair,\n"
+    "mq_send/mq_receive, msgsnd/msgrcv, sem_post/sem_wait). Each transport\n"
+    "row names its bare row and the ratio of their round-trip p50s.\n"
     "\n"
     "  -t, --transports LIST  comma-separated endpoints or templates; a bare\n"
     "                         scheme (shm, pipe, fifo, unix, tcp, udp, mq,\n"
@@ -40,9 +46,10 @@ static const char bench_usage[] =
     "                         p50 and the best throughput (default 1)\n"
     "      --json FILE        also write the results as JSON ('-': stdout,\n"
     "                         the table then goes to stderr)\n"
+    "      --svg FILE         also draw the round trips as an SVG chart\n"
     "      --no-pin           do not pin parent and child to two CPUs\n"
     "      --quick            a tiny run (200 round trips, 500 messages,\n"
-    "                         0.3 s idle test), for tests\n"
+    "                         0.3 s idle test): every mechanism in seconds\n"
     "      --idle SECONDS     idle-receiver window (default 3; 0 skips it)\n"
     "      --no-baselines     skip the reference rows and the idle test\n"
     "      --targets          print the shm target ratios (default: when a\n"
@@ -62,11 +69,15 @@ static const char bench_usage[] =
     "Example:\n"
     "  ipcx bench -t 'shm://?wait=spin,shm,pipe' -s 64,65536 --json out.json\n"
     "\n"
+    "On a terminal, stderr shows which row runs and how far the run is.\n"
+    "nats:// is measured only when listed, against a running server.\n"
+    "\n"
     "Exit status: 0 all rows measured (or skipped), 1 a row failed or an\n"
     "error, 2 usage error. Timings never change the exit status.\n";
 
 enum {
 	OPT_JSON = 256,
+	OPT_SVG,
 	OPT_NO_PIN,
 	OPT_QUICK,
 	OPT_IDLE,
@@ -83,6 +94,7 @@ static const struct option bench_opts[] = {
     {"messages", required_argument, NULL, 'm'},
     {"repeat", required_argument, NULL, 'r'},
     {"json", required_argument, NULL, OPT_JSON},
+    {"svg", required_argument, NULL, OPT_SVG},
     {"no-pin", no_argument, NULL, OPT_NO_PIN},
     {"quick", no_argument, NULL, OPT_QUICK},
     {"idle", required_argument, NULL, OPT_IDLE},
@@ -181,6 +193,9 @@ int cmd_bench(int argc, char **argv)
 		case OPT_JSON:
 			cfg.json = optarg;
 			break;
+		case OPT_SVG:
+			cfg.svg = optarg;
+			break;
 		case OPT_NO_PIN:
 			cfg.pin = false;
 			break;
@@ -226,20 +241,26 @@ int cmd_bench(int argc, char **argv)
 		                       argv[optind]);
 	if (cfg.idle_s < 0)
 		cfg.idle_s = cfg.quick ? 0.3 : 3.0;
-	if (cfg.json && !strcmp(cfg.json, "-")) {
+	if (cfg.json && !strcmp(cfg.json, "-"))
 		cfg.out = stderr;
-	} else if (cfg.json) {
-		/* Find out now, not after a minute of measuring, that the
-		 * file cannot be written ("a": nothing is truncated yet). */
-		FILE *f = fopen(cfg.json, "a");
+	/* Find out now, not after a minute of measuring, that a file cannot
+	 * be written ("a": nothing is truncated yet). */
+	for (int k = 0; k < 2; k++) {
+		const char *path = k ? cfg.svg : cfg.json;
+		FILE *f;
 
+		if (!path || !strcmp(path, "-"))
+			continue;
+		f = fopen(path, "a");
 		if (!f) {
-			fprintf(stderr, "ipcx bench: %s: %s\n", cfg.json,
+			fprintf(stderr, "ipcx bench: %s: %s\n", path,
 			        strerror(errno));
 			return CLI_ERR;
 		}
 		fclose(f);
 	}
+	/* Progress only for a person watching, never into a pipe or file. */
+	cfg.progress = isatty(STDERR_FILENO) && cfg.out != stderr;
 
 	/* Copies: strtok writes into them, argv stays intact. */
 	items = strdup(items ? items : BENCH_DEFAULT_ITEMS);

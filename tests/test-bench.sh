@@ -99,12 +99,24 @@ check "no targets in the table" grep -q '^targets (measured in this run):' "$dir
 check "the table does not say how it pinned" grep -q -E \
 	'pinned: parent on CPU [0-9]+, child on CPU [0-9]+|not pinned' "$dir/table"
 
-# Nothing left behind by this run.
-left=
-for f in /dev/shm/ipcx-bench-* /tmp/ipcx-bench-*; do
-	[ -e "$f" ] && left="$left $f"
-done
-check "left behind:$left" [ -z "$left" ]
+# Nothing left behind by this run (only its own names: other benchmarks
+# may run on the machine at the same time).
+check_left() {
+	bpid=$(grep -o 'ipcx-bench-[0-9]*-' "$1" | head -n 1)
+	[ -n "$bpid" ] || return 0
+	left=
+	for f in /dev/shm/$bpid* /dev/shm/sem.$bpid* /dev/shm/semshm.$bpid* \
+		/tmp/$bpid*; do
+		[ -e "$f" ] && left="$left $f"
+	done
+	if [ -d /dev/mqueue ]; then
+		for f in /dev/mqueue/$bpid*; do
+			[ -e "$f" ] && left="$left $f"
+		done
+	fi
+	check "left behind:$left" [ -z "$left" ]
+}
+check_left "$dir/out.json"
 
 # ---- semaphores: events at size 0 with their bare baseline; semshm ----
 $T "$IPCX" bench --quick --idle 0 --timeout 20000 -t sem,sysv-sem,semshm \
@@ -126,11 +138,7 @@ for rs in 'sem:0' 'sysv-sem:0' 'bare sem_post/sem_wait:0' 'semshm:64' \
 done
 # Events are measured once, at size 0, not again at 4K.
 check "a sem row at 4K" [ -z "$(field sem 4096 status)" ]
-left=
-for f in /dev/shm/sem.ipcx-bench-* /dev/shm/semshm.ipcx-bench-*; do
-	[ -e "$f" ] && left="$left $f"
-done
-check "left behind:$left" [ -z "$left" ]
+check_left "$dir/out.json"
 check "a System V set left behind" [ "$(awk -v p=$((0x42)) \
 	'NR > 1 && int($1 / 16777216) == p' /proc/sysvipc/sem)" = "" ]
 
@@ -163,10 +171,95 @@ done
 check "the CPU rows say what a message costs" grep -q \
 	'sysv-mq cpu paced .*CPU per message: receiver [0-9.]* us, sender' \
 	"$dir/table"
-left=$(ls /dev/mqueue 2>/dev/null | grep '^ipcx-bench-')
-check "mq queues left behind: $left" [ -z "$left" ]
+check_left "$dir/mq.json"
 # Keys 0x1b000000-0x1dffffff: the engine's (endpoint.c, msgq.c).
 check "System V queues left behind" [ "$(awk 'NR > 1 && $1 >= 452984832 && $1 < 503316480' /proc/sysvipc/msg)" = "" ]
+
+# ---- the default set: every mechanism beside its bare row, a chart ----
+# (the row names and baselines below grow as mechanisms land)
+$T "$IPCX" bench --quick --idle 0 --timeout 20000 --json "$dir/all.json" \
+	--svg "$dir/all.svg" >"$dir/table" 2>"$dir/err"
+rc=$?
+check "ipcx bench --quick --json --svg exited $rc: $(tail -n 3 "$dir/err")" [ $rc -eq 0 ]
+check "stderr is not empty (no progress into a file)" [ ! -s "$dir/err" ]
+cp "$dir/all.json" "$dir/out.json" # field() reads out.json
+for rs in 'shm?wait=spin:64:cache-line ping-pong' \
+	'shm?wait=spin zero-copy:64:cache-line ping-pong' \
+	'shm:64:cache-line ping-pong' 'shm zero-copy:64:cache-line ping-pong' \
+	'semshm:64:bare sem_post/sem_wait' 'pipe:64:bare pipe' \
+	'fifo:64:bare pipe' 'unix:64:bare socketpair' 'tcp:64:bare socketpair' \
+	'udp:64:bare socketpair' 'mq:64:bare mq' 'sysv-mq:64:bare sysv-mq' \
+	'sem:0:bare sem_post/sem_wait' 'sysv-sem:0:bare sem_post/sem_wait' \
+	'pipe:65536:bare pipe' 'unix:65536:bare socketpair'; do
+	row=${rs%%:*} rest=${rs#*:}
+	size=${rest%%:*} base=${rest#*:}
+	st=$(field "$row" "$size" status)
+	if [ "$st" != ok ]; then
+		fail "row '$row' at $size: status '$st' ($(field "$row" "$size" note))"
+		continue
+	fi
+	for k in rtt_p50_ns rtt_p99_ns rtt_p999_ns msgs_per_s cpu_ns_per_msg; do
+		v=$(field "$row" "$size" $k)
+		check "row '$row' at $size: $k is '$v'" positive "$v"
+	done
+	v=$(field "$row" "$size" bytes_per_s)
+	case "$size:$v" in
+	0:0 | *:[1-9]*) ok ;; # events carry no bytes
+	*) fail "row '$row' at $size: bytes_per_s is '$v'" ;;
+	esac
+	v=$(field "$row" "$size" baseline)
+	check "row '$row' at $size: baseline '$v', not '$base'" [ "$v" = "$base" ]
+	v=$(field "$row" "$size" baseline_ratio)
+	check "row '$row' at $size: baseline_ratio is '$v'" positive "$v"
+	# The baseline row itself, measured in the same run.
+	bsize=$size
+	case $base in cache-line*) bsize=64 ;; "bare sem_post/sem_wait") bsize=0 ;; esac
+	st=$(field "$base" "$bsize" status)
+	check "baseline '$base' at $bsize: status '$st'" [ "$st" = ok ]
+	for k in rtt_p50_ns rtt_p99_ns rtt_p999_ns; do
+		v=$(field "$base" "$bsize" $k)
+		check "baseline '$base' at $bsize: $k is '$v'" positive "$v"
+	done
+done
+for base in 'bare pipe' 'bare socketpair' 'bare mq' 'bare sysv-mq'; do
+	for k in msgs_per_s bytes_per_s cpu_ns_per_msg; do
+		v=$(field "$base" 64 $k)
+		check "baseline '$base': $k is '$v'" positive "$v"
+	done
+done
+# Every row carries every key (null where a figure does not apply).
+n=$(grep -c '^{"transport": ' "$dir/all.json")
+for k in transport size rtt_p50_ns rtt_p99_ns rtt_p999_ns msgs_per_s \
+	bytes_per_s cpu_ns_per_msg baseline; do
+	m=$(grep -c "\"$k\": " "$dir/all.json")
+	check "$k in $m of $n rows" [ "$m" -ge "$n" ]
+done
+check "the table names the baseline and the ratio" grep -q \
+	'^pipe  *64 kernel .* [0-9.]*x bare pipe' "$dir/table"
+if command -v python3 >/dev/null 2>&1; then
+	check "the SVG does not parse" python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag.endswith("svg"), root.tag
+texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
+for want in ("bare pipe", "bare socketpair", "Linux", "CPUs"):
+	assert want in texts, want
+' "$dir/all.svg"
+fi
+check_left "$dir/all.json"
+
+# ---- nats:// only when listed: measured, or skipped with the reason ----
+$T "$IPCX" bench --quick --no-baselines -t nats -s 64 \
+	--json "$dir/out.json" >"$dir/table" 2>"$dir/err"
+rc=$?
+check "-t nats exited $rc" [ $rc -eq 0 ]
+case $(field nats 64 status) in
+ok) ok ;; # a server runs on this machine
+skipped) check "nats skipped without the reason" grep -q \
+	'skipped: .*no NATS server answers' "$dir/table" ;;
+*) fail "nats: status '$(field nats 64 status)'" ;;
+esac
+check "nats in the default set" [ -z "$(grep '"transport": "nats' "$dir/all.json")" ]
 
 # ---- usage errors exit 2 with one line on stderr ----
 for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n"; do

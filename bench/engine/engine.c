@@ -119,20 +119,27 @@ static bool eng_has_shm(const struct bench_config *cfg)
 	return false;
 }
 
-/* Whether an item's scheme is one of the comma list schemes. */
-static bool eng_has_any(const struct bench_config *cfg, const char *schemes)
+/* Whether item's scheme is one in the comma list schemes. */
+static bool eng_item_is(const char *item, const char *schemes)
 {
-	for (size_t i = 0; i < cfg->nitems; i++) {
-		size_t n = strcspn(cfg->items[i], ":?");
+	size_t n = strcspn(item, ":?");
 
-		for (const char *p = schemes; *p; p += strcspn(p, ",")) {
-			p += *p == ',';
-			if (strcspn(p, ",") == n &&
-			    !strncmp(cfg->items[i], p, n))
-				return true;
-		}
+	for (const char *p = schemes; *p; p += strcspn(p, ",")) {
+		p += *p == ',';
+		if (strcspn(p, ",") == n && !strncmp(item, p, n))
+			return true;
 	}
 	return false;
+}
+
+/* How many items have a scheme in the comma list schemes. */
+static size_t eng_count(const struct bench_config *cfg, const char *schemes)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cfg->nitems; i++)
+		k += eng_item_is(cfg->items[i], schemes);
+	return k;
 }
 
 static void eng_date(char *buf, size_t cap)
@@ -179,11 +186,15 @@ int bench_run(const struct bench_config *cfg)
 
 	/* Semaphores (and semshm, woken by one) compare with bare sem_post;
 	 * the socket transports with a bare socketpair. */
-	bool sems = eng_has_any(cfg, "sem,sysv-sem,semshm");
-	bool socks = eng_has_any(cfg, "unix,tcp,udp");
+	bool sems = eng_count(cfg, "sem,sysv-sem,semshm") > 0;
+	bool socks = eng_count(cfg, "unix,tcp,udp") > 0;
+	size_t nq = eng_count(cfg, "mq,sysv-mq");
 
-	st.steps = (unsigned)(cfg->nsizes * (2 * cfg->nitems + 3 + socks) +
-	                      (cfg->baselines ? 1 + sems : 0));
+	/* One step per row function called: the progress line's total. */
+	st.steps =
+	    (unsigned)(cfg->nsizes * (cfg->nitems +
+	                              (cfg->baselines ? 2 + socks + nq : 0)) +
+	               (cfg->baselines ? 1 + sems : 0));
 	for (size_t s = 0; s < cfg->nsizes && !bench_stop; s++) {
 		size_t size = cfg->sizes[s];
 
@@ -217,7 +228,9 @@ int bench_run(const struct bench_config *cfg)
 			eng_row(cfg, &res, ENG_IPCX, cfg->items[i], size, &seq);
 			/* mq, sysv-mq: their bare floor and CPU rows. */
 			if (cfg->baselines) {
-				eng_progress(cfg, &st, cfg->items[i], size);
+				if (eng_item_is(cfg->items[i], "mq,sysv-mq"))
+					eng_progress(cfg, &st, cfg->items[i],
+					             size);
 				eng_row(cfg, &res, ENG_MSGQ, cfg->items[i],
 				        size, &seq);
 			}

@@ -83,17 +83,22 @@ void bench_print_idle(FILE *f, const struct bench_idle *idle)
 
 /* ---- baselines ---- */
 
-/* Which bare row each scheme is compared with; size-free rows match any. */
+/*
+ * Which bare row each scheme is compared with. Size-free rows (events)
+ * match any size; the cache-line ping-pong moves 64 bytes only, so shm has
+ * a baseline at 64 bytes alone.
+ */
 static const struct {
 	const char *scheme, *base;
 	bool any_size;
+	size_t only; /* the one size this baseline exists at, 0: all */
 } rep_bases[] = {
     {"pipe", "bare pipe", false},
     {"fifo", "bare pipe", false},
     {"unix", "bare socketpair", false},
     {"tcp", "bare socketpair", false},
     {"udp", "bare socketpair", false},
-    {"shm", "cache-line ping-pong", false},
+    {"shm", "cache-line ping-pong", false, 64},
     {"semshm", "bare sem_post/sem_wait", true},
     {"sem", "bare sem_post/sem_wait", true},
     {"sysv-sem", "bare sem_post/sem_wait", true},
@@ -114,7 +119,9 @@ static int rep_base_index(const struct bench_row *r)
 	for (size_t i = 0; i < sizeof(rep_bases) / sizeof(rep_bases[0]); i++)
 		if (strlen(rep_bases[i].scheme) == n &&
 		    !strncmp(r->name, rep_bases[i].scheme, n))
-			return (int)i;
+			return rep_bases[i].only && rep_bases[i].only != r->size
+			           ? -1
+			           : (int)i;
 	return -1;
 }
 

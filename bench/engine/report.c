@@ -93,19 +93,19 @@ static const struct {
 	bool any_size;
 	size_t only; /* the one size this baseline exists at, 0: all */
 } rep_bases[] = {
-    {"pipe", "bare pipe", false},
-    {"fifo", "bare pipe", false},
-    {"unix", "bare socketpair", false},
-    {"tcp", "bare socketpair", false},
-    {"udp", "bare socketpair", false},
+    {"pipe", "bare pipe", false, 0},
+    {"fifo", "bare pipe", false, 0},
+    {"unix", "bare socketpair", false, 0},
+    {"tcp", "bare socketpair", false, 0},
+    {"udp", "bare socketpair", false, 0},
     {"shm", "cache-line ping-pong", false, 64},
-    {"semshm", "bare sem_post/sem_wait", true},
-    {"sem", "bare sem_post/sem_wait", true},
-    {"sysv-sem", "bare sem_post/sem_wait", true},
-    {"mq", "bare mq", false},
-    {"sysv-mq", "bare sysv-mq", false},
-    {"file", "bare spool rename", false},
-    {"signal", "bare sigqueue", true},
+    {"semshm", "bare sem_post/sem_wait", true, 0},
+    {"sem", "bare sem_post/sem_wait", true, 0},
+    {"sysv-sem", "bare sem_post/sem_wait", true, 0},
+    {"mq", "bare mq", false, 0},
+    {"sysv-mq", "bare sysv-mq", false, 0},
+    {"file", "bare spool rename", false, 0},
+    {"signal", "bare sigqueue", true, 0},
 };
 
 /* The index into rep_bases for r's scheme (its name up to ':', '?', ' '). */

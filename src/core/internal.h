@@ -238,9 +238,11 @@ IPCX__HIDDEN int ipcx__poll1(int fd, short events, int64_t deadline);
 /* Frame header: 4-byte big-endian payload length. */
 #define IPCX__FRAME_HDR 4
 IPCX__HIDDEN void ipcx__frame_put(uint8_t hdr[IPCX__FRAME_HDR], uint32_t len);
+/* ipcx__frame_len - the announced length, unchecked (the one decoder). */
+IPCX__HIDDEN uint32_t ipcx__frame_len(const uint8_t hdr[IPCX__FRAME_HDR]);
 /*
- * ipcx__frame_get - decode a header; IPCX_EMSGSIZE if the announced length
- * exceeds maxmsg, else 0 with *len set.
+ * ipcx__frame_get - decode a header: *len is set to the announced length;
+ * returns IPCX_EMSGSIZE (message set) if it exceeds maxmsg, else 0.
  */
 IPCX__HIDDEN int ipcx__frame_get(const uint8_t hdr[IPCX__FRAME_HDR],
                                  size_t maxmsg, uint32_t *len);

@@ -1,0 +1,281 @@
+/*
+ * fanin.c - a listening socket and its accepted connections as one channel
+ * (unix:// and tcp:// listeners): any sender's next message, replies to
+ * whoever sent the last one.
+ */
+#include "stream.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* epoll tags for the two fds that are not connections. */
+static char fan_tag_listen, fan_tag_ev;
+
+/* See stream.h. Does not block; takes ownership of lfd. */
+int ipcx__fanin_init(struct ipcx__fanin *f, int lfd, const struct ipcx__ep *ep,
+                     const char *name, ipcx__admit_fn admit)
+{
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	f->lfd = lfd;
+	ipcx__ps_reset(&f->ps);
+	f->ep = ep;
+	f->name = name;
+	f->admit = admit;
+	r = ipcx__ps_open(&f->ps, false, NULL, name);
+	if (r < 0)
+		return r;
+	return ipcx__ps_add(&f->ps, lfd, &fan_tag_listen, name);
+}
+
+/* See stream.h. Closes every connection, the pollset and the listener. */
+void ipcx__fanin_fini(struct ipcx__fanin *f)
+{
+	for (size_t i = 0; i < f->nconn; i++) {
+		ipcx__stream_fini(f->conn[i]);
+		free(f->conn[i]);
+	}
+	free(f->conn);
+	f->conn = NULL;
+	f->nconn = f->capconn = 0;
+	f->last = f->pend = NULL;
+	ipcx__ps_close(&f->ps);
+	if (f->lfd >= 0)
+		close(f->lfd);
+	f->lfd = -1;
+}
+
+/* Forget connection c: out of the epoll set, closed, freed. */
+static void fan_drop(struct ipcx__fanin *f, struct ipcx__stream *c)
+{
+	size_t i;
+
+	for (i = 0; i < f->nconn && f->conn[i] != c; i++)
+		;
+	if (i == f->nconn)
+		return;
+	if (f->last == c)
+		f->last = NULL;
+	if (f->pend == c)
+		f->pend = NULL;
+	ipcx__ps_del(&f->ps, c->fd);
+	ipcx__stream_fini(c);
+	free(c);
+	f->conn[i] = f->conn[--f->nconn];
+	if (f->rr >= f->nconn)
+		f->rr = 0;
+}
+
+/* Accept every waiting connection. Returns 0 or IPCX_E*. */
+static int fan_accept(struct ipcx__fanin *f)
+{
+	for (;;) {
+		struct ipcx__stream *c;
+		int fd, r;
+
+		fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			return ipcx__errno(errno, "accept on %s", f->name);
+		}
+		if (f->nconn == f->capconn) {
+			size_t n = f->capconn ? 2 * f->capconn : 8;
+			void *p = realloc(f->conn, n * sizeof(*f->conn));
+			if (!p) {
+				close(fd);
+				return ipcx__err(IPCX_ENOMEM,
+				                 "accept on %s: out of memory",
+				                 f->name);
+			}
+			f->conn = p;
+			f->capconn = n;
+		}
+		c = malloc(sizeof(*c));
+		if (!c) {
+			close(fd);
+			return ipcx__err(IPCX_ENOMEM,
+			                 "accept on %s: out of memory",
+			                 f->name);
+		}
+		ipcx__stream_init(c, fd, IPCX__ST_SOCK, f->ep, f->name);
+		if (f->admit && f->admit(f, c) < 0) {
+			/* Refused (credentials): close it, keep listening. */
+			ipcx__stream_fini(c);
+			free(c);
+			continue;
+		}
+		r = ipcx__ps_add(&f->ps, fd, c, f->name);
+		if (r < 0) {
+			ipcx__stream_fini(c);
+			free(c);
+			return r;
+		}
+		f->conn[f->nconn++] = c;
+	}
+}
+
+/* Keep the eventfd in step with the frames buffered in any connection. */
+static void fan_arm(struct ipcx__fanin *f)
+{
+	bool any = false;
+
+	if (f->ps.evfd < 0)
+		return;
+	for (size_t i = 0; i < f->nconn && !any; i++)
+		any = ipcx__stream_ready(f->conn[i]);
+	ipcx__ps_arm(&f->ps, any);
+}
+
+/*
+ * What a receive attempt on connection c means for the fan-in. Returns the
+ * result to hand to the caller, or IPCX_EAGAIN to keep looking. A clean
+ * close at a frame boundary is no news: the listener waits for the other
+ * and for new senders. Anything else that ends the connection (death mid-
+ * message, an oversized header, a read error) is reported once.
+ */
+static ssize_t fan_result(struct ipcx__fanin *f, struct ipcx__stream *c,
+                          ssize_t r, ipcx_chan *ch)
+{
+	bool quiet;
+
+	if (r >= 0) {
+		f->last = c;
+		f->had_last = true;
+		if (f->pend == c)
+			f->pend = NULL;
+		ch->peer = c->peer;
+		return r;
+	}
+	if (r == IPCX_ENOBUFS) {
+		f->pend = c;
+		return r;
+	}
+	if (r == IPCX_EAGAIN || r == IPCX_ETIMEDOUT)
+		return r;
+	quiet = c->hup && !c->killed;
+	fan_drop(f, c);
+	return quiet ? IPCX_EAGAIN : r;
+}
+
+/* A connection with a whole frame buffered, round-robin, or NULL. */
+static struct ipcx__stream *fan_buffered(struct ipcx__fanin *f)
+{
+	for (size_t k = 0; k < f->nconn; k++) {
+		size_t i = (f->rr + k) % f->nconn;
+		if (ipcx__stream_ready(f->conn[i])) {
+			f->rr = (i + 1) % f->nconn;
+			return f->conn[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * See stream.h. Blocks until the deadline. Order of service: a message
+ * refused with ENOBUFS first, then frames already buffered (round robin),
+ * then whatever epoll reports (new connections are accepted on the way).
+ */
+ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf, size_t cap,
+                         ipcx_chan *ch, int64_t deadline)
+{
+	struct epoll_event ev[16];
+	struct ipcx__stream *c;
+	ssize_t r;
+
+	for (;;) {
+		int n;
+
+		/*
+		 * A message refused for its size comes first, so the retry
+		 * with a bigger buffer gets exactly it: wait on that
+		 * connection alone (its header is here, the rest is on its
+		 * way or the sender died).
+		 */
+		if (f->pend) {
+			c = f->pend;
+			r = fan_result(
+			    f, c, ipcx__stream_recv(c, buf, cap, ch, deadline),
+			    ch);
+			if (r != IPCX_EAGAIN)
+				goto out;
+			continue;
+		}
+		while ((c = fan_buffered(f)) != NULL) {
+			r = fan_result(f, c, ipcx__stream_try(c, buf, cap, ch),
+			               ch);
+			if (r != IPCX_EAGAIN)
+				goto out;
+		}
+		n = epoll_wait(f->ps.epfd, ev, 16,
+		               ipcx__remaining_ms(deadline));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return ipcx__errno(errno, "recv %s: epoll_wait",
+			                   f->name);
+		}
+		for (int i = 0; i < n; i++) {
+			void *tag = ev[i].data.ptr;
+			if (tag == &fan_tag_ev)
+				continue;
+			if (tag == &fan_tag_listen) {
+				r = fan_accept(f);
+				if (r < 0)
+					goto out;
+				continue;
+			}
+			c = tag;
+			r = fan_result(f, c, ipcx__stream_try(c, buf, cap, ch),
+			               ch);
+			if (r != IPCX_EAGAIN)
+				goto out;
+		}
+		if (ipcx__expired(deadline))
+			return ipcx__err(IPCX_ETIMEDOUT,
+			                 "recv %s: timed out (no message from "
+			                 "any sender)",
+			                 f->name);
+	}
+out:
+	fan_arm(f);
+	return r;
+}
+
+/* See stream.h. Blocks until the deadline; the caller keeps buf. */
+int ipcx__fanin_send(struct ipcx__fanin *f, const void *buf, size_t len,
+                     int64_t deadline)
+{
+	if (!f->last) {
+		if (f->had_last)
+			return ipcx__err(IPCX_EPEER,
+			                 "send %s: the sender of the last "
+			                 "message is gone",
+			                 f->name);
+		return ipcx__err(IPCX_ESTATE,
+		                 "send %s: a listener only replies: receive "
+		                 "a message first, then send answers its "
+		                 "sender",
+		                 f->name);
+	}
+	return ipcx__stream_send(f->last, buf, len, deadline);
+}
+
+/* See stream.h. Does not block; the epoll fd is owned by f. */
+int ipcx__fanin_fd(struct ipcx__fanin *f)
+{
+	int r = ipcx__ps_open(&f->ps, true, &fan_tag_ev, f->name);
+
+	if (r < 0)
+		return r;
+	fan_arm(f);
+	return f->ps.epfd;
+}

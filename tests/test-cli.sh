@@ -351,6 +351,14 @@ expect_out "options after the arguments: send EP a -t 500" 'a
 expect_out "'--' ends options: a message '-x'" '-x
 --raw
 ' '$T "$IPCX" send -- pipe:// -x --raw | $T "$IPCX" recv -- pipe://'
+expect_out "options after the arguments: send EP a b -t 500" 'a
+b
+' '$T "$IPCX" send pipe:// a b -t 500 | $T "$IPCX" recv pipe:// -n 2'
+if $T "$IPCX" rm "shm://$shm-none" -f 2>"$dir/err" && [ ! -s "$dir/err" ]; then
+	ok "options after the arguments: rm EP -f"
+else
+	bad "options after the arguments: rm EP -f" "$dir/err"
+fi
 expect_out "recv -n 1 stops after one message" 'a
 ' '$T "$IPCX" send pipe:// a b | $T "$IPCX" recv pipe:// -n 1'
 expect_fail "recv -n 3 when the peer leaves after 2" 1 \
@@ -376,6 +384,24 @@ for c in send recv rm clean bench; do
 		ok "ipcx $c --version"
 	else
 		bad "ipcx $c --version (exit $rc)" "$dir/out" "$dir/err"
+	fi
+	# One shared option reader: the same answer from every subcommand.
+	$T "$IPCX" "$c" --no-such-option >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ ! -s "$dir/out" ] &&
+		[ "$(wc -l <"$dir/err")" -eq 1 ] &&
+		grep -q "^ipcx $c: unknown option '--no-such-option'" "$dir/err"
+	then
+		ok "ipcx $c --no-such-option: exit 2, one line on stderr"
+	else
+		bad "ipcx $c --no-such-option (exit $rc)" "$dir/out" "$dir/err"
+	fi
+	$T "$IPCX" "$c" --help=x >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q "takes no value" "$dir/err"; then
+		ok "ipcx $c --help=x: exit 2"
+	else
+		bad "ipcx $c --help=x (exit $rc)" "$dir/out" "$dir/err"
 	fi
 done
 for a in --help -h help; do

@@ -165,11 +165,6 @@ int cli_bad_option_in(const char *cmd, int c, char **argv,
 	return cli_usage_error(cmd, "unknown option '%s'", word);
 }
 
-int cli_bad_option(const char *cmd, int c, char **argv)
-{
-	return cli_bad_option_in(cmd, c, argv, NULL);
-}
-
 int cli_version(void)
 {
 	printf("ipcx %s (libipcx %s)\n", IPCX_VERSION_STRING, ipcx_version());

@@ -15,8 +15,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#define NS_PER_MS 1000000LL
-
 static void test_deadlines(void)
 {
 	int64_t t0 = ipcx__now_ns(), d;
@@ -28,7 +26,7 @@ static void test_deadlines(void)
 	T_ASSERT(ipcx__remaining_ms(-1) == -1);
 	T_ASSERT(ipcx__remaining_ms(0) == 0);
 	d = ipcx__deadline(10000);
-	T_ASSERT(d >= t0 + 10000 * NS_PER_MS);
+	T_ASSERT(d >= t0 + 10000 * IPCX__NS_PER_MS);
 	T_ASSERT(ipcx__remaining_ms(d) <= 10000);
 	T_ASSERT(!ipcx__expired(d));
 	/* Far in the future: saturates at INT_MAX ms. */
@@ -64,7 +62,7 @@ static void test_poll1(void)
 	d = ipcx__deadline(200);
 	T_ASSERT(setitimer(ITIMER_REAL, &it, NULL) == 0);
 	T_EXPECT(ipcx__poll1(p[0], POLLIN, d), IPCX_ETIMEDOUT);
-	T_ASSERT(ipcx__now_ns() >= t0 + 200 * NS_PER_MS);
+	T_ASSERT(ipcx__now_ns() >= t0 + 200 * IPCX__NS_PER_MS);
 	close(p[0]);
 	close(p[1]);
 }

@@ -91,7 +91,7 @@ static int base_spin(_Atomic uint64_t *v, uint64_t want, int to, bool yield)
 				return -1;
 			if (!start)
 				start = now;
-			else if (now - start > (uint64_t)to * 1000000u)
+			else if (now - start > (uint64_t)to * BENCH_NS_PER_MS)
 				return -1;
 		}
 	}
@@ -308,8 +308,8 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 		    ack[0] == (uint64_t)j.m && ack[2] > t0) {
 			row.has_tput = true;
 			row.messages = row.received = j.m;
-			row.msgs_per_s =
-			    (double)j.m / ((double)(ack[2] - t0) / 1e9);
+			row.msgs_per_s = (double)j.m / ((double)(ack[2] - t0) /
+			                                BENCH_NS_PER_S);
 			row.bytes_per_s = row.msgs_per_s * (double)j.size;
 		} else {
 			row.status = BENCH_FAIL;
@@ -375,7 +375,7 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 	}
 	row.has_tput = true;
 	row.messages = row.received = iters;
-	row.msgs_per_s = (double)iters / ((double)el / 1e9);
+	row.msgs_per_s = (double)iters / ((double)el / BENCH_NS_PER_S);
 	row.bytes_per_s = row.msgs_per_s * (double)sz;
 out:
 	bench_free(src);

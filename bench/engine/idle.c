@@ -26,7 +26,7 @@ static uint64_t idle_cpu_ns(void)
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 0;
 	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
-	           1000000000u +
+	           BENCH_NS_PER_S +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 }
 
@@ -48,7 +48,7 @@ static int idle_child(void *arg, int ctl)
 	c0 = idle_cpu_ns();
 	t0 = bench_now_ns();
 	r = ipcx_recv(rx, buf, sizeof(buf),
-	              (int)(j->window_ns / 1000000u) + j->to);
+	              (int)(j->window_ns / BENCH_NS_PER_MS) + j->to);
 	t1 = bench_now_ns();
 	c1 = idle_cpu_ns();
 	if (r < 0) {
@@ -81,7 +81,7 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 	idle->done = true;
 	idle->status = BENCH_FAIL;
 	memset(&j, 0, sizeof(j));
-	j.window_ns = (uint64_t)(cfg->idle_s * 1e9);
+	j.window_ns = (uint64_t)(cfg->idle_s * BENCH_NS_PER_S);
 	j.to = cfg->timeout_ms;
 	snprintf(j.ep, sizeof(j.ep), "shm://ipcx-bench-%ld-%u-idle",
 	         (long)getpid(), seq);
@@ -109,7 +109,7 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 	/* Stay silent for the window; the stop flag cuts it short. */
 	for (uint64_t end = bench_now_ns() + j.window_ns;
 	     bench_now_ns() < end && !bench_stop;)
-		bench_sleep_ns(10000000);
+		bench_sleep_ns(10 * BENCH_NS_PER_MS);
 	rc = ipcx_send(tx, "wake", 4, j.to);
 	if (rc < 0) {
 		snprintf(idle->note, sizeof(idle->note), "send: %s",
@@ -123,8 +123,8 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 		goto out;
 	}
 	idle->status = BENCH_OK;
-	idle->cpu_ms = (double)m.v[0] / 1e6;
-	idle->window_s = (double)m.v[1] / 1e9;
+	idle->cpu_ms = (double)m.v[0] / BENCH_NS_PER_MS;
+	idle->window_s = (double)m.v[1] / BENCH_NS_PER_S;
 out:
 	ipcx_close(tx);
 	bench_reap(&c, idle->status == BENCH_OK ? j.to : 0);

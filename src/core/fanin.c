@@ -13,6 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* How many epoll events one wait takes in. */
+#define FAN_BATCH 16
+/* Room for this many connections at first; it doubles as they come. */
+#define FAN_CONN_INIT 8
+
 /* epoll tags for the two fds that are not connections. */
 static char fan_tag_listen, fan_tag_ev;
 
@@ -88,7 +93,7 @@ static int fan_accept(struct ipcx__fanin *f)
 			return ipcx__errno(errno, "accept on %s", f->name);
 		}
 		if (f->nconn == f->capconn) {
-			size_t n = f->capconn ? 2 * f->capconn : 8;
+			size_t n = f->capconn ? 2 * f->capconn : FAN_CONN_INIT;
 			void *p = realloc(f->conn, n * sizeof(*f->conn));
 			if (!p) {
 				close(fd);
@@ -187,7 +192,7 @@ static struct ipcx__stream *fan_buffered(struct ipcx__fanin *f)
 ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf, size_t cap,
                          ipcx_chan *ch, int64_t deadline)
 {
-	struct epoll_event ev[16];
+	struct epoll_event ev[FAN_BATCH];
 	struct ipcx__stream *c;
 	ssize_t r;
 
@@ -215,7 +220,7 @@ ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf, size_t cap,
 			if (r != IPCX_EAGAIN)
 				goto out;
 		}
-		n = epoll_wait(f->ps.epfd, ev, 16,
+		n = epoll_wait(f->ps.epfd, ev, FAN_BATCH,
 		               ipcx__remaining_ms(deadline));
 		if (n < 0) {
 			if (errno == EINTR)

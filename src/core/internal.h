@@ -17,6 +17,11 @@
 
 /* Longest endpoint string accepted, NUL excluded. */
 #define IPCX__EP_MAX 4096
+/* Time units, for deadlines in CLOCK_MONOTONIC nanoseconds. */
+#define IPCX__NS_PER_S  1000000000LL
+#define IPCX__NS_PER_MS 1000000LL
+/* The longest ipcx_errmsg(), terminator included (error.c). */
+#define IPCX__ERRMSG_MAX 512
 /* Default receive limit for framed streams (option maxmsg=). */
 #define IPCX__DEFAULT_MAXMSG (16u << 20)
 

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Nanoseconds in a millisecond. */
+#define CLI_NS_PER_MS 1000000L
+
 bool cli_parse_ms(const char *s, int *ms)
 {
 	char *end;
@@ -185,7 +188,7 @@ int cli_errno(const char *what)
 
 void cli_sleep_ms(int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * CLI_NS_PER_MS};
 
 	nanosleep(&ts, NULL);
 }
@@ -195,5 +198,5 @@ long long cli_now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / CLI_NS_PER_MS;
 }

@@ -463,6 +463,50 @@ else
 	bad "SIGTERM ends recv (status $rrc, want 143)" "$dir/rerr"
 fi
 
+echo "== a listener out of file descriptors"
+# 200 senders connect and wait at a gate (a FIFO) before sending, so the
+# receiver, limited to 64 fds, runs out: new senders then wait in the
+# kernel's queue while the others are served; recv neither spins nor exits.
+nsend=200
+fds_ep="unix://@$abs-fds"
+mkfifo "$dir/gate"
+exec 4<>"$dir/gate"
+$T sh -c 'ulimit -n 64 && echo $$ >"$1" && shift && exec "$@"' sh \
+	"$dir/fds.pid" "$IPCX" recv -n $nsend -t $WAIT "$fds_ep" \
+	>"$dir/fds.out" 2>"$dir/fds.err" &
+rpid=$!
+i=0
+spids=
+while [ $i -lt $nsend ]; do
+	(read -r _ <"$dir/gate" && echo "m$i") |
+		$T "$IPCX" send -t $WAIT "$fds_ep" 2>>"$dir/fds.serr" &
+	spids="$spids $!"
+	i=$((i + 1))
+done
+recv_fds() {
+	[ "$(ls "/proc/$(cat "$dir/fds.pid")/fd" | wc -l)" -ge 50 ]
+}
+poll_until "the receiver to fill its fds" recv_fds
+i=0
+while [ $i -lt $nsend ]; do
+	echo >&4
+	i=$((i + 1))
+done
+src=0
+for p in $spids; do
+	wait "$p" || src=$((src + 1))
+done
+exec 4>&-
+wait $rpid
+rrc=$?
+got=$(sort -u "$dir/fds.out" | wc -l)
+if [ $rrc -eq 0 ] && [ $src -eq 0 ] && [ "$got" -eq $nsend ]; then
+	ok "recv under ulimit -n 64: $got of $nsend senders' messages, exit 0"
+else
+	bad "recv under ulimit -n 64 (exit $rrc, $src senders failed, $got of $nsend)" \
+		"$dir/fds.err" "$dir/fds.serr"
+fi
+
 echo "== rm and clean"
 # The FIFOs stay after their receivers (only rm or clean removes names).
 for f in fifo fifo2 rawfifo; do

@@ -17,6 +17,8 @@
 #define FAN_BATCH 16
 /* Room for this many connections at first; it doubles as they come. */
 #define FAN_CONN_INIT 8
+/* Out of fds or memory for a new connection: try again after this long. */
+#define FAN_RETRY_MS 100
 
 /* epoll tags for the two fds that are not connections. */
 static char fan_tag_listen, fan_tag_ev;
@@ -72,44 +74,92 @@ static void fan_drop(struct ipcx__fanin *f, struct ipcx__stream *c)
 	ipcx__ps_del(&f->ps, c->fd);
 	ipcx__stream_fini(c);
 	free(c);
+	f->freed = true; /* an fd is free: a paused accept may go on */
 	f->conn[i] = f->conn[--f->nconn];
 	if (f->rr >= f->nconn)
 		f->rr = 0;
 }
 
-/* Accept every waiting connection. Returns 0 or IPCX_E*. */
+/*
+ * Out of file descriptors or memory for a new connection: stop watching
+ * the listening socket, so epoll does not report it again and again (the
+ * connection stays queued in the kernel, and so do the messages its sender
+ * already wrote). Connections already accepted are served as before. The
+ * next try comes when a connection closes (an fd is free again) or after
+ * FAN_RETRY_MS, whichever is first: a bounded cost, never a spin.
+ */
+static void fan_pause(struct ipcx__fanin *f, int e)
+{
+	if (!f->paused)
+		ipcx__ps_del(&f->ps, f->lfd);
+	f->paused = true;
+	f->paused_errno = e;
+	f->retry_at = ipcx__now_ns() + FAN_RETRY_MS * IPCX__NS_PER_MS;
+}
+
+/* Whether accept failed for want of a resource that a closing connection
+ * or a little time gives back (rather than for a broken socket). */
+static bool fan_exhausted(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
+}
+
+/* Room in f->conn for one more connection. Returns false if out of memory. */
+static bool fan_room(struct ipcx__fanin *f)
+{
+	size_t n;
+	void *p;
+
+	if (f->nconn < f->capconn)
+		return true;
+	n = f->capconn ? 2 * f->capconn : FAN_CONN_INIT;
+	p = realloc(f->conn, n * sizeof(*f->conn));
+	if (!p)
+		return false;
+	f->conn = p;
+	f->capconn = n;
+	return true;
+}
+
+/*
+ * Accept every waiting connection. Memory for it is found before accept4,
+ * so a connection once accepted is never dropped for want of it. Returns 0
+ * (also when it had to pause, see fan_pause) or IPCX_E*.
+ */
 static int fan_accept(struct ipcx__fanin *f)
 {
 	for (;;) {
-		struct ipcx__stream *c;
+		struct ipcx__stream *c = NULL;
 		int fd, r;
 
+		if (fan_room(f))
+			c = malloc(sizeof(*c));
+		if (!c) {
+			fan_pause(f, ENOMEM);
+			return 0;
+		}
 		fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			int e = errno;
+			free(c);
+			if (e == EINTR || e == ECONNABORTED)
 				continue;
-			if (errno == EAGAIN)
+			if (fan_exhausted(e)) {
+				fan_pause(f, e);
 				return 0;
-			return ipcx__errno(errno, "accept on %s", f->name);
-		}
-		if (f->nconn == f->capconn) {
-			size_t n = f->capconn ? 2 * f->capconn : FAN_CONN_INIT;
-			void *p = realloc(f->conn, n * sizeof(*f->conn));
-			if (!p) {
-				close(fd);
-				return ipcx__err(IPCX_ENOMEM,
-				                 "accept on %s: out of memory",
-				                 f->name);
 			}
-			f->conn = p;
-			f->capconn = n;
-		}
-		c = malloc(sizeof(*c));
-		if (!c) {
-			close(fd);
-			return ipcx__err(IPCX_ENOMEM,
-			                 "accept on %s: out of memory",
-			                 f->name);
+			if (e != EAGAIN)
+				return ipcx__errno(e, "accept on %s", f->name);
+			/* All taken: watch the listener again if we had
+			 * stopped. */
+			if (f->paused) {
+				r = ipcx__ps_add(&f->ps, f->lfd,
+				                 &fan_tag_listen, f->name);
+				if (r < 0)
+					return r;
+				f->paused = false;
+			}
+			return 0;
 		}
 		ipcx__stream_init(c, fd, IPCX__ST_SOCK, f->ep, f->name);
 		if (f->admit && f->admit(f, c) < 0) {
@@ -126,6 +176,37 @@ static int fan_accept(struct ipcx__fanin *f)
 		}
 		f->conn[f->nconn++] = c;
 	}
+}
+
+/*
+ * While paused: try to accept again if a connection closed since, or the
+ * retry time has come. Returns 0 or IPCX_E*.
+ */
+static int fan_resume(struct ipcx__fanin *f)
+{
+	if (!f->paused || (!f->freed && ipcx__now_ns() < f->retry_at))
+		return 0;
+	f->freed = false;
+	return fan_accept(f);
+}
+
+/*
+ * The epoll_wait timeout: until the deadline, but while paused no later
+ * than the next retry.
+ */
+static int fan_wait_ms(const struct ipcx__fanin *f, int64_t deadline)
+{
+	int ms = ipcx__remaining_ms(deadline);
+	int64_t left;
+	int retry;
+
+	if (!f->paused)
+		return ms;
+	left = f->retry_at - ipcx__now_ns();
+	retry = left <= 0
+	            ? 0
+	            : (int)((left + IPCX__NS_PER_MS - 1) / IPCX__NS_PER_MS);
+	return ms < 0 || retry < ms ? retry : ms;
 }
 
 /* Keep the eventfd in step with the frames buffered in any connection. */
@@ -184,6 +265,29 @@ static struct ipcx__stream *fan_buffered(struct ipcx__fanin *f)
 	return NULL;
 }
 
+/* The timeout error; while paused it says why new senders wait. */
+static int fan_timed_out(const struct ipcx__fanin *f)
+{
+	if (!f->paused)
+		return ipcx__err(IPCX_ETIMEDOUT,
+		                 "recv %s: timed out (no message from any "
+		                 "sender)",
+		                 f->name);
+	if (f->paused_errno == EMFILE || f->paused_errno == ENFILE)
+		return ipcx__err(
+		    IPCX_ETIMEDOUT,
+		    "recv %s: timed out; new senders wait to be accepted: "
+		    "out of file descriptors (%s; raise the limit with "
+		    "ulimit -n, or have fewer senders connected at once)",
+		    f->name,
+		    f->paused_errno == EMFILE ? "this process's limit"
+		                              : "the system's limit");
+	return ipcx__err(IPCX_ETIMEDOUT,
+	                 "recv %s: timed out; new senders wait to be "
+	                 "accepted: out of memory for a connection",
+	                 f->name);
+}
+
 /*
  * See stream.h. Blocks until the deadline. Order of service: a message
  * refused with ENOBUFS first, then frames already buffered (round robin),
@@ -220,8 +324,11 @@ ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf, size_t cap,
 			if (r != IPCX_EAGAIN)
 				goto out;
 		}
+		r = fan_resume(f);
+		if (r < 0)
+			goto out;
 		n = epoll_wait(f->ps.epfd, ev, FAN_BATCH,
-		               ipcx__remaining_ms(deadline));
+		               fan_wait_ms(f, deadline));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -245,10 +352,7 @@ ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf, size_t cap,
 				goto out;
 		}
 		if (ipcx__expired(deadline))
-			return ipcx__err(IPCX_ETIMEDOUT,
-			                 "recv %s: timed out (no message from "
-			                 "any sender)",
-			                 f->name);
+			return fan_timed_out(f);
 	}
 out:
 	fan_arm(f);

@@ -217,6 +217,15 @@ struct ipcx__fanin {
 	bool had_last;             /* some message was delivered */
 	struct ipcx__stream *pend; /* holds a frame refused by IPCX_ENOBUFS */
 	size_t rr;                 /* round-robin start of the buffer scan */
+	/*
+	 * Out of fds or memory to accept with (EMFILE, ENFILE, ENOMEM,
+	 * ENOBUFS): the listener is out of the epoll set until retry_at or
+	 * until a connection closes (freed); accepted ones are still served.
+	 */
+	bool paused;
+	bool freed;       /* a connection closed while paused */
+	int paused_errno; /* why, for the timeout message */
+	int64_t retry_at; /* CLOCK_MONOTONIC ns */
 	ipcx__admit_fn admit;
 	const struct ipcx__ep *ep; /* the channel's, for raw/maxmsg/uid/gid */
 	const char *name;
@@ -238,6 +247,9 @@ IPCX__HIDDEN void ipcx__fanin_fini(struct ipcx__fanin *f);
  * new ones meanwhile. Blocks until the deadline. A connection that closes
  * at a frame boundary is dropped silently; one that dies mid-frame or sends
  * an oversized header is dropped and its error returned. Sets ch->peer.
+ * Running out of fds or memory to accept with is no error: new senders
+ * wait in the kernel's queue (their messages with them) while the others
+ * are served, and the timeout message says so.
  */
 IPCX__HIDDEN ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf,
                                       size_t cap, ipcx_chan *ch,

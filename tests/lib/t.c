@@ -289,7 +289,7 @@ int t_abstract_listen(const char *name)
 
 	T_ASSERT(fd >= 0);
 	T_ASSERT(bind(fd, (struct sockaddr *)&a, alen) == 0);
-	T_ASSERT(listen(fd, 128) == 0);
+	T_ASSERT(listen(fd, SOMAXCONN) == 0);
 	return fd;
 }
 

@@ -119,7 +119,7 @@ void t_write_all(int fd, const void *b, size_t n);
 
 /*
  * t_abstract_listen - a nonblocking AF_UNIX stream socket listening on the
- * abstract name "\0<name>" (backlog 128); t_abstract_connect - a blocking
+ * abstract name "\0<name>" (backlog SOMAXCONN); t_abstract_connect - a blocking
  * socket connected to it. Both fail the test on error.
  */
 int t_abstract_listen(const char *name);

@@ -6,6 +6,8 @@
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
 #   make bench           build and run the benchmark comparison
+#   make soak            load and kill soak (about 30 min; SOAK_MSGS=100000
+#                        SOAK_ROUNDS=50 SOAK_SHM_ROUNDS=50 for the short one)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format          clang-format the tree
 
@@ -43,6 +45,7 @@ CLI_SRC   := $(sort $(wildcard tools/ipcx/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))
 TLIB_SRC  := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+SOAK_SRC  := $(sort $(wildcard tests/soak/soak-*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 PIC_OBJ   := $(LIB_SRC:%.c=$(B)/pic/%.o)
@@ -50,8 +53,9 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(B)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+SOAKS     := $(SOAK_SRC:tests/soak/%.c=$(B)/soak/%)
 
-.PHONY: all lib demo check test fuzz bench install uninstall format clean
+.PHONY: all lib demo check test fuzz bench soak install uninstall format clean
 # Keep the test helpers' objects: make would delete them as intermediates.
 .SECONDARY: $(TLIB_OBJ)
 all: lib $(B)/ipcx $(B)/ipcx.pc
@@ -90,6 +94,10 @@ $(B)/tests/%: tests/%.c $(TLIB_OBJ) $(B)/libipcx.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
 
+$(B)/soak/%: tests/soak/%.c $(TLIB_OBJ) $(B)/libipcx.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
+
 $(B)/ipcx.pc: ipcx.pc.in
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -119,6 +127,15 @@ fuzz:
 
 bench: all
 	IPCX=$(B)/ipcx sh bench/run.sh
+
+SOAK_MSGS       ?= 10000000
+SOAK_SENDERS    ?= 4
+SOAK_ROUNDS     ?= 300
+SOAK_SHM_ROUNDS ?= 1000
+soak: all $(SOAKS) $(B)/tests/test-kill
+	SOAK_MSGS=$(SOAK_MSGS) SOAK_SENDERS=$(SOAK_SENDERS) \
+	  SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_SHM_ROUNDS=$(SOAK_SHM_ROUNDS) \
+	  sh tests/soak/soak.sh $(B)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \

@@ -19,6 +19,7 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_tcp,  /* tcp:// */
     &ipcx__tp_udp,  /* udp:// */
     &ipcx__tp_shm,  /* shm:// */
+    &ipcx__tp_nats, /* nats:// (needs libnats at run time) */
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)

@@ -81,9 +81,7 @@ static const struct option bridge_opts[] = {
     {"timeout", required_argument, NULL, 't'},
     {"skip-oversize", no_argument, NULL, BRIDGE_OPT_SKIP},
     {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /* The longest wait without looking at the signal flag, when A has no fd. */
@@ -380,6 +378,8 @@ static int bridge_drain(struct bridge *br, long count)
 int cmd_bridge(int argc, char **argv)
 {
 	const char *cmd = "bridge";
+	struct cli_args a =
+	    CLI_ARGS(cmd, bridge_usage, "n:t:v", bridge_opts, argc, argv);
 	struct bridge br;
 	long count = 0;
 	bool stopped = false;
@@ -387,9 +387,7 @@ int cmd_bridge(int argc, char **argv)
 
 	memset(&br, 0, sizeof(br));
 	br.timeout_ms = -1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:t:vhV", bridge_opts, NULL)) !=
-	       -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'n':
 			if (!cli_parse_count(optarg, &count))
@@ -409,23 +407,17 @@ int cmd_bridge(int argc, char **argv)
 		case 'v':
 			br.verbose = true;
 			break;
-		case 'h':
-			return cli_help(bridge_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, bridge_opts);
 		}
 	}
-	if (argc - optind < 2)
-		return cli_usage_error(cmd, "missing %s",
-		                       optind == argc ? "endpoints A and B"
-		                                      : "endpoint B");
-	if (argc - optind > 2)
-		return cli_usage_error(cmd, "unexpected argument '%s'",
-		                       argv[optind + 2]);
-	br.a = argv[optind];
-	br.b = argv[optind + 1];
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 2, 2,
+	                   cli_args_left(&a) == 0 ? "endpoints A and B"
+	                                          : "endpoint B");
+	if (rc != CLI_OK)
+		return rc;
+	br.a = cli_args_operand(&a);
+	br.b = cli_args_operand(&a);
 
 	if (bridge_signals() < 0)
 		return cli_errno("pipe");

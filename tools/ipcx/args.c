@@ -74,3 +74,21 @@ int cli_args_want(const struct cli_args *a, int min, int max, const char *what)
 		                       a->argv[a->ind + max]);
 	return CLI_OK;
 }
+
+bool cli_args_ms(struct cli_args *a, int *ms)
+{
+	if (cli_parse_ms(optarg, ms))
+		return true;
+	a->rc = cli_usage_error(a->cmd, "bad timeout '%s': want milliseconds",
+	                        optarg);
+	return false;
+}
+
+bool cli_args_count(struct cli_args *a, long *n)
+{
+	if (cli_parse_count(optarg, n))
+		return true;
+	a->rc = cli_usage_error(a->cmd, "bad count '%s': want a number >= 1",
+	                        optarg);
+	return false;
+}

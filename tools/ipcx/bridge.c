@@ -390,16 +390,12 @@ int cmd_bridge(int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'n':
-			if (!cli_parse_count(optarg, &count))
-				return cli_usage_error(
-				    cmd, "bad count '%s': want a number >= 1",
-				    optarg);
+			if (!cli_args_count(&a, &count))
+				return a.rc;
 			break;
 		case 't':
-			if (!cli_parse_ms(optarg, &br.timeout_ms))
-				return cli_usage_error(
-				    cmd, "bad timeout '%s': want milliseconds",
-				    optarg);
+			if (!cli_args_ms(&a, &br.timeout_ms))
+				return a.rc;
 			break;
 		case BRIDGE_OPT_SKIP:
 			br.skip_oversize = true;

@@ -222,16 +222,12 @@ int cmd_recv(int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'n':
-			if (!cli_parse_count(optarg, &count))
-				return cli_usage_error(
-				    cmd, "bad count '%s': want a number >= 1",
-				    optarg);
+			if (!cli_args_count(&a, &count))
+				return a.rc;
 			break;
 		case 't':
-			if (!cli_parse_ms(optarg, &timeout_ms))
-				return cli_usage_error(
-				    cmd, "bad timeout '%s': want milliseconds",
-				    optarg);
+			if (!cli_args_ms(&a, &timeout_ms))
+				return a.rc;
 			break;
 		case RECV_OPT_RAW:
 			raw = true;

@@ -173,10 +173,8 @@ int cmd_send(int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 't':
-			if (!cli_parse_ms(optarg, &timeout_ms))
-				return cli_usage_error(
-				    cmd, "bad timeout '%s': want milliseconds",
-				    optarg);
+			if (!cli_args_ms(&a, &timeout_ms))
+				return a.rc;
 			break;
 		case SEND_OPT_RAW:
 			raw = true;

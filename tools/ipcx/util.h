@@ -84,6 +84,15 @@ const char *cli_args_operand(struct cli_args *a);
 int cli_args_left(const struct cli_args *a);
 
 /*
+ * cli_args_ms, cli_args_count - parse the current option's argument
+ * (optarg) as cli_parse_ms / cli_parse_count do; on a bad one print the
+ * usage error ("bad timeout 'x': want milliseconds", "bad count ...") and
+ * return false with a->rc set: `if (!cli_args_ms(&a, &ms)) return a.rc;`
+ */
+bool cli_args_ms(struct cli_args *a, int *ms);
+bool cli_args_count(struct cli_args *a, long *n);
+
+/*
  * cli_args_want - check that min to max (-1: any number) operands are
  * left: CLI_OK, or a usage error ("missing <what>", "unexpected argument")
  * printed and CLI_USAGE returned.

@@ -1,7 +1,7 @@
 # ipcx - build, test, install. GNU make.
 #
 #   make                 library (build/libipcx.so, .a) and the ipcx command
-#   make demo            build and run the demo (the main job)
+#   make tour            build and run ipcx tour (the main job)
 #   make check           build and run the test suite
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
 #   make check-python    the Python binding's tests (also part of make check)
@@ -69,7 +69,7 @@ TLIB_OBJ  := $(TLIB_SRC:%.c=$(B)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 SOAKS     := $(SOAK_SRC:tests/soak/%.c=$(B)/soak/%)
 
-.PHONY: all lib demo check test fuzz bench soak install uninstall format clean
+.PHONY: all lib tour check test fuzz bench soak install uninstall format clean
 # Keep the test helpers' objects: make would delete them as intermediates.
 .SECONDARY: $(TLIB_OBJ)
 all: lib $(B)/ipcx $(B)/ipcx.pc
@@ -118,8 +118,8 @@ $(B)/ipcx.pc: ipcx.pc.in
 	@mkdir -p $(@D)
 	$(PCSUBST) $< > $@
 
-demo: all
-	IPCX=$(B)/ipcx sh scripts/demo.sh
+tour: all
+	$(B)/ipcx tour
 
 check test: all $(TESTS)
 	IPCX=$(abspath $(B)/ipcx) sh tests/run.sh $(B)/tests

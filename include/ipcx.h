@@ -15,9 +15,12 @@
  *   tcp://host:port    TCP stream
  *   udp://host:port    UDP, one datagram a message
  *   shm://name         a ring of records in /dev/shm/name
+ *   sem://name         POSIX named semaphore: zero-byte events
+ *   sysv-sem://0x1234  System V semaphore: zero-byte events
+ *   semshm://name      a bounded buffer guarded by System V semaphores
  *
  * and, parsed today but not implemented yet (IPCX_ENOTSUP): file://, mq://,
- * sysv-mq://, signal://, sem://, sysv-sem://.
+ * sysv-mq://, signal://.
  *
  * Timeouts are in milliseconds: -1 waits forever, 0 polls once, > 0 waits at
  * most that long and then fails with IPCX_ETIMEDOUT. EINTR is retried inside

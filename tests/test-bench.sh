@@ -106,6 +106,34 @@ for f in /dev/shm/ipcx-bench-* /tmp/ipcx-bench-*; do
 done
 check "left behind:$left" [ -z "$left" ]
 
+# ---- semaphores: events at size 0 with their bare baseline; semshm ----
+$T "$IPCX" bench --quick --idle 0 --timeout 20000 -t sem,sysv-sem,semshm \
+	-s 64,4K --json "$dir/out.json" >"$dir/table" 2>"$dir/err"
+rc=$?
+check "ipcx bench -t sem,sysv-sem,semshm exited $rc" [ $rc -eq 0 ]
+for rs in 'sem:0' 'sysv-sem:0' 'bare sem_post/sem_wait:0' 'semshm:64' \
+	'semshm:4096'; do
+	row=${rs%:*} size=${rs##*:}
+	st=$(field "$row" $size status)
+	if [ "$st" != ok ]; then
+		fail "row '$row' at $size: status '$st' ($(field "$row" $size note))"
+		continue
+	fi
+	for k in rtt_p50_ns msgs_per_s; do
+		v=$(field "$row" $size $k)
+		check "row '$row' at $size: $k is '$v'" positive "$v"
+	done
+done
+# Events are measured once, at size 0, not again at 4K.
+check "a sem row at 4K" [ -z "$(field sem 4096 status)" ]
+left=
+for f in /dev/shm/sem.ipcx-bench-* /dev/shm/semshm.ipcx-bench-*; do
+	[ -e "$f" ] && left="$left $f"
+done
+check "left behind:$left" [ -z "$left" ]
+check "a System V set left behind" [ "$(awk -v p=$((0x42)) \
+	'NR > 1 && int($1 / 16777216) == p' /proc/sysvipc/sem)" = "" ]
+
 # ---- JSON on stdout, table on stderr ----
 $T "$IPCX" bench --quick --no-baselines --no-pin -r 2 -t pipe -s 0,1 --json - \
 	>"$dir/stdout" 2>"$dir/stderr"

@@ -42,7 +42,20 @@ cleanup() {
 	for n in rt1 rt2 raw stale busy from; do
 		rm -f "/dev/shm/$shm-$n"
 	done
+	for n in ev1 ev2 quiet; do
+		rm -f "/dev/shm/sem.$shm-$n"
+	done
+	for n in rt1 rt2 stale; do
+		"$IPCX" rm -f "semshm://$shm-$n" 2>/dev/null
+	done
+	for k in 1 2 3; do
+		"$IPCX" rm -f "sysv-sem://$(sem_key $k)" 2>/dev/null
+	done
 	rm -rf "$dir"
+}
+# sem_key N: a System V key of this run's own.
+sem_key() {
+	printf '0x%x' $((0x4c000000 + ($$ & 0xffff) * 16 + $1))
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -577,6 +590,95 @@ else
 	echo "     clean exit $crc, live recv exit $rrc"
 	bad "clean of unix socket files" "$dir/cout" "$dir/cerr" "$dir/out" \
 		"$dir/rerr"
+fi
+
+echo "== semaphores and the bounded buffer"
+printf '\n\n' >"$dir/want-ev"
+# rt_event NAME EP ORDER: two empty messages are two posts; recv -n 2
+# prints an empty line for each. ORDER: recv-first or send-first.
+rt_event() {
+	name=$1 ep=$2
+	rm -f "$dir/out" "$dir/rerr" "$dir/serr"
+	if [ "$3" = recv-first ]; then
+		$T "$IPCX" recv "$ep" -n 2 -t $WAIT >"$dir/out" 2>"$dir/rerr" &
+		rpid=$!
+		$T "$IPCX" send -t $WAIT "$ep" "" "" 2>"$dir/serr"
+		src=$?
+		wait $rpid
+		rrc=$?
+	else
+		$T "$IPCX" send -t $WAIT "$ep" "" "" 2>"$dir/serr"
+		src=$?
+		$T "$IPCX" recv "$ep" -n 2 -t $WAIT >"$dir/out" 2>"$dir/rerr"
+		rrc=$?
+	fi
+	if [ $src -eq 0 ] && [ $rrc -eq 0 ] && cmp -s "$dir/want-ev" "$dir/out"
+	then
+		ok "$name: two posts, $3"
+	else
+		echo "     send exit $src, recv exit $rrc"
+		bad "$name: two posts, $3" "$dir/out" "$dir/rerr" "$dir/serr"
+	fi
+}
+rt_event sem "sem://$shm-ev1" recv-first
+rt_event sem "sem://$shm-ev2" send-first
+rt_event sysv-sem "sysv-sem://$(sem_key 1)" recv-first
+rt_event sysv-sem "sysv-sem://$(sem_key 2)" send-first
+rt_recv_first semshm "semshm://$shm-rt1"
+rt_send_first semshm "semshm://$shm-rt2"
+expect_fail "recv -t 200 on an unposted sem://: exit 3" 3 "$IPCX" recv \
+	-t 200 "sem://$shm-quiet"
+expect_fail "recv -t 200 on an unposted sysv-sem://: exit 3" 3 "$IPCX" \
+	recv -t 200 "sysv-sem://$(sem_key 3)"
+expect_fail "a semaphore carries no bytes" 1 "$IPCX" send \
+	"sem://$shm-quiet" hello
+if grep -q "carries no bytes" "$dir/ferr"; then
+	ok "  ... and says so"
+else
+	bad "  ... and says so" "$dir/ferr"
+fi
+expect_out "sem://?value=2 starts with two posts" '
+
+' '$T "$IPCX" rm -f "sem://$shm-quiet" &&
+	$T "$IPCX" recv "sem://$shm-quiet?value=2" -n 2 -t 0'
+# rm removes each kind: the file in /dev/shm, the key in /proc/sysvipc/sem,
+# the buffer and its set.
+for n in ev1 ev2 quiet; do
+	if $T "$IPCX" rm "sem://$shm-$n" 2>"$dir/err" &&
+		[ ! -e "/dev/shm/sem.$shm-$n" ]; then
+		ok "rm sem://$shm-$n"
+	else
+		bad "rm sem://$shm-$n" "$dir/err"
+	fi
+done
+for k in 1 2 3; do
+	key=$(sem_key $k)
+	dec=$((key))
+	if $T "$IPCX" rm "sysv-sem://$key" 2>"$dir/err" &&
+		! awk -v k="$dec" '$1 == k { f = 1 } END { exit !f }' \
+			/proc/sysvipc/sem; then
+		ok "rm sysv-sem://$key"
+	else
+		bad "rm sysv-sem://$key" "$dir/err"
+	fi
+done
+for n in rt1 rt2; do
+	if $T "$IPCX" rm "semshm://$shm-$n" 2>"$dir/err" &&
+		[ ! -e "/dev/shm/semshm.$shm-$n" ]; then
+		ok "rm semshm://$shm-$n"
+	else
+		bad "rm semshm://$shm-$n" "$dir/err"
+	fi
+done
+# A buffer with a message and no process: clean removes it with its set.
+$T "$IPCX" send "semshm://$shm-stale" left-behind 2>"$dir/err" ||
+	bad "send to semshm://$shm-stale" "$dir/err"
+$T "$IPCX" clean "semshm://$shm-stale" >"$dir/out" 2>"$dir/err"
+if grep -qx "removed semshm://$shm-stale" "$dir/out" &&
+	[ ! -e "/dev/shm/semshm.$shm-stale" ]; then
+	ok "clean removes a stale semshm buffer"
+else
+	bad "clean removes a stale semshm buffer" "$dir/out" "$dir/err"
 fi
 
 echo "$checks checks, $fails failed"

@@ -116,9 +116,10 @@ enum bench_shape {
 
 /* One -t item resolved for one row. */
 struct bench_ep {
-	char scheme[8]; /* "shm", "pipe", ... */
+	char scheme[16]; /* "shm", "pipe", ... */
 	enum bench_shape shape;
 	bool lossy;     /* udp: messages may be dropped */
+	bool event;     /* sem, sysv-sem: zero-byte events, size 0 only */
 	bool zero_copy; /* shm: loan/commit and peek/release exist */
 	bool owned;     /* names were made up by the engine */
 	char wait[16];  /* policy named in the row */
@@ -294,6 +295,8 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
                     struct bench_result *res);
 void bench_memcpy_row(const struct bench_config *cfg, size_t size,
                       struct bench_result *res);
+/* Bare sem_post/sem_wait between two processes: the events' floor. */
+void bench_sem_row(const struct bench_config *cfg, struct bench_result *res);
 void bench_idle_test(const struct bench_config *cfg, unsigned seq,
                      struct bench_result *res);
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX };
+enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX, ENG_SEM };
 
 /*
  * Measure one row (or an item's rows) cfg->repeat times, fold the
@@ -43,6 +43,9 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 		case ENG_IPCX:
 			bench_ipcx_rows(cfg, item, size, ++*seq, res);
 			break;
+		case ENG_SEM:
+			bench_sem_row(cfg, res);
+			break;
 		}
 		if (r == 0) {
 			k = res->nrows - start;
@@ -66,6 +69,18 @@ static bool eng_has_shm(const struct bench_config *cfg)
 		    (cfg->items[i][3] == '\0' || cfg->items[i][3] == ':' ||
 		     cfg->items[i][3] == '?'))
 			return true;
+	return false;
+}
+
+/* Whether an item is a semaphore (events): sem or sysv-sem, not semshm. */
+static bool eng_has_events(const struct bench_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nitems; i++) {
+		size_t n = strcspn(cfg->items[i], ":?");
+		if ((n == 3 && !strncmp(cfg->items[i], "sem", 3)) ||
+		    (n == 8 && !strncmp(cfg->items[i], "sysv-sem", 8)))
+			return true;
+	}
 	return false;
 }
 
@@ -121,6 +136,8 @@ int bench_run(const struct bench_config *cfg)
 				        &seq);
 			eng_row(cfg, &res, ENG_PIPE, NULL, size, &seq);
 			eng_row(cfg, &res, ENG_MEMCPY, NULL, size, &seq);
+			if (s == 0 && eng_has_events(cfg))
+				eng_row(cfg, &res, ENG_SEM, NULL, 0, &seq);
 		}
 		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++)
 			eng_row(cfg, &res, ENG_IPCX, cfg->items[i], size, &seq);

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -134,8 +135,25 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		         ep->opts);
 		return 0;
 	}
-	if (!strcmp(ep->scheme, "shm") || !strcmp(ep->scheme, "mq")) {
+	if (!strcmp(ep->scheme, "sysv-sem")) {
+		/* Two keys of this run's own (or KEY and KEY + 1). */
+		unsigned long k = 0x42000000ul |
+		                  ((unsigned long)getpid() & 0xffff) << 8 |
+		                  (seq * 2u & 0xff);
 		ep->shape = BENCH_ONEWAY;
+		ep->event = true;
+		if (!tmpl)
+			k = strtoul(name, NULL, 0);
+		n1 = snprintf(ep->ping, sizeof(ep->ping),
+		              "sysv-sem://0x%lx%s%s", k, ep_q(ep), ep->opts);
+		n2 =
+		    snprintf(ep->pong, sizeof(ep->pong), "sysv-sem://0x%lx%s%s",
+		             k + 1, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "shm") || !strcmp(ep->scheme, "mq") ||
+	           !strcmp(ep->scheme, "sem") ||
+	           !strcmp(ep->scheme, "semshm")) {
+		ep->shape = BENCH_ONEWAY;
+		ep->event = !strcmp(ep->scheme, "sem");
 		if (!strcmp(ep->scheme, "shm")) {
 			ep->zero_copy = true;
 			ep_opt(ep->opts, "wait", ep->wait, sizeof(ep->wait));
@@ -191,7 +209,7 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 	} else {
 		snprintf(err, errcap,
 		         "%s:// cannot be benchmarked (try shm, pipe, fifo, "
-		         "unix, tcp or udp)",
+		         "unix, tcp, udp, sem, sysv-sem or semshm)",
 		         ep->scheme);
 		return -1;
 	}

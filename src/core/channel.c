@@ -20,6 +20,11 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_udp,  /* udp:// */
     &ipcx__tp_shm,  /* shm:// */
     &ipcx__tp_nats, /* nats:// (needs libnats at run time) */
+    &ipcx__tp_sem,  /* sem:// */
+    /* sysv-sem:// */
+    &ipcx__tp_sysv_sem,
+    /* semshm:// */
+    &ipcx__tp_semshm,
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)

@@ -51,6 +51,8 @@ static const struct scheme_info schemes[IPCX__S_COUNT] = {
     [IPCX__S_TCP] = {"tcp", N_HOSTPORT, 253},
     [IPCX__S_UDP] = {"udp", N_HOSTPORT, 253},
     [IPCX__S_NATS] = {"nats", N_NATS, 1024},
+    /* /dev/shm/semshm.NAME */
+    [IPCX__S_SEMSHM] = {"semshm", N_NAME, NAME_MAX - 7},
 };
 
 const char *ipcx__scheme_name(enum ipcx__scheme s)
@@ -129,7 +131,7 @@ struct opt_info {
 #define NAMED                                                         \
 	(BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ) | \
 	 BIT(IPCX__S_SHM) | BIT(IPCX__S_FIFO) | BIT(IPCX__S_SEM) |    \
-	 BIT(IPCX__S_SYSV_SEM) | BIT(IPCX__S_UNIX))
+	 BIT(IPCX__S_SYSV_SEM) | BIT(IPCX__S_UNIX) | BIT(IPCX__S_SEMSHM))
 #define STREAMS                                                      \
 	(BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO) | BIT(IPCX__S_UNIX) | \
 	 BIT(IPCX__S_TCP))
@@ -137,15 +139,15 @@ struct opt_info {
 static const struct opt_info opts[] = {
     {"mode", IPCX__O_MODE, NAMED, "octal permissions such as 0600"},
     {"maxmsg", IPCX__O_MAXMSG,
-     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ),
+     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ) |
+         BIT(IPCX__S_SEMSHM),
      "a byte count up to 1G, such as 65536 or 16M"},
     {"size", IPCX__O_SIZE, BIT(IPCX__S_SHM) | BIT(IPCX__S_MQ),
      "a byte count from 1 to 1G, such as 4M"},
     {"raw", IPCX__O_RAW, BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO),
      "raw, raw=1 or raw=0"},
-    {"wait", IPCX__O_WAIT, BIT(IPCX__S_SHM) | BIT(IPCX__S_SEM),
-     "spin, adaptive or sleep"},
-    {"spin", IPCX__O_SPIN, BIT(IPCX__S_SHM) | BIT(IPCX__S_SEM),
+    {"wait", IPCX__O_WAIT, BIT(IPCX__S_SHM), "spin, adaptive or sleep"},
+    {"spin", IPCX__O_SPIN, BIT(IPCX__S_SHM),
      "a count of polls up to 1000000000"},
     {"fd", IPCX__O_FD, BIT(IPCX__S_PIPE), "a file descriptor number"},
     {"uid", IPCX__O_UID, BIT(IPCX__S_UNIX), "a numeric user id"},
@@ -163,6 +165,12 @@ static const struct opt_info opts[] = {
     {"tls", IPCX__O_TLS, BIT(IPCX__S_NATS), "tls, tls=1 or tls=0"},
     {"ca", IPCX__O_CA, BIT(IPCX__S_NATS),
      "the absolute path of a PEM file of trusted certificates"},
+    {"value", IPCX__O_VALUE, BIT(IPCX__S_SEM) | BIT(IPCX__S_SYSV_SEM),
+     "an initial count from 0 to 32767"},
+    {"slots", IPCX__O_SLOTS, BIT(IPCX__S_SEMSHM),
+     "a slot count from 1 to 32767"},
+    {"proj", IPCX__O_PROJ, BIT(IPCX__S_SYSV_SEM),
+     "an ftok project id from 1 to 255"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -306,6 +314,23 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 		if (parse_uint(v, n, LONG_MAX, &x) < 0 || x == 0)
 			goto bad;
 		ep->type = (long)x;
+		return 0;
+	case IPCX__O_VALUE:
+		/* 32767 is System V's SEMVMX; POSIX allows more, but one
+		 * bound for both keeps an endpoint portable between them. */
+		if (parse_uint(v, n, 32767, &x) < 0)
+			goto bad;
+		ep->value = (unsigned)x;
+		return 0;
+	case IPCX__O_SLOTS:
+		if (parse_uint(v, n, 32767, &x) < 0 || x == 0)
+			goto bad;
+		ep->slots = (unsigned)x;
+		return 0;
+	case IPCX__O_PROJ:
+		if (parse_uint(v, n, 255, &x) < 0 || x == 0)
+			goto bad;
+		ep->proj = (int)x;
 		return 0;
 	}
 bad:
@@ -658,6 +683,7 @@ void ipcx__ep_defaults(struct ipcx__ep *ep, enum ipcx__scheme s)
 	ep->uid = (uid_t)-1;
 	ep->gid = (gid_t)-1;
 	ep->type = 1;
+	ep->proj = 1;
 }
 
 int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep)
@@ -696,7 +722,7 @@ int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep)
 		    IPCX_ESCHEME,
 		    "unknown scheme '%.*s' (known: file, mq, "
 		    "sysv-mq, shm, pipe, fifo, signal, sem, sysv-sem, "
-		    "unix, tcp, udp, nats)",
+		    "unix, tcp, udp, nats, semshm)",
 		    (int)(slen > 32 ? 32 : slen), s);
 	ep->scheme = (enum ipcx__scheme)sc;
 	rest = sep + 3;

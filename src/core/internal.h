@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define IPCX__HIDDEN __attribute__((visibility("hidden")))
 
@@ -40,6 +41,7 @@ enum ipcx__scheme {
 	IPCX__S_TCP,
 	IPCX__S_UDP,
 	IPCX__S_NATS,
+	IPCX__S_SEMSHM,
 	IPCX__S_COUNT
 };
 
@@ -65,6 +67,9 @@ enum {
 	IPCX__O_CREDS = 1 << 14,
 	IPCX__O_TLS = 1 << 15,
 	IPCX__O_CA = 1 << 16,
+	IPCX__O_VALUE = 1 << 17,
+	IPCX__O_SLOTS = 1 << 18,
+	IPCX__O_PROJ = 1 << 19,
 };
 
 /* Longest NATS queue group, durable or stream name; option file paths. */
@@ -103,6 +108,9 @@ struct ipcx__ep {
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
 	long type;      /* type= (sysv-mq message type) */
+	unsigned value; /* value= (sem, sysv-sem: initial count), default 0 */
+	unsigned slots; /* slots= (semshm slot count), 0 = default */
+	int proj;       /* proj= (ftok project id for a sysv path), default 1 */
 
 	/* nats:// (the name is "[host:port,...]/subject") */
 	char queue[IPCX__NATS_NAME_MAX + 1];   /* queue= group, "" = none */
@@ -222,6 +230,24 @@ extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_nats IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sem IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sysv_sem IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_semshm IPCX__HIDDEN;
+/* Tests only: semshm.c calls it at numbered points inside its mutex. */
+extern void (*ipcx__semshm_hook)(int stage) IPCX__HIDDEN;
+
+/*
+ * ipcx__sysv_key - the System V key an endpoint names: its number, or
+ * ftok(path, proj=) for a path (which must exist). Returns 0 or IPCX_E*.
+ * (sysvsem.c)
+ */
+IPCX__HIDDEN int ipcx__sysv_key(const struct ipcx__ep *ep, int *key);
+
+/*
+ * ipcx__sem_no_bytes - 0 for an empty message; IPCX_EMSGSIZE ("a semaphore
+ * carries no bytes") for len > 0. (sem.c, for sem:// and sysv-sem://)
+ */
+IPCX__HIDDEN int ipcx__sem_no_bytes(size_t len);
 
 /* ---- errors (error.c) ---- */
 
@@ -250,6 +276,13 @@ IPCX__HIDDEN int64_t ipcx__now_ns(void);
 IPCX__HIDDEN int64_t ipcx__deadline(int timeout_ms);
 /* Milliseconds left, rounded up, for poll(): -1 forever, 0 if past. */
 IPCX__HIDDEN int ipcx__remaining_ms(int64_t deadline);
+/*
+ * ipcx__timespec_left - the time left until deadline as a relative
+ * timespec in *ts (0 once past), for calls that take one (semtimedop,
+ * futex): returns ts, or NULL for -1 (no limit).
+ */
+IPCX__HIDDEN struct timespec *ipcx__timespec_left(int64_t deadline,
+                                                  struct timespec *ts);
 /* Whether the deadline has passed (never for -1). */
 IPCX__HIDDEN bool ipcx__expired(int64_t deadline);
 /*

@@ -30,6 +30,7 @@ static const char *const sample[IPCX__S_COUNT] = {
     [IPCX__S_SIGNAL] = "",         [IPCX__S_SEM] = "s",
     [IPCX__S_SYSV_SEM] = "0x1234", [IPCX__S_UNIX] = "/tmp/s",
     [IPCX__S_TCP] = "127.0.0.1:1", [IPCX__S_UDP] = "127.0.0.1:1",
+    [IPCX__S_SEMSHM] = "s",
 };
 
 static void check(int cond, const char *what)

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BENCH_DEFAULT_ITEMS "shm://?wait=spin,shm,pipe,fifo,unix,tcp,udp"
+#define BENCH_DEFAULT_ITEMS \
+	"shm://?wait=spin,shm,pipe,fifo,unix,tcp,udp,semshm,sem,sysv-sem"
 #define BENCH_DEFAULT_SIZES "64,64K"
 
 static const char bench_usage[] =

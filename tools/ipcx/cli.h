@@ -23,6 +23,7 @@ int cmd_clean(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_bridge(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
 int cmd_tour(int argc, char **argv);
 
 /*

@@ -25,6 +25,7 @@ static const struct cli_cmd cli_cmds[] = {
     {"bench", cmd_bench, "measure round-trip time and throughput"},
     {"ls", cmd_ls, "list every IPC object on the system and its holders"},
     {"bridge", cmd_bridge, "relay every message from one endpoint to another"},
+    {"maps", cmd_maps, "show a process's address space as the notes' table"},
     {"tour", cmd_tour,
      "the lecture notes, live: address space and the seven mechanisms"},
     {"help", NULL, "show this help, or a command's: ipcx help COMMAND"},

@@ -126,19 +126,9 @@ static void bridge_on_signal(int sig)
 /* As recv: no SA_RESTART; a signal ignored at start stays ignored. */
 static int bridge_signals(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa, old;
-	size_t i;
-
 	if (pipe2(bridge_wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = bridge_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+	cli_catch_stop_signals(bridge_on_signal);
 	return 0;
 }
 

@@ -153,6 +153,13 @@ int cli_help(const char *text);
  */
 int cli_errno(const char *what);
 
+/*
+ * cli_catch_stop_signals - run fn on SIGINT, SIGTERM and SIGHUP, without
+ * SA_RESTART (a blocking call returns EINTR); a signal ignored when the
+ * command started (nohup, a shell's background job) stays ignored.
+ */
+void cli_catch_stop_signals(void (*fn)(int));
+
 /* cli_sleep_ms - sleep ms milliseconds (EINTR ends it early). */
 void cli_sleep_ms(int ms);
 

@@ -56,7 +56,7 @@ static const struct option clean_opts[] = {
 /*
  * The first word of every ipcx ring, a 32-bit value in the host's byte
  * order ("IPXR" in little-endian memory): docs/FORMAT.md section 3, the
- * constant IPCX__RING_MAGIC of src/transport/ring.h. Copied, not included:
+ * constant IPCX__RING_MAGIC of src/ring/ring.h. Copied, not included:
  * the CLI uses only ipcx.h. A ring still being set up has 0 there.
  */
 #define CLEAN_RING_MAGIC 0x52585049u

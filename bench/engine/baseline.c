@@ -399,10 +399,10 @@ struct base_sems {
 static int base_sem_wait(sem_t *s, int to)
 {
 	struct timespec ts;
-	uint64_t end = bench_now_ns() + (uint64_t)to * 1000000u;
+	uint64_t end = bench_now_ns() + (uint64_t)to * BENCH_NS_PER_MS;
 
-	ts.tv_sec = (time_t)(end / 1000000000u);
-	ts.tv_nsec = (long)(end % 1000000000u);
+	ts.tv_sec = (time_t)(end / BENCH_NS_PER_S);
+	ts.tv_nsec = (long)(end % BENCH_NS_PER_S);
 	while (sem_clockwait(s, CLOCK_MONOTONIC, &ts) < 0)
 		if (errno != EINTR || bench_stop)
 			return -1;
@@ -485,8 +485,8 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 		    msg.v[2] > t0) {
 			row.has_tput = true;
 			row.messages = row.received = m;
-			row.msgs_per_s =
-			    (double)m / ((double)(msg.v[2] - t0) / 1e9);
+			row.msgs_per_s = (double)m / ((double)(msg.v[2] - t0) /
+			                              BENCH_NS_PER_S);
 		} else {
 			row.status = BENCH_FAIL;
 		}

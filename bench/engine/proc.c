@@ -372,6 +372,6 @@ uint64_t bench_cpu_self_ns(void)
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 0;
 	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
-	           1000000000u +
+	           BENCH_NS_PER_S +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 }

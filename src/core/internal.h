@@ -53,6 +53,8 @@ enum {
 	IPCX__O_TRUST = 1 << 8,
 	IPCX__O_SPIN = 1 << 9,
 	IPCX__O_TYPE = 1 << 10,
+	IPCX__O_SIG = 1 << 11,
+	IPCX__O_FSYNC = 1 << 12,
 };
 
 /*
@@ -87,6 +89,8 @@ struct ipcx__ep {
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
 	long type;      /* type= (sysv-mq message type) */
+	int sig;        /* sig= (signal): a signal number, 0 = SIGRTMIN+1 */
+	bool nosync;    /* fsync=0 (file): no fsync before and after rename */
 };
 
 /*
@@ -197,6 +201,8 @@ extern const struct ipcx__transport ipcx__tp_unix IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_signal IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_file IPCX__HIDDEN;
 
 /* ---- errors (error.c) ---- */
 

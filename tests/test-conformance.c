@@ -43,6 +43,9 @@ enum {
 	C_CRED = 1 << 7,   /* SO_PEERCRED: ipcx_peer() and ?uid=/?gid= */
 	C_OWNER = 1 << 8,  /* opening another uid's object needs trust=any */
 	C_FANIN = 1 << 9,  /* several senders into one receiver */
+	C_VALUE = 1 << 10, /* a message is one 8-byte value (signal) */
+	C_SELF = 1 << 11,  /* the name is this process's pid (signal) */
+	C_STORE = 1 << 12, /* keeps messages for a receiver to come (a spool) */
 };
 
 /* What a survivor may see when its peer is gone (a mask). */
@@ -197,6 +200,38 @@ static struct tp tps[] = {
                 {"shm://x?size=0", 0, "", IPCX_EOPTION},
                 {"shm://x?raw", 0, "", IPCX_EOPTION}},
     },
+    {
+        /* A spool: a receiver need not exist, so sends never fail. */
+        .name = "file",
+        .ep = "file://",
+        .opts = "maxmsg=4096&fsync=0",
+        .limit = LIMIT,
+        .caps = C_FRAMED | C_SEP | C_FANIN | C_STORE,
+        .obj = "",
+        .obj_type = S_IFDIR,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_ACCEPTED,
+        .bad = {{"file://", 0, "", IPCX_EENDPOINT},
+                {"file://relative", 0, "", IPCX_EENDPOINT},
+                {"file:///tmp/a/../b", 0, "", IPCX_EENDPOINT},
+                {"file:///tmp/x?raw", 0, "", IPCX_EOPTION},
+                {"file:///tmp/x?fsync=2", 0, "", IPCX_EOPTION}},
+    },
+    {
+        /* One 64-bit value a message, in this process (signal://PID). */
+        .name = "signal",
+        .ep = "signal://",
+        .opts = "",
+        .limit = 8,
+        .caps = C_VALUE | C_SELF,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_EPEER,
+        .bad = {{"signal://x", 0, "", IPCX_EENDPOINT},
+                {"signal://0", 0, "", IPCX_EENDPOINT},
+                {"signal://", 11, "", IPCX_ENAMETOOLONG},
+                {"signal://?sig=TERM", 0, "", IPCX_EOPTION},
+                {"signal://?mode=0600", 0, "", IPCX_EOPTION}},
+    },
 };
 
 #define NTPS (sizeof(tps) / sizeof(tps[0]))
@@ -216,12 +251,20 @@ struct ctx {
 
 static int next_port;
 
+/* A case's message of n bytes, or the 8 a C_VALUE transport carries. */
+static size_t vlen(const struct ctx *c, size_t n)
+{
+	return (c->tp->caps & C_VALUE) ? 8 : n;
+}
+
 static void ctx_init(struct ctx *c, const struct tp *tp, const char *tag)
 {
 	memset(c, 0, sizeof(*c));
 	c->tp = tp;
 	snprintf(c->name, sizeof(c->name), "%s",
 	         tp->bare ? t_name(tag) : t_tmp_path(tag));
+	if (tp->caps & C_SELF)
+		snprintf(c->name, sizeof(c->name), "%ld", (long)getpid());
 	if (tp->obj)
 		snprintf(c->obj, sizeof(c->obj), "%s%s", tp->obj, c->name);
 }
@@ -350,13 +393,13 @@ static void case_roundtrip(struct ctx *c)
 	struct ipcx_peer peer;
 
 	pair_open(c, &rx, &tx);
-	T_OK(ipcx_send(tx, "hello", 5, LONG_MS));
-	if (c->tp->caps & C_FRAMED) {
-		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 5);
+	T_OK(ipcx_send(tx, "hello!!!", vlen(c, 5), LONG_MS));
+	if (c->tp->caps & (C_FRAMED | C_VALUE)) {
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 5));
 	} else {
 		recv_bytes(rx, buf, 5);
 	}
-	T_ASSERT(memcmp(buf, "hello", 5) == 0);
+	T_ASSERT(memcmp(buf, "hello!!!", vlen(c, 5)) == 0);
 	T_OK(ipcx_peer(rx, &peer));
 	/* Direction is enforced. */
 	T_EXPECT(ipcx_recv(tx, buf, sizeof(buf), 0), IPCX_ESTATE);
@@ -526,12 +569,12 @@ static void case_timeout(struct ctx *c)
 	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 1), IPCX_ETIMEDOUT);
 	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 30), IPCX_ETIMEDOUT);
 	/* Still usable after timing out. */
-	T_OK(ipcx_send(tx, "abc", 3, LONG_MS));
-	if (c->tp->caps & C_FRAMED)
-		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 3);
+	T_OK(ipcx_send(tx, "abcdefgh", vlen(c, 3), LONG_MS));
+	if (c->tp->caps & (C_FRAMED | C_VALUE))
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 3));
 	else
 		recv_bytes(rx, buf, 3);
-	T_ASSERT(memcmp(buf, "abc", 3) == 0);
+	T_ASSERT(memcmp(buf, "abcdefgh", vlen(c, 3)) == 0);
 	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	T_OK(ipcx_close(tx));
 	T_OK(ipcx_close(rx));
@@ -571,7 +614,7 @@ static void case_pollable(struct ctx *c)
 	fd = ipcx_fd(rx);
 	T_ASSERT(fd >= 0);
 	T_EXPECT(ipcx_fd(rx), fd); /* stable */
-	T_OK(ipcx_send(tx, "ping", 4, LONG_MS));
+	T_OK(ipcx_send(tx, "pingPING", vlen(c, 4), LONG_MS));
 	/* A wake-up may be spurious: poll, then receive without waiting. */
 	for (int i = 0; i < 1000 && !got; i++) {
 		ssize_t n;
@@ -582,23 +625,23 @@ static void case_pollable(struct ctx *c)
 		n = ipcx_recv(rx, buf, sizeof(buf), 0);
 		if (n == IPCX_ETIMEDOUT)
 			continue;
-		if (c->tp->caps & C_FRAMED)
-			T_EXPECT(n, 4);
+		if (c->tp->caps & (C_FRAMED | C_VALUE))
+			T_EXPECT(n, vlen(c, 4));
 		else if (n > 0 && n < 4)
 			recv_bytes(rx, buf + n, 4 - (size_t)n);
 		else
 			T_EXPECT(n, 4);
 		got = 1;
 	}
-	T_ASSERT(got && memcmp(buf, "ping", 4) == 0);
+	T_ASSERT(got && memcmp(buf, "pingPING", vlen(c, 4)) == 0);
 	/* A second message after draining: readable again. */
-	T_OK(ipcx_send(tx, "pong", 4, LONG_MS));
+	T_OK(ipcx_send(tx, "pongPONG", vlen(c, 4), LONG_MS));
 	T_ASSERT(t_poll_in(fd, LONG_MS));
-	if (c->tp->caps & C_FRAMED)
-		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 4);
+	if (c->tp->caps & (C_FRAMED | C_VALUE))
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 4));
 	else
 		recv_bytes(rx, buf, 4);
-	T_ASSERT(memcmp(buf, "pong", 4) == 0);
+	T_ASSERT(memcmp(buf, "pongPONG", vlen(c, 4)) == 0);
 	T_OK(ipcx_close(tx));
 	T_OK(ipcx_close(rx));
 }
@@ -803,6 +846,9 @@ static void case_receiver_exits(struct ctx *c)
 	for (i = 0; i < 20000; i++) {
 		r = ipcx_send(tx, buf, sizeof(buf), 100);
 		if (r < 0)
+			break;
+		/* A store keeps them all: a few show it. */
+		if ((c->tp->caps & C_STORE) && i == 200)
 			break;
 	}
 	if (r == 0)
@@ -1033,8 +1079,8 @@ static const struct kase cases[] = {
     {"pollable", case_pollable, 0, 0, 0},
     {"mode", case_mode, C_MODE, 0, 1},
     {"bad-names", case_bad_names, 0, 0, 0},
-    {"sender-exits", case_sender_exits, 0, 0, 0},
-    {"receiver-exits", case_receiver_exits, 0, 0, 0},
+    {"sender-exits", case_sender_exits, 0, C_VALUE, 0},
+    {"receiver-exits", case_receiver_exits, 0, C_VALUE, 0},
     {"fanin", case_fanin, C_FANIN, 0, 0},
     {"peer-cred", case_peer_cred, C_CRED, 0, 0},
     {"foreign-owner", case_foreign_owner, C_OWNER, 0, 0},

@@ -75,15 +75,21 @@ static uint64_t file_random_id(void)
 	return x;
 }
 
-/* Take an OFD lock on fd without waiting: 0, or -1 with errno. */
-static int file_lock(int fd, short type)
+/*
+ * Take an OFD lock on fd: without waiting (F_OFD_SETLK), or waiting
+ * (F_OFD_SETLKW). Returns 0, or -1 with errno.
+ */
+static int file_lock(int fd, short type, int cmd)
 {
 	struct flock fl;
+	int r;
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
-	return fcntl(fd, F_OFD_SETLK, &fl);
+	while ((r = fcntl(fd, cmd, &fl)) < 0 && errno == EINTR)
+		;
+	return r;
 }
 
 /* The receiver's wake-up fds: inotify first, so nothing is missed. */
@@ -237,8 +243,8 @@ static int file_tmp(ipcx_chan *ch, struct file_priv *p, char *tmp, size_t cap)
 		if (fd < 0)
 			return ipcx__errno(errno, "send %s: creating %s",
 			                   p->name, tmp);
-		if (file_lock(fd, F_WRLCK) == 0 && fstat(fd, &st) == 0 &&
-		    st.st_nlink > 0) {
+		if (file_lock(fd, F_WRLCK, F_OFD_SETLK) == 0 &&
+		    fstat(fd, &st) == 0 && st.st_nlink > 0) {
 			/* openat applied the umask: the mode asked for. */
 			if ((st.st_mode & 07777) != ch->ep.mode)
 				fchmod(fd, ch->ep.mode);
@@ -336,12 +342,13 @@ static int file_send(ipcx_chan *ch, const void *buf, size_t len,
 	r = file_commit(p, tmp, seq);
 	if (r < 0)
 		goto fail;
+	/* Drop the lock at once: a receiver waits for it (file_take). */
+	close(fd);
 	/* And the new name is on disk before send returns. */
 	if (!ch->ep.nosync && fsync(p->dirfd) < 0)
-		r = ipcx__errno(errno, "send %s: fsync of the directory",
-		                p->name);
-	close(fd); /* drops the lock */
-	return r;
+		return ipcx__errno(errno, "send %s: fsync of the directory",
+		                   p->name);
+	return 0;
 fail:
 	unlinkat(p->dirfd, tmp, 0);
 	close(fd);
@@ -477,10 +484,15 @@ static ssize_t file_take(ipcx_chan *ch, struct file_priv *p, const char *name,
 		              p->name, (unsigned long long)len, cap);
 		goto out;
 	}
-	/* Locked before the claim, so a claimed file always has a live
-	 * lock while its receiver lives (ipcx clean relies on it). */
-	if (file_lock(fd, F_RDLCK) < 0) {
-		r = IPCX_EAGAIN;
+	/*
+	 * Locked before the claim, so a claimed file always has a live lock
+	 * while its receiver lives (ipcx clean relies on it). A write lock
+	 * is held only for an instant: by its writer between rename and
+	 * close, or by ipcx clean giving back a claimed message; a dead
+	 * holder's lock goes with it. So waiting for it is bounded.
+	 */
+	if (file_lock(fd, F_RDLCK, F_OFD_SETLKW) < 0) {
+		r = ipcx__errno(errno, "recv %s: locking %s", p->name, name);
 		goto out;
 	}
 	snprintf(claim, sizeof(claim), "c.%s.%016llx", name + 2,

@@ -19,8 +19,9 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_tcp,  /* tcp:// */
     &ipcx__tp_udp,  /* udp:// */
     &ipcx__tp_shm,  /* shm:// */
-    &ipcx__tp_signal, /* signal:// */
     &ipcx__tp_file, /* file:// */
+    /* signal:// */
+    &ipcx__tp_signal,
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)

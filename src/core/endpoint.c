@@ -417,10 +417,11 @@ static int check_spool(const struct ipcx__ep *ep)
 		const char *slash = memchr(p, '/', (size_t)(end - p));
 		const char *e = slash ? slash : end;
 		if (e - p == 2 && p[0] == '.' && p[1] == '.')
-			return ipcx__err(IPCX_EENDPOINT,
-			                 "file://%s: a '..' in the path is "
-			                 "refused (name the directory directly)",
-			                 ep->name);
+			return ipcx__err(
+			    IPCX_EENDPOINT,
+			    "file://%s: a '..' in the path is "
+			    "refused (name the directory directly)",
+			    ep->name);
 		p = e + 1;
 	}
 	return 0;

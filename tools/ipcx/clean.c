@@ -6,8 +6,9 @@
  * the ring magic of docs/FORMAT.md section 3) that no process maps or holds
  * open. Given endpoints, it checks each: a shm:// ring as above, a unix://
  * socket file nobody is bound to (absent from /proc/net/unix and connect()
- * refused), a fifo:// nobody holds open, a file:// spool's leftovers. Removal goes through ipcx_unlink.
- * Each check is made just before the removal; an object in use is kept.
+ * refused), a fifo:// nobody holds open, a file:// spool's leftovers. Removal
+ * goes through ipcx_unlink. Each check is made just before the removal; an
+ * object in use is kept.
  */
 #include "cli.h"
 #include "util.h"
@@ -410,7 +411,8 @@ static bool clean_path(const char *rest, char *path, size_t cap)
 static bool clean_spool_dead(int dir, const char *name, int *fdp)
 {
 	struct flock fl;
-	int fd = openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd =
+	    openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
@@ -464,9 +466,8 @@ static void clean_spool(struct clean_ctx *cx, const char *ep, const char *path)
 		if (claim) {
 			/* m.<stamp>.<chan>.<seq>: the name without ".<rx>" */
 			snprintf(back, sizeof(back), "m.%.54s", e->d_name + 2);
-			if (!cx->dry_run &&
-			    renameat2(dir, e->d_name, dir, back,
-			              RENAME_NOREPLACE) < 0)
+			if (!cx->dry_run && renameat2(dir, e->d_name, dir, back,
+			                              RENAME_NOREPLACE) < 0)
 				claim = false;
 		}
 		close(fd);

@@ -15,9 +15,12 @@
  *   tcp://host:port    TCP stream
  *   udp://host:port    UDP, one datagram a message
  *   shm://name         a ring of records in /dev/shm/name
+ *   file:///dir        a spool directory, one file a message
+ *   signal://pid       one 64-bit value a message on a real-time signal
+ *                      (signal:// receives in this process)
  *
- * and, parsed today but not implemented yet (IPCX_ENOTSUP): file://, mq://,
- * sysv-mq://, signal://, sem://, sysv-sem://.
+ * and, parsed today but not implemented yet (IPCX_ENOTSUP): mq://,
+ * sysv-mq://, sem://, sysv-sem://.
  *
  * Timeouts are in milliseconds: -1 waits forever, 0 polls once, > 0 waits at
  * most that long and then fails with IPCX_ETIMEDOUT. EINTR is retried inside

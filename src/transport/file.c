@@ -391,7 +391,8 @@ static int file_scan(struct file_priv *p)
 		memcpy(p->batch[p->n++], e->d_name, IPCX__SPOOL_MSG_LEN + 1);
 	}
 	closedir(d);
-	qsort(p->batch, p->n, sizeof(*p->batch), file_name_cmp);
+	if (p->n > 1) /* batch is NULL until the first message */
+		qsort(p->batch, p->n, sizeof(*p->batch), file_name_cmp);
 	return 0;
 }
 

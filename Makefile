@@ -12,6 +12,12 @@
 VERSION  := 0.1.0
 SOVER    := 0
 PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/ipcx
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR  ?=
 CC       ?= cc
 SAN      ?=
@@ -32,9 +38,16 @@ endif
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Wvla
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line (a
+# distribution's hardening flags) are honoured, added after ours.
+CPPFLAGS ?=
 CFLAGS  ?=
+LDFLAGS ?=
+# nats:// is built where the NATS C client's header is found (libnats-dev);
+# the library loads the client at run time, so it links nothing but libc.
+NATS_DEF := $(shell pkg-config --exists libnats 2>/dev/null && echo -DIPCX_HAVE_NATS)
 ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -pthread \
-	   -Iinclude -Isrc/core $(CFLAGS)
+	   -Iinclude -Isrc/core $(NATS_DEF) $(CPPFLAGS) $(CFLAGS)
 LDLIBS  := -pthread
 
 LIB_SRC   := $(sort $(wildcard src/core/*.c src/transport/*.c src/inspect/*.c))
@@ -75,7 +88,7 @@ $(B)/libipcx.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libipcx.so.$(VERSION): $(PIC_OBJ) src/libipcx.map
-	$(CC) $(ALLCFLAGS) -shared -Wl,-soname,libipcx.so.$(SOVER) \
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -shared -Wl,-soname,libipcx.so.$(SOVER) \
 	  -Wl,--version-script=src/libipcx.map -Wl,-z,defs -o $@ $(PIC_OBJ) $(LDLIBS)
 
 $(B)/libipcx.so: $(B)/libipcx.so.$(VERSION)
@@ -84,15 +97,17 @@ $(B)/libipcx.so: $(B)/libipcx.so.$(VERSION)
 
 # The command links the library statically: one self-contained binary.
 $(B)/ipcx: $(CLI_OBJ) $(BENCH_OBJ) $(B)/libipcx.a
-	$(CC) $(ALLCFLAGS) -o $@ $(CLI_OBJ) $(BENCH_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BENCH_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
 
 $(B)/tests/%: tests/%.c $(TLIB_OBJ) $(B)/libipcx.a
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
 
+PCSUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 $(B)/ipcx.pc: ipcx.pc.in
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PCSUBST) $< > $@
 
 demo: all
 	IPCX=$(B)/ipcx sh scripts/demo.sh
@@ -120,26 +135,38 @@ fuzz:
 bench: all
 	IPCX=$(B)/ipcx sh bench/run.sh
 
+# Functions documented in libipcx(3): each gets a man page link, so
+# `man ipcx_open` finds it.
+LPAREN := (
+MANLINKS := $(shell grep -oE 'ipcx_[a-z_]+[$(LPAREN)]' include/ipcx.h | tr -d '$(LPAREN)' | sort -u)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3
-	install -m 644 include/ipcx.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(B)/libipcx.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/libipcx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libipcx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libipcx.so.$(SOVER)
-	ln -sf libipcx.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libipcx.so
-	install -m 755 $(B)/ipcx $(DESTDIR)$(PREFIX)/bin/
-	# The pkg-config file names the PREFIX given here, not at build time.
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ipcx.pc.in \
-	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ipcx.pc
-	install -m 644 docs/ipcx.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 docs/libipcx.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 include/ipcx.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/libipcx.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libipcx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libipcx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libipcx.so.$(SOVER)
+	ln -sf libipcx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libipcx.so
+	install -m 755 $(B)/ipcx $(DESTDIR)$(BINDIR)/
+	# The pkg-config file names the directories given here, not at build time.
+	$(PCSUBST) ipcx.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ipcx.pc
+	install -m 644 docs/ipcx.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 docs/libipcx.3 $(DESTDIR)$(MANDIR)/man3/
+	for f in $(MANLINKS); do \
+	  echo '.so man3/libipcx.3' > $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	install -m 644 README.md docs/FORMAT.md docs/SECURITY.md docs/BENCH.md \
+	  $(DESTDIR)$(DOCDIR)/
+	install -m 644 scripts/ipcx.bash-completion $(DESTDIR)$(BASHCOMPDIR)/ipcx
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/ipcx.h $(DESTDIR)$(PREFIX)/lib/libipcx.* \
-	  $(DESTDIR)$(PREFIX)/bin/ipcx $(DESTDIR)$(PREFIX)/lib/pkgconfig/ipcx.pc \
-	  $(DESTDIR)$(PREFIX)/share/man/man1/ipcx.1 $(DESTDIR)$(PREFIX)/share/man/man3/libipcx.3
+	rm -f $(DESTDIR)$(INCLUDEDIR)/ipcx.h $(DESTDIR)$(LIBDIR)/libipcx.* \
+	  $(DESTDIR)$(BINDIR)/ipcx $(DESTDIR)$(LIBDIR)/pkgconfig/ipcx.pc \
+	  $(DESTDIR)$(MANDIR)/man1/ipcx.1 $(DESTDIR)$(MANDIR)/man3/libipcx.3 \
+	  $(DESTDIR)$(BASHCOMPDIR)/ipcx
+	for f in $(MANLINKS); do rm -f $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

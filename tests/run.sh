@@ -45,7 +45,11 @@ for t in "$dir"/test-*; do
 done
 for t in "$here"/test-*.sh; do
 	[ -f "$t" ] || continue
-	run_one "$(basename "$t")" sh "$t"
+	# A script says which shell it needs on its first line.
+	case $(head -n 1 "$t") in
+	*bash*) run_one "$(basename "$t")" bash "$t" ;;
+	*) run_one "$(basename "$t")" sh "$t" ;;
+	esac
 done
 
 snapshot >"$after"

@@ -405,6 +405,44 @@ static void test_hostile(void)
 	T_ASSERT(strcmp(ep.name, "x") == 0);
 }
 
+/* nats://: servers, subject and the string options. */
+static void test_nats(void)
+{
+	GOOD("nats:///jobs", IPCX__S_NATS, "/jobs");
+	GOOD("nats://127.0.0.1:4222/a.b.c", IPCX__S_NATS,
+	     "127.0.0.1:4222/a.b.c");
+	GOOD("nats://h1:4222,h2,[::1]:4223/jobs.*", IPCX__S_NATS,
+	     "h1:4222,h2,[::1]:4223/jobs.*");
+	GOOD("nats://localhost/jobs.>", IPCX__S_NATS, "localhost/jobs.>");
+	T_OK(parse("nats:///jobs?queue=work.ers&stream=JOBS&durable=w-1"
+	           "&creds=/etc/n.creds&tls&ca=/etc/ca.pem"));
+	T_ASSERT(strcmp(ep.queue, "work.ers") == 0);
+	T_ASSERT(strcmp(ep.stream, "JOBS") == 0);
+	T_ASSERT(strcmp(ep.durable, "w-1") == 0);
+	T_ASSERT(strcmp(ep.creds, "/etc/n.creds") == 0);
+	T_ASSERT(strcmp(ep.ca, "/etc/ca.pem") == 0 && ep.tls);
+	BAD("nats://", IPCX_EENDPOINT, "subject");
+	BAD("nats://127.0.0.1:4222", IPCX_EENDPOINT, "subject");
+	BAD("nats://127.0.0.1:4222/", IPCX_EENDPOINT, "subject");
+	BAD("nats:///a..b", IPCX_EENDPOINT, "subject");
+	BAD("nats:///.a", IPCX_EENDPOINT, "subject");
+	BAD("nats:///a.", IPCX_EENDPOINT, "subject");
+	BAD("nats:///a b", IPCX_EENDPOINT, "subject");
+	BAD("nats://h:0/a", IPCX_EENDPOINT, "server");
+	BAD("nats://h:65536/a", IPCX_EENDPOINT, "server");
+	BAD("nats://h:x/a", IPCX_EENDPOINT, "server");
+	BAD("nats://h,,g/a", IPCX_EENDPOINT, "server");
+	BAD("nats://h,/a", IPCX_EENDPOINT, "server");
+	BAD("nats://ho st/a", IPCX_EENDPOINT, "server");
+	BAD("nats://[::1/a", IPCX_EENDPOINT, "server");
+	BAD("nats:///a?stream=a.b", IPCX_EOPTION, "stream");
+	BAD("nats:///a?durable=", IPCX_EOPTION, "durable");
+	BAD("nats:///a?creds=relative", IPCX_EOPTION, "creds");
+	BAD("nats:///a?tls=2", IPCX_EOPTION, "tls");
+	BAD("nats:///a?size=4M", IPCX_EOPTION, "size");
+	BAD("shm://x?queue=a", IPCX_EOPTION, "queue");
+}
+
 static void not_yet(const char *endpoint, int flags)
 {
 	ipcx_chan *ch = NULL;
@@ -466,6 +504,7 @@ int main(void)
 	test_names();
 	test_options();
 	test_hostile();
+	test_nats();
 	test_open();
 	return T_EXIT_PASS;
 }

@@ -22,6 +22,7 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_file, /* file:// */
     /* signal:// */
     &ipcx__tp_signal,
+    &ipcx__tp_nats, /* nats:// (needs libnats at run time) */
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)

@@ -18,13 +18,14 @@
 
 /* How a scheme's name part is validated. */
 enum name_kind {
-	N_PATH,    /* absolute path */
-	N_NAME,    /* bare name: [A-Za-z0-9._-]+ */
-	N_SYSV,    /* a key (0x hex or decimal) or an absolute path for ftok */
-	N_NONE,    /* nothing: pipe:// */
-	N_PID,     /* empty or a decimal pid */
-	N_UNIX,    /* absolute path or @abstract */
-	N_HOSTPORT /* host:port */
+	N_PATH,     /* absolute path */
+	N_NAME,     /* bare name: [A-Za-z0-9._-]+ */
+	N_SYSV,     /* a key (0x hex or decimal) or an absolute path for ftok */
+	N_NONE,     /* nothing: pipe:// */
+	N_PID,      /* empty or a decimal pid */
+	N_UNIX,     /* absolute path or @abstract */
+	N_HOSTPORT, /* host:port */
+	N_NATS      /* [host:port,...]/subject */
 };
 
 struct scheme_info {
@@ -50,6 +51,7 @@ static const struct scheme_info schemes[IPCX__S_COUNT] = {
     [IPCX__S_UNIX] = {"unix", N_UNIX, SUN_PATH_MAX},
     [IPCX__S_TCP] = {"tcp", N_HOSTPORT, 253},
     [IPCX__S_UDP] = {"udp", N_HOSTPORT, 253},
+    [IPCX__S_NATS] = {"nats", N_NATS, 1024},
 };
 
 const char *ipcx__scheme_name(enum ipcx__scheme s)
@@ -58,6 +60,13 @@ const char *ipcx__scheme_name(enum ipcx__scheme s)
 }
 
 /* ---- option values ---- */
+
+/* A character of a bare name: [A-Za-z0-9._-]. */
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
 
 /* Decimal digits only, no sign, no overflow past max. */
 static int parse_uint(const char *v, size_t n, unsigned long long max,
@@ -190,6 +199,17 @@ static const struct opt_info opts[] = {
     {"sig", IPCX__O_SIG, BIT(IPCX__S_SIGNAL),
      "RTMIN+N, RTMAX-N, a real-time signal number, USR1 or USR2"},
     {"fsync", IPCX__O_FSYNC, BIT(IPCX__S_FILE), "fsync=1 or fsync=0"},
+    {"queue", IPCX__O_QUEUE, BIT(IPCX__S_NATS),
+     "a queue group name: letters, digits, '.', '_', '-'"},
+    {"durable", IPCX__O_DURABLE, BIT(IPCX__S_NATS),
+     "a durable consumer name: letters, digits, '_', '-'"},
+    {"stream", IPCX__O_STREAM, BIT(IPCX__S_NATS),
+     "a JetStream stream name: letters, digits, '_', '-'"},
+    {"creds", IPCX__O_CREDS, BIT(IPCX__S_NATS),
+     "the absolute path of a NATS credentials file"},
+    {"tls", IPCX__O_TLS, BIT(IPCX__S_NATS), "tls, tls=1 or tls=0"},
+    {"ca", IPCX__O_CA, BIT(IPCX__S_NATS),
+     "the absolute path of a PEM file of trusted certificates"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -225,8 +245,8 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 	const char *sch = schemes[ep->scheme].name;
 	unsigned long long x;
 
-	/* Only the flag "raw" may go without a value. */
-	if (!has_v && o->bit != IPCX__O_RAW)
+	/* Only the flags "raw" and "tls" may go without a value. */
+	if (!has_v && o->bit != IPCX__O_RAW && o->bit != IPCX__O_TLS)
 		return ipcx__err(IPCX_EOPTION,
 		                 "%s://: option '%s' needs a value (%s)", sch,
 		                 o->key, o->hint);
@@ -255,10 +275,42 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 		ep->size = (size_t)x;
 		return 0;
 	case IPCX__O_RAW:
+	case IPCX__O_TLS:
 		if (has_v && !(n == 1 && (v[0] == '1' || v[0] == '0')))
 			goto bad;
-		ep->raw = !has_v || v[0] == '1';
+		*(o->bit == IPCX__O_RAW ? &ep->raw : &ep->tls) =
+		    !has_v || v[0] == '1';
 		return 0;
+	case IPCX__O_QUEUE:
+	case IPCX__O_DURABLE:
+	case IPCX__O_STREAM: {
+		char *dst = o->bit == IPCX__O_QUEUE     ? ep->queue
+		            : o->bit == IPCX__O_DURABLE ? ep->durable
+		                                        : ep->stream;
+		if (n == 0 || n > IPCX__NATS_NAME_MAX)
+			goto bad;
+		for (size_t i = 0; i < n; i++)
+			/* JetStream names may not hold '.', queue groups may.
+			 */
+			if (!name_char(v[i]) ||
+			    (v[i] == '.' && o->bit != IPCX__O_QUEUE))
+				goto bad;
+		memcpy(dst, v, n);
+		dst[n] = '\0';
+		return 0;
+	}
+	case IPCX__O_CREDS:
+	case IPCX__O_CA: {
+		char *dst = o->bit == IPCX__O_CREDS ? ep->creds : ep->ca;
+		if (n == 0 || n > IPCX__OPT_PATH_MAX || v[0] != '/')
+			goto bad;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)v[i] < 0x20)
+				goto bad;
+		memcpy(dst, v, n);
+		dst[n] = '\0';
+		return 0;
+	}
 	case IPCX__O_WAIT:
 		if (n == 4 && !memcmp(v, "spin", 4))
 			ep->wait = IPCX__WAIT_SPIN;
@@ -375,12 +427,6 @@ int ipcx__opts_parse(const char *s, size_t len, struct ipcx__ep *ep)
 }
 
 /* ---- names ---- */
-
-static bool name_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
 
 static int check_path(const struct ipcx__ep *ep, const char *what)
 {
@@ -557,6 +603,70 @@ badhost:
 	return ipcx__err(IPCX_EENDPOINT, "%s://: bad host in '%s'", sch, s);
 }
 
+/*
+ * check_nats - "[host[:port],...]/subject": each server a host of name
+ * characters (or [ipv6]) with an optional port, then a subject of tokens
+ * separated by '.', none empty, no white space or control bytes.
+ */
+static int check_nats(const struct ipcx__ep *ep)
+{
+	const char *s = ep->name, *end = s + ep->name_len;
+	const char *slash = memchr(s, '/', ep->name_len);
+	const char *subj;
+
+	if (!slash || slash + 1 >= end)
+		return ipcx__err(IPCX_EENDPOINT,
+		                 "nats://: missing subject (e.g. "
+		                 "nats://127.0.0.1:4222/jobs, or nats:///jobs "
+		                 "for the local server)");
+	for (const char *h = s; h < slash;) {
+		const char *comma = memchr(h, ',', (size_t)(slash - h));
+		const char *he = comma ? comma : slash;
+		const char *colon = memrchr(h, ':', (size_t)(he - h));
+		const char *hostend = colon ? colon : he;
+		unsigned long long p = 0;
+
+		if (*h == '[') {
+			const char *rb = memchr(h, ']', (size_t)(he - h));
+			if (!rb)
+				goto badserver;
+			hostend = rb + 1;
+			colon = rb + 1 < he && rb[1] == ':' ? rb + 1 : NULL;
+		} else {
+			for (const char *c = h; c < hostend; c++)
+				if (!name_char(*c))
+					goto badserver;
+		}
+		if (hostend == h ||
+		    (colon && (parse_uint(colon + 1, (size_t)(he - colon - 1),
+		                          65535, &p) < 0 ||
+		               p == 0)))
+			goto badserver;
+		if (!colon && hostend != he)
+			goto badserver;
+		h = comma ? comma + 1 : slash;
+		if (comma && h == slash)
+			goto badserver;
+		continue;
+	badserver:
+		return ipcx__err(IPCX_EENDPOINT,
+		                 "nats://: bad server '%.*s' (expected host or "
+		                 "host:port, several separated by ',')",
+		                 (int)((size_t)(he - h) > 64 ? 64 : he - h), h);
+	}
+	subj = slash + 1;
+	for (const char *c = subj; c < end; c++) {
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f ||
+		    (*c == '.' && (c == subj || c + 1 == end || c[1] == '.')))
+			return ipcx__err(
+			    IPCX_EENDPOINT,
+			    "nats://: bad subject '%s' (tokens "
+			    "separated by '.', none empty, no spaces)",
+			    subj);
+	}
+	return 0;
+}
+
 static int check_name(struct ipcx__ep *ep)
 {
 	const struct scheme_info *si = &schemes[ep->scheme];
@@ -614,6 +724,8 @@ static int check_name(struct ipcx__ep *ep)
 		return check_path(ep, "socket path");
 	case N_HOSTPORT:
 		return check_hostport(ep);
+	case N_NATS:
+		return check_nats(ep);
 	}
 	return 0;
 }
@@ -667,7 +779,7 @@ int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep)
 		    IPCX_ESCHEME,
 		    "unknown scheme '%.*s' (known: file, mq, "
 		    "sysv-mq, shm, pipe, fifo, signal, sem, sysv-sem, "
-		    "unix, tcp, udp)",
+		    "unix, tcp, udp, nats)",
 		    (int)(slen > 32 ? 32 : slen), s);
 	ep->scheme = (enum ipcx__scheme)sc;
 	rest = sep + 3;

@@ -34,6 +34,7 @@ enum ipcx__scheme {
 	IPCX__S_UNIX,
 	IPCX__S_TCP,
 	IPCX__S_UDP,
+	IPCX__S_NATS,
 	IPCX__S_COUNT
 };
 
@@ -53,9 +54,19 @@ enum {
 	IPCX__O_TRUST = 1 << 8,
 	IPCX__O_SPIN = 1 << 9,
 	IPCX__O_TYPE = 1 << 10,
-	IPCX__O_SIG = 1 << 11,
-	IPCX__O_FSYNC = 1 << 12,
+	IPCX__O_QUEUE = 1 << 11,
+	IPCX__O_DURABLE = 1 << 12,
+	IPCX__O_STREAM = 1 << 13,
+	IPCX__O_CREDS = 1 << 14,
+	IPCX__O_TLS = 1 << 15,
+	IPCX__O_CA = 1 << 16,
+	IPCX__O_SIG = 1 << 17,
+	IPCX__O_FSYNC = 1 << 18,
 };
+
+/* Longest NATS queue group, durable or stream name; option file paths. */
+#define IPCX__NATS_NAME_MAX 64
+#define IPCX__OPT_PATH_MAX  255
 
 /*
  * A parsed endpoint. Everything is validated by ipcx__ep_parse() before any
@@ -91,6 +102,14 @@ struct ipcx__ep {
 	long type;      /* type= (sysv-mq message type) */
 	int sig;        /* sig= (signal): a signal number, 0 = SIGRTMIN+1 */
 	bool nosync;    /* fsync=0 (file): no fsync before and after rename */
+
+	/* nats:// (the name is "[host:port,...]/subject") */
+	char queue[IPCX__NATS_NAME_MAX + 1];   /* queue= group, "" = none */
+	char durable[IPCX__NATS_NAME_MAX + 1]; /* durable= consumer */
+	char stream[IPCX__NATS_NAME_MAX + 1];  /* stream= JetStream stream */
+	char creds[IPCX__OPT_PATH_MAX + 1];    /* creds= file */
+	char ca[IPCX__OPT_PATH_MAX + 1];       /* ca= trusted certificates */
+	bool tls;                              /* tls: require TLS */
 };
 
 /*
@@ -203,6 +222,7 @@ extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_signal IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_file IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_nats IPCX__HIDDEN;
 
 /* ---- errors (error.c) ---- */
 

@@ -19,5 +19,6 @@ int cmd_recv(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_tour(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const struct cli_cmd cli_cmds[] = {
     {"rm", cmd_rm, "remove the named object behind endpoints"},
     {"clean", cmd_clean, "remove stale objects that ipcx left behind"},
     {"bench", cmd_bench, "measure round-trip time and throughput"},
+    {"tour", cmd_tour,
+     "the lecture notes, live: address space and the seven mechanisms"},
     {"help", NULL, "show this help, or a command's: ipcx help COMMAND"},
 };
 

@@ -84,6 +84,16 @@ static void test_values(void)
 	T_OK(ipcx_close(rx));
 }
 
+static int child_receives_too(void *arg)
+{
+	ipcx_chan *rx;
+
+	(void)arg;
+	T_OK(ipcx_open("signal://", IPCX_RECV, &rx));
+	T_OK(ipcx_close(rx));
+	return 0;
+}
+
 static void test_options(void)
 {
 	ipcx_chan *rx, *rx2, *tx;
@@ -95,6 +105,8 @@ static void test_options(void)
 	         IPCX_EBUSY);
 	T_OK(ipcx_open("signal://?sig=RTMAX-1", IPCX_RECV, &rx2));
 	T_OK(ipcx_close(rx2));
+	/* A child forked meanwhile is another process: it may receive. */
+	t_child_ok(t_fork(child_receives_too, NULL));
 	T_OK(ipcx_close(rx));
 	/* Receive only in this process. */
 	snprintf(ep, sizeof(ep), "signal://%ld", (long)getpid());

@@ -360,39 +360,95 @@ static int file_name_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Read the directory: every message name, sorted. Returns 0 or IPCX_E*. */
+/* Add a message name to the batch. Returns 0 or IPCX_ENOMEM. */
+static int file_batch_add(struct file_priv *p, const char *name)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		void *nb = realloc(p->batch, cap * sizeof(*p->batch));
+		if (!nb)
+			return ipcx__err(IPCX_ENOMEM, "out of memory");
+		p->batch = nb;
+		p->cap = cap;
+	}
+	memcpy(p->batch[p->n++], name, IPCX__SPOOL_MSG_LEN + 1);
+	return 0;
+}
+
+/*
+ * Read every queued inotify event. Returns a mask: 1 if one may be a
+ * message, 2 if the queue overflowed (events were lost). With collect,
+ * message names go into the batch.
+ */
+static int file_drain_events(struct file_priv *p, bool collect)
+{
+	char ev[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	int got = 0;
+	ssize_t n;
+
+	while ((n = read(p->ino, ev, sizeof(ev))) > 0) {
+		for (char *q = ev; q < ev + n;) {
+			const struct inotify_event *e = (const void *)q;
+			enum ipcx__spool_kind k =
+			    e->len ? ipcx__spool_kind(e->name)
+			           : IPCX__SPOOL_OTHER;
+			if (e->mask & IN_Q_OVERFLOW)
+				got |= 2;
+			/* A temporary file appearing is no message yet. */
+			if (k != IPCX__SPOOL_TMP)
+				got |= 1;
+			if (collect && k == IPCX__SPOOL_MSG &&
+			    file_batch_add(p, e->name) < 0)
+				got |= 2; /* out of memory: scan again */
+			q += sizeof(*e) + e->len;
+		}
+	}
+	return got;
+}
+
+/*
+ * List the messages: every name, sorted, each once. readdir may miss a
+ * name renamed in while it runs (in hash order, it may see a later one
+ * of the same sender and miss an earlier one), so the events queued
+ * meanwhile are added too: the batch then holds every message committed
+ * before the scan ended, and per-sender order holds. Returns 0 or IPCX_E*.
+ */
 static int file_scan(struct file_priv *p)
 {
 	struct dirent *e;
+	size_t k;
 	DIR *d;
-	int fd = openat(p->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd, r = 0;
 
-	p->n = p->next = 0;
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
-		return ipcx__errno(err, "recv %s: reading the directory",
-		                   p->name);
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (ipcx__spool_kind(e->d_name) != IPCX__SPOOL_MSG)
-			continue;
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? p->cap * 2 : 64;
-			void *nb = realloc(p->batch, cap * sizeof(*p->batch));
-			if (!nb) {
-				closedir(d);
-				return ipcx__err(IPCX_ENOMEM, "out of memory");
-			}
-			p->batch = nb;
-			p->cap = cap;
+	do {
+		p->n = p->next = 0;
+		/* Renamed in before the listing starts: readdir sees it. */
+		file_drain_events(p, false);
+		fd = openat(p->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || !(d = fdopendir(fd))) {
+			int err = errno;
+			if (fd >= 0)
+				close(fd);
+			return ipcx__errno(
+			    err, "recv %s: reading the directory", p->name);
 		}
-		memcpy(p->batch[p->n++], e->d_name, IPCX__SPOOL_MSG_LEN + 1);
-	}
-	closedir(d);
-	if (p->n > 1) /* batch is NULL until the first message */
-		qsort(p->batch, p->n, sizeof(*p->batch), file_name_cmp);
+		while (r == 0 && (e = readdir(d)) != NULL)
+			if (ipcx__spool_kind(e->d_name) == IPCX__SPOOL_MSG)
+				r = file_batch_add(p, e->d_name);
+		closedir(d);
+		if (r < 0)
+			return r;
+	} while (file_drain_events(p, true) & 2);
+	if (p->n < 2) /* batch is NULL until the first message */
+		return 0;
+	qsort(p->batch, p->n, sizeof(*p->batch), file_name_cmp);
+	/* A name both listed and announced: keep one. */
+	k = 1;
+	for (size_t i = 1; i < p->n; i++)
+		if (strcmp(p->batch[i], p->batch[k - 1]) != 0)
+			memcpy(p->batch[k++], p->batch[i], sizeof(*p->batch));
+	p->n = k;
 	return 0;
 }
 
@@ -526,27 +582,6 @@ out:
 	return r;
 }
 
-/* Read every queued inotify event: whether one may be a message. */
-static bool file_drain_events(struct file_priv *p)
-{
-	char ev[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool msg = false;
-	ssize_t n;
-
-	while ((n = read(p->ino, ev, sizeof(ev))) > 0) {
-		for (char *q = ev; q < ev + n;) {
-			const struct inotify_event *e = (const void *)q;
-			/* A temporary file appearing is no message yet. */
-			if (!e->len || (e->mask & IN_Q_OVERFLOW) ||
-			    ipcx__spool_kind(e->name) != IPCX__SPOOL_TMP)
-				msg = true;
-			q += sizeof(*e) + e->len;
-		}
-	}
-	return msg;
-}
-
 /* Say (or stop saying) through ipcx_fd() that messages are known. */
 static void file_set_ready(struct file_priv *p, bool ready)
 {
@@ -584,9 +619,8 @@ static ssize_t file_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
 			return r;
 		}
 		if (!scanned) {
-			/* Events first, then the scan: a message renamed in
-			 * after the scan leaves an event to wake us. */
-			file_drain_events(p);
+			/* The scan drains the events first: a message renamed
+			 * in after it leaves an event to wake us. */
 			r = file_scan(p);
 			if (r < 0)
 				return r;
@@ -603,7 +637,7 @@ static ssize_t file_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
 			                 p->name);
 		if (r < 0)
 			return r;
-		if (file_drain_events(p)) {
+		if (file_drain_events(p, false)) {
 			r = file_scan(p);
 			if (r < 0)
 				return r;

@@ -45,12 +45,29 @@ struct sig_priv {
 	bool value;   /* real-time: carries SIG_VALUE_LEN bytes, else 0 */
 	pid_t pid;    /* whom we send to */
 	int sfd;      /* receiver: the signalfd, -1 for a sender */
-	bool claimed; /* receiver: holds its bit in sig_busy */
+	bool claimed; /* receiver: sig_owner[sig] is this process */
 	char name[64];
 };
 
-/* The signals a receiving channel of this process holds, one bit each. */
-static _Atomic unsigned long long sig_busy;
+/*
+ * Which process holds a receiving channel for each signal number: a pid
+ * rather than a flag, so a child forked while its parent receives (and
+ * which inherits this memory) may open its own receiver.
+ */
+static _Atomic pid_t sig_owner[65];
+
+/* Claim signal sig for this process: false if one of our channels has it. */
+static bool sig_claim(int sig)
+{
+	pid_t me = getpid();
+	pid_t cur = atomic_load(&sig_owner[sig]);
+
+	do {
+		if (cur == me)
+			return false;
+	} while (!atomic_compare_exchange_weak(&sig_owner[sig], &cur, me));
+	return true;
+}
 
 /* "RTMIN+1", "USR1", ... for messages. */
 static void sig_label(int sig, char *buf, size_t cap)
@@ -95,7 +112,6 @@ static int sig_open(ipcx_chan *ch)
 	bool recv = ch->flags & IPCX_RECV;
 	struct sig_priv *p;
 	struct sigaction old;
-	unsigned long long bit;
 	sigset_t set;
 	char label[24];
 
@@ -131,8 +147,7 @@ static int sig_open(ipcx_chan *ch)
 		                 "so values sent would be lost (set it to "
 		                 "SIG_DFL first)",
 		                 p->name, label);
-	bit = 1ull << (p->sig - 1);
-	if (atomic_fetch_or(&sig_busy, bit) & bit)
+	if (!sig_claim(p->sig))
 		return ipcx__err(IPCX_EBUSY,
 		                 "%s: another channel of this process already "
 		                 "receives %s (pick another with ?sig=)",
@@ -302,8 +317,10 @@ static int sig_close(ipcx_chan *ch)
 		return 0;
 	if (p->sfd >= 0)
 		close(p->sfd);
-	if (p->claimed)
-		atomic_fetch_and(&sig_busy, ~(1ull << (p->sig - 1)));
+	if (p->claimed) {
+		pid_t me = getpid();
+		atomic_compare_exchange_strong(&sig_owner[p->sig], &me, 0);
+	}
 	free(p);
 	ch->priv = NULL;
 	return 0;

@@ -30,6 +30,7 @@ static const char *const sample[IPCX__S_COUNT] = {
     [IPCX__S_SIGNAL] = "",         [IPCX__S_SEM] = "s",
     [IPCX__S_SYSV_SEM] = "0x1234", [IPCX__S_UNIX] = "/tmp/s",
     [IPCX__S_TCP] = "127.0.0.1:1", [IPCX__S_UDP] = "127.0.0.1:1",
+    [IPCX__S_NATS] = "/jobs",
 };
 
 static void check(int cond, const char *what)
@@ -47,7 +48,7 @@ static int same_opts(const struct ipcx__ep *a, const struct ipcx__ep *b)
 	       a->raw == b->raw && a->wait == b->wait && a->fd == b->fd &&
 	       a->uid == b->uid && a->gid == b->gid &&
 	       a->trust_any == b->trust_any && a->spin == b->spin &&
-	       a->type == b->type;
+	       a->type == b->type && a->sig == b->sig && a->nosync == b->nosync;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

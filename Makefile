@@ -1,9 +1,10 @@
 # ipcx - build, test, install. GNU make.
 #
 #   make                 library (build/libipcx.so, .a) and the ipcx command
-#   make demo            build and run the demo (the main job)
+#   make tour            build and run ipcx tour (the main job)
 #   make check           build and run the test suite
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
+#   make check-python    the Python binding's tests (also part of make check)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
 #   make bench           build and run the benchmark comparison
 #   make install PREFIX=/usr/local DESTDIR=
@@ -64,7 +65,7 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(B)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
-.PHONY: all lib demo check test fuzz bench install uninstall format clean
+.PHONY: all lib tour check test fuzz bench install uninstall format clean
 # Keep the test helpers' objects: make would delete them as intermediates.
 .SECONDARY: $(TLIB_OBJ)
 all: lib $(B)/ipcx $(B)/ipcx.pc
@@ -109,11 +110,15 @@ $(B)/ipcx.pc: ipcx.pc.in
 	@mkdir -p $(@D)
 	$(PCSUBST) $< > $@
 
-demo: all
-	IPCX=$(B)/ipcx sh scripts/demo.sh
+tour: all
+	$(B)/ipcx tour
 
 check test: all $(TESTS)
 	IPCX=$(abspath $(B)/ipcx) sh tests/run.sh $(B)/tests
+
+.PHONY: check-python
+check-python: lib $(B)/ipcx
+	IPCX=$(abspath $(B)/ipcx) sh tests/test-python.sh
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 20

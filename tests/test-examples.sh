@@ -70,7 +70,7 @@ fi
 awk '/^## The command/ {s = 1} s && /^```sh$/ {on = 1; next} on && /^```$/ {exit} on' \
 	"$top/README.md" | subst | sed "s|^\(.*ipcx\" bench .*\)$|\1 --quick|" >"$tmp/cmds.sh"
 [ -s "$tmp/cmds.sh" ] || fail "README.md has no command block"
-(cd "$tmp" && IPCX=$IPCX timeout 60 sh -e "$tmp/cmds.sh" >"$tmp/cmds.out" 2>&1; wait)
+(cd "$tmp" && IPCX=$IPCX timeout 60 sh -e "$tmp/cmds.sh" >"$tmp/cmds.out" 2>&1)
 rc=$?
 if [ $rc -ne 0 ]; then
 	fail "README's command block exits $rc:"; sed 's/^/    /' "$tmp/cmds.out" | tail -n 20

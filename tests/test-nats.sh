@@ -191,6 +191,35 @@ dups=$(cat "$dir/j1.out" "$dir/j2.out" | cut -d' ' -f1 | sort -n | uniq -d | wc 
 "$IPCX" rm "$jep" || fail "ipcx rm the stream"
 out=$("$IPCX" rm "$jep" 2>&1)
 echo "$out" | grep -q "no JetStream stream 'IPCXT'" && ok "rm names a missing stream" || fail "rm twice: $out"
+# ---- bridge: a local shm:// fast path out to NATS and back in ---------------
+ring=ipcx-t$$-nats
+hub="nats://127.0.0.1:$p1/ipcx.t.hub"
+$T "$IPCX" recv "$hub" -t 5000 >"$dir/hub.out" 2>/dev/null &
+hubrx=$!
+$T "$IPCX" bridge -t 10000 "shm://$ring-out" "$hub" 2>"$dir/bridge1.err" &
+b1=$!
+ready "$hub" "$dir/hub.out" || fail "the hub receiver never subscribed"
+seq 1 100 | $T "$IPCX" send -t 10000 "shm://$ring-out" || fail "send into the out ring"
+"$IPCX" send -t 10000 "shm://$ring-out" end
+until_true 20 has_end "$dir/hub.out" || fail "the bridge never carried the end mark out"
+kill "$hubrx" "$b1" 2>/dev/null
+wait "$hubrx" "$b1" 2>/dev/null
+[ "$(msgs "$dir/hub.out")" = "$(seq 1 100)" ] && ok "bridge shm:// -> nats://: 100 in order" ||
+	fail "bridge out: $(msgs "$dir/hub.out" | wc -l) of 100: $(cat "$dir/bridge1.err")"
+$T "$IPCX" recv "shm://$ring-in" -t 10000 >"$dir/in.out" 2>/dev/null &
+inrx=$!
+$T "$IPCX" bridge -t 10000 "$hub" "shm://$ring-in" 2>"$dir/bridge2.err" &
+b2=$!
+ready "$hub" "$dir/in.out" || fail "the bridge never subscribed to the hub"
+seq 101 200 | $T "$IPCX" send "$hub" || fail "publish to the hub"
+"$IPCX" send "$hub" end
+until_true 20 has_end "$dir/in.out" || fail "the bridge never carried the end mark in"
+kill "$inrx" "$b2" 2>/dev/null
+wait "$inrx" "$b2" 2>/dev/null
+[ "$(msgs "$dir/in.out")" = "$(seq 101 200)" ] && ok "bridge nats:// -> shm://: 100 in order" ||
+	fail "bridge in: $(msgs "$dir/in.out" | wc -l) of 100: $(cat "$dir/bridge2.err")"
+"$IPCX" rm "shm://$ring-out" "shm://$ring-in"
+
 kill "$pid_solo"
 
 # ---- a cluster of three ------------------------------------------------------

@@ -19,6 +19,17 @@ int cmd_recv(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_bridge(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
 int cmd_tour(int argc, char **argv);
+
+/*
+ * cli_send_open - open ep with IPCX_SEND; with timeout_ms >= 0 wait that
+ * long for the receiver to appear (send.c). Prints the error; returns an
+ * exit status.
+ */
+struct ipcx_chan;
+int cli_send_open(const char *ep, int timeout_ms, struct ipcx_chan **chp);
 
 #endif

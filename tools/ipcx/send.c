@@ -48,12 +48,13 @@ static const struct option send_opts[] = {
 #define SEND_RETRY_MAX_MS 20
 
 /*
- * send_open - open ep for sending. With timeout_ms >= 0 a receiver that is
- * not there yet is waited for, by trying again until the timeout: nobody
- * listens (IPCX_ENOPEER), or the object the receiver creates, a FIFO, does
- * not exist yet (IPCX_ENOENT). With -1 (no -t) the first failure is final.
+ * cli_send_open - open ep for sending (send and bridge share it). With
+ * timeout_ms >= 0 a receiver that is not there yet is waited for, by trying
+ * again until the timeout: nobody listens (IPCX_ENOPEER), or the object the
+ * receiver creates, a FIFO, does not exist yet (IPCX_ENOENT). With -1 (no -t)
+ * the first failure is final.
  */
-static int send_open(const char *ep, int timeout_ms, ipcx_chan **chp)
+int cli_send_open(const char *ep, int timeout_ms, ipcx_chan **chp)
 {
 	long long deadline = cli_now_ms() + timeout_ms, left;
 	int pause = SEND_RETRY_MIN_MS;
@@ -213,7 +214,7 @@ int cmd_send(int argc, char **argv)
 		                       "--raw reads the message from stdin: "
 		                       "give no MSG");
 
-	rc = send_open(ep, timeout_ms, &ch);
+	rc = cli_send_open(ep, timeout_ms, &ch);
 	if (rc != CLI_OK)
 		return rc;
 	if (raw)

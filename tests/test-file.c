@@ -309,14 +309,17 @@ static uint8_t big[BIG];
 static int child_big_writer(void *arg)
 {
 	struct t_sync *s = arg;
+	pid_t parent = getppid();
 	ipcx_chan *tx;
 
 	T_OK(ipcx_open(ep, IPCX_SEND, &tx));
 	t_notify_parent(s);
-	for (unsigned i = 0;; i++) {
+	/* Until killed; an orphan (the parent failed) stops. */
+	for (unsigned i = 0; getppid() == parent; i++) {
 		t_fill(big, BIG, i);
 		T_OK(ipcx_send(tx, big, BIG, LONG_MS));
 	}
+	return 1;
 }
 
 /*

@@ -219,8 +219,9 @@ static int child_sender(void *arg)
 		if (rc < 0)
 			return 3;
 		/* Pending signals count against this uid everywhere on
-		 * the machine: keep to a few. */
-		if ((r->tp->caps & K_VALUE) && seq == 2000)
+		 * the machine, and a spool takes all a sender writes
+		 * (even orphaned): keep to a few. */
+		if ((r->tp->caps & (K_VALUE | K_STORE)) && seq == 2000)
 			t_wait_parent(&r->sync); /* killed here */
 	}
 	return 0;

@@ -48,10 +48,10 @@ LDFLAGS ?=
 # the library loads the client at run time, so it links nothing but libc.
 NATS_DEF := $(shell pkg-config --exists libnats 2>/dev/null && echo -DIPCX_HAVE_NATS)
 ALLCFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -pthread \
-	   -Iinclude -Isrc/core $(NATS_DEF) $(CPPFLAGS) $(CFLAGS)
+	   -Iinclude -Isrc/core -Isrc/ring $(NATS_DEF) $(CPPFLAGS) $(CFLAGS)
 LDLIBS  := -pthread
 
-LIB_SRC   := $(sort $(wildcard src/core/*.c src/transport/*.c src/inspect/*.c))
+LIB_SRC   := $(sort $(wildcard src/core/*.c src/ring/*.c src/transport/*.c src/inspect/*.c))
 BENCH_SRC := $(sort $(wildcard bench/engine/*.c))
 CLI_SRC   := $(sort $(wildcard tools/ipcx/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))
@@ -127,7 +127,7 @@ fuzz:
 	@set -e; for h in $(FUZZ_SRC); do \
 	  n=$$(basename $$h .c); \
 	  echo "== $$n"; \
-	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/core \
+	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/core -Isrc/ring \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o build-fuzz/$$n $$h $(LIB_SRC) -pthread; \
 	  mkdir -p build-fuzz/$$n.corpus; \

@@ -106,6 +106,34 @@ for f in /dev/shm/ipcx-bench-* /tmp/ipcx-bench-*; do
 done
 check "left behind:$left" [ -z "$left" ]
 
+# ---- semaphores: events at size 0 with their bare baseline; semshm ----
+$T "$IPCX" bench --quick --idle 0 --timeout 20000 -t sem,sysv-sem,semshm \
+	-s 64,4K --json "$dir/out.json" >"$dir/table" 2>"$dir/err"
+rc=$?
+check "ipcx bench -t sem,sysv-sem,semshm exited $rc" [ $rc -eq 0 ]
+for rs in 'sem:0' 'sysv-sem:0' 'bare sem_post/sem_wait:0' 'semshm:64' \
+	'semshm:4096'; do
+	row=${rs%:*} size=${rs##*:}
+	st=$(field "$row" $size status)
+	if [ "$st" != ok ]; then
+		fail "row '$row' at $size: status '$st' ($(field "$row" $size note))"
+		continue
+	fi
+	for k in rtt_p50_ns msgs_per_s; do
+		v=$(field "$row" $size $k)
+		check "row '$row' at $size: $k is '$v'" positive "$v"
+	done
+done
+# Events are measured once, at size 0, not again at 4K.
+check "a sem row at 4K" [ -z "$(field sem 4096 status)" ]
+left=
+for f in /dev/shm/sem.ipcx-bench-* /dev/shm/semshm.ipcx-bench-*; do
+	[ -e "$f" ] && left="$left $f"
+done
+check "left behind:$left" [ -z "$left" ]
+check "a System V set left behind" [ "$(awk -v p=$((0x42)) \
+	'NR > 1 && int($1 / 16777216) == p' /proc/sysvipc/sem)" = "" ]
+
 # ---- JSON on stdout, table on stderr ----
 $T "$IPCX" bench --quick --no-baselines --no-pin -r 2 -t pipe -s 0,1 --json - \
 	>"$dir/stdout" 2>"$dir/stderr"
@@ -113,6 +141,32 @@ rc=$?
 check "--json - exited $rc" [ $rc -eq 0 ]
 check "--json - did not put JSON on stdout" grep -q '^{$' "$dir/stdout"
 check "--json - did not put the table on stderr" grep -q '^pipe  *0 kernel' "$dir/stderr"
+
+# ---- the message queues: ipcx, bare system calls, CPU per message ----
+$T "$IPCX" bench --quick --no-pin --timeout 20000 -t mq,sysv-mq -s 64 \
+	--json "$dir/mq.json" >"$dir/table" 2>"$dir/err"
+rc=$?
+check "ipcx bench -t mq,sysv-mq exited $rc: $(tail -n 3 "$dir/err")" [ $rc -eq 0 ]
+for q in mq sysv-mq; do
+	for row in "$q" "bare $q" "$q cpu paced" "$q cpu b2b" "bare $q cpu paced" \
+		"bare $q cpu b2b"; do
+		st=$(awk -v t="$row" 'index($0, "{\"transport\": \"" t "\",") == 1 {
+			if (match($0, /"status": "[a-z]*"/)) print substr($0, RSTART + 11, RLENGTH - 12) }' \
+			"$dir/mq.json")
+		check "row '$row': status '$st'" [ "$st" = ok ]
+		v=$(awk -v t="$row" 'index($0, "{\"transport\": \"" t "\",") == 1 {
+			if (match($0, /"msgs_per_s": [0-9.e+]*/)) print substr($0, RSTART + 14, RLENGTH - 14) }' \
+			"$dir/mq.json")
+		check "row '$row': msgs_per_s '$v'" positive "$v"
+	done
+done
+check "the CPU rows say what a message costs" grep -q \
+	'sysv-mq cpu paced .*CPU per message: receiver [0-9.]* us, sender' \
+	"$dir/table"
+left=$(ls /dev/mqueue 2>/dev/null | grep '^ipcx-bench-')
+check "mq queues left behind: $left" [ -z "$left" ]
+# Keys 0x1b000000-0x1dffffff: the engine's (endpoint.c, msgq.c).
+check "System V queues left behind" [ "$(awk 'NR > 1 && $1 >= 452984832 && $1 < 503316480' /proc/sysvipc/msg)" = "" ]
 
 # ---- usage errors exit 2 with one line on stderr ----
 for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n"; do

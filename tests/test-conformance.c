@@ -17,7 +17,7 @@
 #include "internal.h"
 #include "t.h"
 
-#include "../src/transport/ring.h"
+#include "../src/ring/ring.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -26,6 +26,7 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,9 +44,12 @@ enum {
 	C_CRED = 1 << 7,   /* SO_PEERCRED: ipcx_peer() and ?uid=/?gid= */
 	C_OWNER = 1 << 8,  /* opening another uid's object needs trust=any */
 	C_FANIN = 1 << 9,  /* several senders into one receiver */
-	C_VALUE = 1 << 10, /* a message is one 8-byte value (signal) */
-	C_SELF = 1 << 11,  /* the name is this process's pid (signal) */
-	C_STORE = 1 << 12, /* keeps messages for a receiver to come (a spool) */
+	C_EVENT = 1 << 10, /* zero-byte events only (semaphores) */
+	C_NOFD = 1 << 11,  /* no pollable fd: ipcx_fd() is IPCX_ENOTSUP */
+	C_KEY = 1 << 12,   /* named by a System V key (0x...), not a name */
+	C_VALUE = 1 << 13, /* a message is one 8-byte value (signal) */
+	C_SELF = 1 << 14,  /* the name is this process's pid (signal) */
+	C_STORE = 1 << 15, /* keeps messages for a receiver to come (a spool) */
 };
 
 /* What a survivor may see when its peer is gone (a mask). */
@@ -74,6 +78,7 @@ struct tp {
 	int bare;
 	const char *opts; /* options giving a small limit ("" for none) */
 	size_t limit;     /* largest message with opts (0: ask the ring) */
+	size_t depth;     /* most messages queued at once (0: no count) */
 	unsigned caps;    /* C_* */
 	const char *obj;  /* prefix + name: the object to stat; NULL: none */
 	mode_t obj_type;  /* S_IFIFO, S_IFSOCK, S_IFREG */
@@ -232,6 +237,91 @@ static struct tp tps[] = {
                 {"signal://?sig=TERM", 0, "", IPCX_EOPTION},
                 {"signal://?mode=0600", 0, "", IPCX_EOPTION}},
     },
+    {
+        /* Zero-byte events: a post is a message; posts always fit. */
+        .name = "sem",
+        .ep = "sem://",
+        .bare = 1,
+        .opts = "",
+        .caps = C_EVENT | C_NOFD | C_MODE | C_SEP | C_OWNER,
+        .obj = "/dev/shm/sem.",
+        .obj_type = S_IFREG,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_ACCEPTED,
+        .bad = {{"sem://", 0, "", IPCX_EENDPOINT},
+                {"sem://a/b", 0, "", IPCX_EENDPOINT},
+                {"sem://", 252, "", IPCX_ENAMETOOLONG},
+                {"sem://x?value=40000", 0, "", IPCX_EOPTION},
+                {"sem://x?maxmsg=1", 0, "", IPCX_EOPTION}},
+    },
+    {
+        .name = "sysv-sem",
+        .ep = "sysv-sem://",
+        .opts = "",
+        .caps = C_EVENT | C_NOFD | C_SEP | C_OWNER | C_KEY,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_ACCEPTED,
+        .bad = {{"sysv-sem://", 0, "", IPCX_EENDPOINT},
+                {"sysv-sem://0", 0, "", IPCX_EENDPOINT},
+                {"sysv-sem://0x123456789", 0, "", IPCX_EENDPOINT},
+                {"sysv-sem://0x1?proj=0", 0, "", IPCX_EOPTION},
+                {"sysv-sem://0x1?slots=1", 0, "", IPCX_EOPTION}},
+    },
+    {
+        /* The bounded buffer: 64 slots hold a boundaries batch. */
+        .name = "semshm",
+        .ep = "semshm://",
+        .bare = 1,
+        .opts = "slots=64&maxmsg=4096",
+        .limit = LIMIT,
+        .caps = C_FRAMED | C_MODE | C_SEP | C_OWNER | C_FANIN | C_NOFD,
+        .obj = "/dev/shm/semshm.",
+        .obj_type = S_IFREG,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_TIMEOUT,
+        .bad = {{"semshm://", 0, "", IPCX_EENDPOINT},
+                {"semshm://a/b", 0, "", IPCX_EENDPOINT},
+                {"semshm://", 249, "", IPCX_ENAMETOOLONG},
+                {"semshm://x?slots=0", 0, "", IPCX_EOPTION},
+                {"semshm://x?raw", 0, "", IPCX_EOPTION}},
+    },
+    {
+        /* obj is dropped in main() when /dev/mqueue is not mounted. */
+        .name = "mq",
+        .ep = "mq://",
+        .bare = 1,
+        .opts = "maxmsg=10&msgsize=4096",
+        .limit = LIMIT,
+        .depth = 10,
+        .caps = C_FRAMED | C_MODE | C_SEP | C_OWNER | C_FANIN,
+        .obj = "/dev/mqueue/",
+        .obj_type = S_IFREG,
+        /* The kernel tells neither side that the other left. */
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_TIMEOUT,
+        .bad = {{"mq://", 0, "", IPCX_EENDPOINT},
+                {"mq://a/b", 0, "", IPCX_EENDPOINT},
+                {"mq://", 256, "", IPCX_ENAMETOOLONG},
+                {"mq://x?prio=32768", 0, "", IPCX_EOPTION},
+                {"mq://x?msgsize=0", 0, "", IPCX_EOPTION},
+                {"mq://x?maxmsg=0", 0, "", IPCX_EOPTION}},
+    },
+    {
+        /* limit: msgmax, read in main(). */
+        .name = "sysv-mq",
+        .ep = "sysv-mq://",
+        .opts = "",
+        .limit = 8192,
+        .caps = C_FRAMED | C_SEP | C_OWNER | C_FANIN | C_NOFD | C_KEY,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_TIMEOUT,
+        .bad = {{"sysv-mq://", 0, "", IPCX_EENDPOINT},
+                {"sysv-mq://0x0", 0, "", IPCX_EENDPOINT},
+                {"sysv-mq://relative", 0, "", IPCX_EENDPOINT},
+                {"sysv-mq://0x1?proj=2", 0, "", IPCX_EOPTION},
+                {"sysv-mq:///tmp/x?proj=0", 0, "", IPCX_EOPTION},
+                {"sysv-mq://0x1?msgsize=10", 0, "", IPCX_EOPTION}},
+    },
 };
 
 #define NTPS (sizeof(tps) / sizeof(tps[0]))
@@ -250,6 +340,7 @@ struct ctx {
 };
 
 static int next_port;
+static unsigned next_key;
 
 /* A case's message of n bytes, or the 8 a C_VALUE transport carries. */
 static size_t vlen(const struct ctx *c, size_t n)
@@ -261,8 +352,14 @@ static void ctx_init(struct ctx *c, const struct tp *tp, const char *tag)
 {
 	memset(c, 0, sizeof(*c));
 	c->tp = tp;
-	snprintf(c->name, sizeof(c->name), "%s",
-	         tp->bare ? t_name(tag) : t_tmp_path(tag));
+	if (tp->caps & C_KEY)
+		/* A key of this run's own: the pid, then a counter. */
+		snprintf(c->name, sizeof(c->name), "0x%x",
+		         0x40000000u | ((unsigned)getpid() & 0x3ffff) << 8 |
+		             (next_key++ & 0xff));
+	else
+		snprintf(c->name, sizeof(c->name), "%s",
+		         tp->bare ? t_name(tag) : t_tmp_path(tag));
 	if (tp->caps & C_SELF)
 		snprintf(c->name, sizeof(c->name), "%ld", (long)getpid());
 	if (tp->obj)
@@ -344,6 +441,12 @@ static void ctx_cleanup(struct ctx *c)
 		T_ASSERT(t_path_gone(c->obj));
 }
 
+/* A message of len bytes, or none (0) on a transport of events. */
+static size_t mlen(const struct ctx *c, size_t len)
+{
+	return (c->tp->caps & C_EVENT) ? 0 : len;
+}
+
 /* Receive exactly one message into buf, which must be want/len. */
 static void recv_is(ipcx_chan *rx, size_t len, uint32_t seq)
 {
@@ -393,8 +496,18 @@ static void case_roundtrip(struct ctx *c)
 	struct ipcx_peer peer;
 
 	pair_open(c, &rx, &tx);
-	T_OK(ipcx_send(tx, "hello!!!", vlen(c, 5), LONG_MS));
-	if (c->tp->caps & (C_FRAMED | C_VALUE)) {
+	if (c->tp->caps & C_EVENT) {
+		/* An event: no bytes, and bytes are refused. */
+		T_EXPECT(ipcx_send(tx, "hello", 5, LONG_MS), IPCX_EMSGSIZE);
+		T_OK(ipcx_send(tx, "", 0, LONG_MS));
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 0);
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
+		memcpy(buf, "hello", 5);
+	} else {
+		T_OK(ipcx_send(tx, "hello!!!", vlen(c, 5), LONG_MS));
+	}
+	if (c->tp->caps & C_EVENT) {
+	} else if (c->tp->caps & (C_FRAMED | C_VALUE)) {
 		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 5));
 	} else {
 		recv_bytes(rx, buf, 5);
@@ -425,7 +538,8 @@ static void case_boundaries(struct ctx *c)
 	for (int batch = 0; batch < 20; batch++) {
 		size_t total = 0;
 		int n = 0;
-		while (n < 64 && total < 12000) {
+		while (n < 64 && total < 12000 &&
+		       (!c->tp->depth || (size_t)n < c->tp->depth)) {
 			size_t len = t_rand_below((uint32_t)top + 1);
 			/* Now and then the extremes. */
 			if (t_rand_below(8) == 0)
@@ -569,8 +683,16 @@ static void case_timeout(struct ctx *c)
 	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 1), IPCX_ETIMEDOUT);
 	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 30), IPCX_ETIMEDOUT);
 	/* Still usable after timing out. */
-	T_OK(ipcx_send(tx, "abcdefgh", vlen(c, 3), LONG_MS));
-	if (c->tp->caps & (C_FRAMED | C_VALUE))
+	if (c->tp->caps & C_EVENT) {
+		T_OK(ipcx_send(tx, "", 0, LONG_MS));
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 0);
+		memcpy(buf, "abc", 3);
+	} else {
+		T_OK(ipcx_send(tx, "abcdefgh", vlen(c, 3), LONG_MS));
+	}
+	if (c->tp->caps & C_EVENT)
+		;
+	else if (c->tp->caps & (C_FRAMED | C_VALUE))
 		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 3));
 	else
 		recv_bytes(rx, buf, 3);
@@ -642,6 +764,21 @@ static void case_pollable(struct ctx *c)
 	else
 		recv_bytes(rx, buf, 4);
 	T_ASSERT(memcmp(buf, "pongPONG", vlen(c, 4)) == 0);
+	T_OK(ipcx_close(tx));
+	T_OK(ipcx_close(rx));
+}
+
+/* No fd: ipcx_fd() says so plainly, and the channel still works. */
+static void case_no_fd(struct ctx *c)
+{
+	ipcx_chan *rx, *tx;
+	char buf[8];
+
+	pair_open(c, &rx, &tx);
+	T_EXPECT(ipcx_fd(rx), IPCX_ENOTSUP);
+	T_ASSERT(strstr(ipcx_errmsg(), "no file descriptor") != NULL);
+	T_OK(ipcx_send(tx, "", 0, LONG_MS));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 0);
 	T_OK(ipcx_close(tx));
 	T_OK(ipcx_close(rx));
 }
@@ -734,7 +871,7 @@ static int child_sender(void *arg)
 	if (!tx)
 		open_tx(a->c, a->c->tp->opts, &tx);
 	for (uint32_t i = 0; i < 3; i++)
-		send_msg(tx, 50 + i, i);
+		send_msg(tx, mlen(a->c, 50 + i), i);
 	t_notify_parent(&a->sync);
 	/* A clean exit (test-kill.c covers dying without closing). */
 	ipcx_close(tx);
@@ -772,9 +909,9 @@ static void case_sender_exits(struct ctx *c)
 	pid = t_fork(child_sender, &a);
 	ipcx_close(tx); /* the parent's copy of the child's end */
 	t_wait_child(&a.sync);
-	if (c->tp->caps & C_FRAMED) {
+	if (c->tp->caps & (C_FRAMED | C_EVENT)) {
 		for (uint32_t i = 0; i < 3; i++)
-			recv_is(rx, 50 + i, i);
+			recv_is(rx, mlen(c, 50 + i), i);
 	} else {
 		/* Raw: the same bytes, boundaries aside. */
 		recv_bytes(rx, buf, 50 + 51 + 52);
@@ -811,7 +948,7 @@ static int child_receiver(void *arg)
 	T_ASSERT(write(a->sync.c2p[1], &a->c->port, sizeof(a->c->port)) ==
 	         sizeof(a->c->port));
 	t_wait_parent(&a->sync); /* the sender is connected */
-	recv_is(rx, 10, 1);
+	recv_is(rx, mlen(a->c, 10), 1);
 	ipcx_close(rx);
 	return 0;
 }
@@ -838,13 +975,13 @@ static void case_receiver_exits(struct ctx *c)
 	if (!(c->tp->caps & C_PIPE))
 		open_tx(c, c->tp->opts, &tx);
 	t_notify_child(&a.sync);
-	send_msg(tx, 10, 1);
+	send_msg(tx, mlen(c, 10), 1);
 	st = t_waitpid(pid, LONG_MS);
 	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* Keep sending: an error must come, or (datagrams) none at all. */
 	memset(buf, 'x', sizeof(buf));
 	for (i = 0; i < 20000; i++) {
-		r = ipcx_send(tx, buf, sizeof(buf), 100);
+		r = ipcx_send(tx, buf, mlen(c, sizeof(buf)), 100);
 		if (r < 0)
 			break;
 		/* A store keeps them all: a few show it. */
@@ -953,7 +1090,7 @@ static int child_nobody_sends(void *arg)
 	 * nothing sent here may be delivered. */
 	if (ipcx_open(ctx_ep(a->c, a->c->tp->opts), IPCX_SEND, &tx) == 0) {
 		t_msg_fill(a->c->name, 20, 99);
-		(void)ipcx_send(tx, a->c->name, 20, LONG_MS);
+		(void)ipcx_send(tx, a->c->name, mlen(a->c, 20), LONG_MS);
 		ipcx_close(tx);
 	}
 	t_notify_parent(&a->sync);
@@ -1018,7 +1155,7 @@ static int child_nobody_receives(void *arg)
 	         *a->c->tp->opts ? "&" : "");
 	open_rx(a->c, opts, &rx);
 	t_notify_parent(&a->sync);
-	recv_is(rx, 30, 7);
+	recv_is(rx, mlen(a->c, 30), 7);
 	ipcx_close(rx);
 	return 0;
 }
@@ -1053,7 +1190,7 @@ static void case_foreign_owner(struct ctx *c)
 	snprintf(opts, sizeof(opts), "%s%strust=any", c->tp->opts,
 	         *c->tp->opts ? "&" : "");
 	open_tx(c, opts, &tx);
-	send_msg(tx, 30, 7);
+	send_msg(tx, mlen(c, 30), 7);
 	st = t_waitpid(pid, LONG_MS);
 	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	T_OK(ipcx_close(tx));
@@ -1076,7 +1213,8 @@ static const struct kase cases[] = {
     {"rx-limit", case_rx_limit, C_STREAM | C_SEP, 0, 0},
     {"timeout", case_timeout, 0, 0, 0},
     {"enobufs", case_enobufs, C_FRAMED, 0, 0},
-    {"pollable", case_pollable, 0, 0, 0},
+    {"pollable", case_pollable, 0, C_NOFD, 0},
+    {"no-fd", case_no_fd, C_NOFD, 0, 0},
     {"mode", case_mode, C_MODE, 0, 1},
     {"bad-names", case_bad_names, 0, 0, 0},
     {"sender-exits", case_sender_exits, 0, C_VALUE, 0},
@@ -1097,6 +1235,34 @@ int main(int argc, char **argv)
 	/* Objects must be 0600 because ipcx says so, not thanks to umask. */
 	umask(0);
 	t_seed();
+	for (size_t i = 0; i < NTPS; i++) {
+		FILE *f;
+		long v;
+		struct statfs sf;
+		/* Without the mqueue mount there is no file to stat. */
+		if (!strcmp(tps[i].name, "mq") &&
+		    (statfs("/dev/mqueue", &sf) < 0 ||
+		     sf.f_type != 0x19800202 /* MQUEUE_MAGIC */)) {
+			fprintf(stderr, "/dev/mqueue is not mounted: mq's "
+			                "mode case is skipped\n");
+			tps[i].obj = NULL;
+		}
+		/* sysv-mq: the largest message is the system's msgmax. */
+		if ((tps[i].caps & C_KEY) &&
+		    (f = fopen("/proc/sys/kernel/msgmax", "r"))) {
+			if (fscanf(f, "%ld", &v) == 1 && v > 0 && v < 65536)
+				tps[i].limit = (size_t)v;
+			fclose(f);
+		}
+		/* ... unless a new queue holds less (msgmnb). */
+		if ((tps[i].caps & C_KEY) &&
+		    (f = fopen("/proc/sys/kernel/msgmnb", "r"))) {
+			if (fscanf(f, "%ld", &v) == 1 && v > 0 &&
+			    (size_t)v < tps[i].limit)
+				tps[i].limit = (size_t)v;
+			fclose(f);
+		}
+	}
 	for (size_t i = 0; i < NTPS; i++)
 		if (tps[i].limit == 0 && (tps[i].caps & C_FRAMED))
 			tps[i].limit =

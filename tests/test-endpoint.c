@@ -112,6 +112,7 @@ static void test_schemes(void)
 	GOOD("sem://go", IPCX__S_SEM, "go");
 	GOOD("sysv-sem://0x10", IPCX__S_SYSV_SEM, "0x10");
 	T_ASSERT(ep.has_key && ep.key == 0x10);
+	GOOD("semshm://bb", IPCX__S_SEMSHM, "bb");
 	GOOD("unix:///tmp/s", IPCX__S_UNIX, "/tmp/s");
 	GOOD("unix://@abstract", IPCX__S_UNIX, "@abstract");
 	GOOD("tcp://127.0.0.1:5555", IPCX__S_TCP, "127.0.0.1");
@@ -250,6 +251,16 @@ static void test_names(void)
 	strcpy(buf, "sem://");
 	memset(buf + 6, 'd', NAME_MAX - 3);
 	BAD(buf, IPCX_ENAMETOOLONG, "limit");
+	buf[6 + NAME_MAX - 4] = '\0';
+	GOOD(buf, IPCX__S_SEM, buf + 6);
+
+	/* semshm:// leaves room for "semshm." in /dev/shm. */
+	memset(buf, 0, sizeof(buf));
+	strcpy(buf, "semshm://");
+	memset(buf + 9, 'e', NAME_MAX - 7);
+	GOOD(buf, IPCX__S_SEMSHM, buf + 9);
+	buf[9 + NAME_MAX - 7] = 'e';
+	BAD(buf, IPCX_ENAMETOOLONG, "limit");
 
 	/* tcp hosts: a DNS name is at most 253 bytes. */
 	memset(buf, 0, sizeof(buf));
@@ -298,6 +309,37 @@ static void test_options(void)
 	T_ASSERT(ep.maxmsg == 0 && ep.port == 1);
 	GOOD("shm://o?trust=any", IPCX__S_SHM, "o");
 	T_ASSERT(ep.trust_any);
+
+	/* Semaphores: value= on creation, slots= for semshm, proj= ftok. */
+	GOOD("sem://s", IPCX__S_SEM, "s");
+	T_ASSERT(ep.value == 0 && ep.mode == 0600);
+	GOOD("sem://s?value=3&mode=0640&trust=any", IPCX__S_SEM, "s");
+	T_ASSERT(ep.value == 3 && ep.mode == 0640 && ep.trust_any);
+	GOOD("sysv-sem://0x1234?value=32767", IPCX__S_SYSV_SEM, "0x1234");
+	T_ASSERT(ep.value == 32767 && ep.has_key && ep.key == 0x1234);
+	GOOD("sysv-sem:///tmp/k?proj=255", IPCX__S_SYSV_SEM, "/tmp/k");
+	T_ASSERT(ep.proj == 255 && !ep.has_key);
+	GOOD("sysv-sem:///tmp/k", IPCX__S_SYSV_SEM, "/tmp/k");
+	T_ASSERT(ep.proj == 1);
+	GOOD("semshm://bb?slots=4&maxmsg=1K&mode=0600", IPCX__S_SEMSHM, "bb");
+	T_ASSERT(ep.slots == 4 && ep.maxmsg == 1024 &&
+	         (ep.set & IPCX__O_MAXMSG));
+	GOOD("semshm://bb", IPCX__S_SEMSHM, "bb");
+	T_ASSERT(ep.slots == 0 && !(ep.set & IPCX__O_MAXMSG));
+	BAD("sem://s?value=32768", IPCX_EOPTION, "value");
+	BAD("sem://s?value=-1", IPCX_EOPTION, "value");
+	BAD("sem://s?value", IPCX_EOPTION, "value");
+	BAD("sem://s?maxmsg=10", IPCX_EOPTION, "maxmsg");
+	BAD("sem://s?wait=spin", IPCX_EOPTION, "wait");
+	BAD("sysv-sem://0x1?proj=0", IPCX_EOPTION, "proj");
+	BAD("sysv-sem://0x1?proj=256", IPCX_EOPTION, "proj");
+	BAD("sysv-sem://0x1?slots=2", IPCX_EOPTION, "slots");
+	BAD("semshm://b?slots=0", IPCX_EOPTION, "slots");
+	BAD("semshm://b?slots=32768", IPCX_EOPTION, "slots");
+	BAD("semshm://b?value=1", IPCX_EOPTION, "value");
+	BAD("semshm://", IPCX_EENDPOINT, "missing");
+	BAD("semshm://a/b", IPCX_EENDPOINT, "character");
+	BAD("shm://b?slots=2", IPCX_EOPTION, "slots");
 	GOOD("shm://o?trust=owner", IPCX__S_SHM, "o");
 	T_ASSERT(!ep.trust_any);
 	GOOD("sysv-mq://0x1?type=7", IPCX__S_SYSV_MQ, "0x1");
@@ -342,7 +384,31 @@ static void test_options(void)
 	BAD("unix:///tmp/s?uid=4294967295", IPCX_EOPTION, "uid");
 	BAD("unix:///tmp/s?gid=root", IPCX_EOPTION, "gid");
 	BAD("shm://m?trust=all", IPCX_EOPTION, "trust");
-	BAD("sysv-mq://0x1?type=0", IPCX_EOPTION, "type");
+	GOOD("sysv-mq://0x1?type=0", IPCX__S_SYSV_MQ, "0x1");
+	T_ASSERT(ep.type == 0); /* receive any type */
+	/* Message queues: geometry, priority, the ftok project. */
+	GOOD("mq://q?maxmsg=20&msgsize=1K&prio=7", IPCX__S_MQ, "q");
+	T_ASSERT(ep.maxmsg == 20 && ep.msgsize == 1024 && ep.prio == 7);
+	T_ASSERT(ep.set == (IPCX__O_MAXMSG | IPCX__O_MSGSIZE | IPCX__O_PRIO));
+	GOOD("mq://q?msgsize=16M&prio=32767", IPCX__S_MQ, "q");
+	T_ASSERT(ep.msgsize == 16u << 20 && ep.prio == 32767);
+	GOOD("mq://q", IPCX__S_MQ, "q");
+	T_ASSERT(ep.msgsize == 0 && ep.prio == 0);
+	GOOD("sysv-mq:///tmp/k?proj=255", IPCX__S_SYSV_MQ, "/tmp/k");
+	T_ASSERT(ep.proj == 255 && !ep.has_key);
+	GOOD("sysv-mq:///tmp/k", IPCX__S_SYSV_MQ, "/tmp/k");
+	T_ASSERT(ep.proj == 1); /* as Perl's ftok */
+	BAD("mq://q?msgsize=0", IPCX_EOPTION, "msgsize");
+	BAD("mq://q?msgsize=17M", IPCX_EOPTION, "msgsize");
+	BAD("mq://q?prio=32768", IPCX_EOPTION, "prio");
+	BAD("mq://q?prio=-1", IPCX_EOPTION, "prio");
+	BAD("mq://q?size=4K", IPCX_EOPTION, "size");
+	BAD("sysv-mq:///tmp/k?proj=0", IPCX_EOPTION, "proj");
+	BAD("sysv-mq:///tmp/k?proj=256", IPCX_EOPTION, "proj");
+	BAD("sysv-mq://0x10?proj=2", IPCX_EOPTION, "proj");
+	BAD("sysv-mq://0x10?maxmsg=10", IPCX_EOPTION, "maxmsg");
+	BAD("sysv-mq://0x10?prio=1", IPCX_EOPTION, "prio");
+	BAD("shm://s?msgsize=1K", IPCX_EOPTION, "msgsize");
 
 	/* Options on schemes that do not take them. */
 	BAD("tcp://127.0.0.1:1?mode=0600", IPCX_EOPTION, "mode");
@@ -492,7 +558,6 @@ static void test_open(void)
 
 	/* Parsed but not implemented yet: a clean "not supported" (or, once
 	 * a transport lands, anything but a parse error). */
-	not_yet("sysv-sem://0x1234", IPCX_SEND);
 	not_yet("signal://", IPCX_RECV);
 	t_leak_end();
 }

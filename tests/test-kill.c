@@ -11,7 +11,8 @@
  *     random number of messages, kills it, then keeps sending.
  *   - mid-frame: the child writes the header and half the payload of a
  *     frame straight to the stream's descriptor (for shm://, it loans a
- *     record and fills half of it) and is killed there.
+ *     record and fills half of it; for semshm://, it stops between taking
+ *     a slot and committing it) and is killed there.
  * The survivor must return (an error, or a timeout where the transport
  * waits for new peers) within a bounded time, never deliver a torn or
  * reordered message, never die of SIGPIPE, and a reader whose writer died
@@ -38,13 +39,16 @@
 #include <unistd.h>
 
 enum {
-	K_PIPE = 1 << 0,  /* ipcx_pipe() / pipe://?fd=N */
-	K_FRAME = 1 << 1, /* a framed stream: mid-frame writes by hand */
-	K_PORT = 1 << 2,  /* tcp/udp: endpoint needs a port */
-	K_LOSSY = 1 << 3, /* may drop (udp): sequence increases, with gaps */
-	K_SHM = 1 << 4,   /* mid-record: an unfinished loan */
-	K_STORE = 1 << 5, /* a spool: sends never fail for want of a receiver */
-	K_VALUE = 1 << 6, /* signal: 8-byte values, each the sequence number;
+	K_PIPE = 1 << 0,   /* ipcx_pipe() / pipe://?fd=N */
+	K_FRAME = 1 << 1,  /* a framed stream: mid-frame writes by hand */
+	K_PORT = 1 << 2,   /* tcp/udp: endpoint needs a port */
+	K_LOSSY = 1 << 3,  /* may drop (udp): sequence increases, with gaps */
+	K_SHM = 1 << 4,    /* mid-record: an unfinished loan */
+	K_EVENT = 1 << 5,  /* zero-byte events (semaphores): posts counted */
+	K_SEMSHM = 1 << 6, /* mid-record: killed holding the buffer's mutex */
+	K_KEY = 1 << 7,    /* named by a System V key */
+	K_STORE = 1 << 8, /* a spool: sends never fail for want of a receiver */
+	K_VALUE = 1 << 9, /* signal: 8-byte values, each the sequence number;
 	                     the peer is named by its pid */
 };
 
@@ -83,12 +87,26 @@ static const struct ktp ktps[] = {
     /* A dead but unreaped receiver still takes signals (accepted). */
     {"signal", "signal://", 1, "", K_VALUE, 8, NULL, G_TIMEOUT,
      G_EPEER | G_ACCEPTED},
+    {"sem", "sem://", 1, "", K_EVENT, 0, "/dev/shm/sem.", G_TIMEOUT,
+     G_ACCEPTED},
+    {"sysv-sem", "sysv-sem://", 1, "", K_EVENT | K_KEY, 0, NULL, G_TIMEOUT,
+     G_ACCEPTED},
+    {"semshm", "semshm://", 1, "slots=16&maxmsg=64K", K_SEMSHM, 60000,
+     "/dev/shm/semshm.", G_TIMEOUT, G_TIMEOUT},
+    /* Kernel message queues: whole messages or none, no frames to tear;
+     * nobody is told that the other side died. */
+    {"mq", "mq://", 1, "maxmsg=10&msgsize=8192", 0, 8192, "/dev/mqueue/",
+     G_TIMEOUT, G_TIMEOUT},
+    {"sysv-mq", "sysv-mq://", 0, "", K_KEY, 8192, NULL, G_TIMEOUT, G_TIMEOUT},
 };
 
 #define NKTPS   (sizeof(ktps) / sizeof(ktps[0]))
 #define LONG_MS 10000
 /* How long a survivor that may wait for new peers is given. */
 #define SHORT_MS 200
+/* An event sender posts this many, then waits to be killed (a System V
+ * count stops at 32767). */
+#define EVENT_POSTS 100
 
 struct round {
 	const struct ktp *tp;
@@ -186,6 +204,8 @@ static size_t msg_len(const struct ktp *tp, uint32_t seed, uint32_t seq)
 
 	if (tp->caps & K_VALUE)
 		return 8;
+	if (tp->caps & K_EVENT)
+		return 0;
 	h ^= h >> 15;
 	if (h % 8 == 0)
 		return T_MSG_MIN + h / 8 % (tp->maxlen - T_MSG_MIN + 1);
@@ -206,6 +226,12 @@ static int child_sender(void *arg)
 	if (!tx)
 		open_tx(r, &tx);
 	t_notify_parent(&r->sync);
+	if (r->tp->caps & K_EVENT) {
+		for (int i = 0; i < EVENT_POSTS; i++)
+			T_OK(ipcx_send(tx, "", 0, LONG_MS));
+		t_wait_parent(&r->sync); /* killed here */
+		return 2;
+	}
 	for (uint32_t seq = 0; seq < 1000000; seq++) {
 		size_t len = msg_len(r->tp, r->child_seed, seq);
 		int rc;
@@ -244,6 +270,8 @@ static int child_receiver(void *arg)
 		ssize_t n = ipcx_recv(rx, buf, sizeof(buf), LONG_MS);
 		if (n < 0)
 			return 3;
+		if ((r->tp->caps & K_EVENT) && n == 0)
+			continue;
 		if (!msg_check(r->tp, buf, (size_t)n, &seq) || seq < want ||
 		    (seq != want && !(r->tp->caps & K_LOSSY))) {
 			char x = 'X';
@@ -334,6 +362,34 @@ static int child_half_loan(void *arg)
 	return 2;
 }
 
+/* semshm: stop inside the mutex at a random stage (semshm.c's hook). */
+static struct round *hook_round;
+
+static void hook_stop(int stage)
+{
+	if (stage != (int)(1 + hook_round->child_seed % 3))
+		return;
+	t_notify_parent(&hook_round->sync);
+	t_wait_parent(&hook_round->sync); /* killed here */
+	_exit(2);
+}
+
+static int child_in_mutex(void *arg)
+{
+	struct round *r = arg;
+	size_t len = 1000 + r->child_seed % 3000;
+	ipcx_chan *tx;
+
+	open_tx(r, &tx);
+	t_msg_fill(buf, 100, 0);
+	T_OK(ipcx_send(tx, buf, 100, LONG_MS));
+	hook_round = r;
+	ipcx__semshm_hook = hook_stop;
+	t_msg_fill(buf, len, 1);
+	(void)ipcx_send(tx, buf, len, LONG_MS);
+	return 2;
+}
+
 /* ---- the parent's side ---- */
 
 /*
@@ -383,6 +439,11 @@ static ssize_t drain(struct round *r, ipcx_chan *rx, uint32_t *want, int limit,
 		ssize_t n = ipcx_recv(rx, buf, sizeof(buf), timeout_ms);
 		if (n < 0)
 			return n;
+		if ((r->tp->caps & K_EVENT) && n == 0) {
+			/* An event: count it (never more than were posted). */
+			T_ASSERT(++*want <= EVENT_POSTS);
+			continue;
+		}
 		if (!msg_check(r->tp, buf, (size_t)n, &seq) || seq < *want ||
 		    (seq != *want && !(r->tp->caps & K_LOSSY))) {
 			fprintf(stderr,
@@ -499,7 +560,7 @@ static void round_receiver_random(struct round *r)
 
 	/* shm: a new receiver takes over (even while the dead one is not
 	 * yet reaped) and finds only whole messages, in order. */
-	if (tp->caps & K_SHM) {
+	if (tp->caps & (K_SHM | K_SEMSHM)) {
 		int count = 0;
 		T_OK(ipcx_open(r->ep, IPCX_RECV, &rx));
 		T_EXPECT(drain_any(rx, 0, &count), IPCX_ETIMEDOUT);
@@ -524,8 +585,10 @@ static void round_mid_frame(struct round *r)
 	} else {
 		open_rx(r, &rx);
 	}
-	pid =
-	    t_fork((tp->caps & K_SHM) ? child_half_loan : child_half_frame, r);
+	pid = t_fork((tp->caps & K_SHM)      ? child_half_loan
+	             : (tp->caps & K_SEMSHM) ? child_in_mutex
+	                                     : child_half_frame,
+	             r);
 	if (tp->caps & K_PIPE)
 		close(r->pfd[1]);
 	t_wait_child(&r->sync);
@@ -535,7 +598,26 @@ static void round_mid_frame(struct round *r)
 	if (t_rand_below(2))
 		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 1), IPCX_ETIMEDOUT);
 	kill_and_reap(pid);
-	if (!(tp->caps & K_SHM)) {
+	if (tp->caps & K_SEMSHM) {
+		/* Killed holding the producers' mutex: the kernel undid its
+		 * waits (SEM_UNDO), so its message never comes (a committed
+		 * one would come whole), and a new writer's gets through. */
+		uint32_t seq;
+		ssize_t n;
+		open_tx(r, &tx);
+		t_msg_fill(buf, 500, 77);
+		T_OK(ipcx_send(tx, buf, 500, LONG_MS));
+		n = ipcx_recv(rx, buf, sizeof(buf), LONG_MS);
+		if (n != 500) {
+			T_ASSERT(n > 0 && t_msg_check(buf, (size_t)n, &seq) &&
+			         seq == 1);
+			n = ipcx_recv(rx, buf, sizeof(buf), LONG_MS);
+		}
+		T_EXPECT(n, 500);
+		T_ASSERT(t_msg_is(buf, 500, 77));
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
+		T_OK(ipcx_close(tx));
+	} else if (!(tp->caps & K_SHM)) {
 		/* The torn frame is dropped, the reader told at once: an
 		 * error well before the long timeout, never ETIMEDOUT. */
 		rc = drain(r, rx, &want, -1, LONG_MS);
@@ -594,14 +676,22 @@ int main(int argc, char **argv)
 			int kind = (int)t_rand_below(3);
 
 			/* udp has no frames to tear. */
-			if (kind == 2 && !(tp->caps & (K_FRAME | K_SHM)))
+			if (kind == 2 &&
+			    !(tp->caps & (K_FRAME | K_SHM | K_SEMSHM)))
 				kind = (int)t_rand_below(2);
 			memset(&r, 0, sizeof(r));
 			r.tp = tp;
 			r.child_seed = t_rand();
-			snprintf(r.name, sizeof(r.name), "%s",
-			         tp->bare ? t_name("kill")
-			                  : t_tmp_path("kill"));
+			if (tp->caps & K_KEY)
+				snprintf(r.name, sizeof(r.name), "0x%x",
+				         0x48000000u |
+				             ((unsigned)getpid() & 0x3ffff)
+				                 << 8 |
+				             ((unsigned)n & 0xff));
+			else
+				snprintf(r.name, sizeof(r.name), "%s",
+				         tp->bare ? t_name("kill")
+				                  : t_tmp_path("kill"));
 			if (tp->obj)
 				snprintf(r.obj, sizeof(r.obj), "%s%s", tp->obj,
 				         r.name);

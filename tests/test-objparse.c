@@ -129,9 +129,21 @@ static void test_ring_hdr(void)
 	put64(h, 16, 3000);
 	T_OK(ipcx__objs_ring_hdr(h, sizeof(h), 7096, &o));
 	T_ASSERT(o.corrupt);
-	/* Another layout version: a ring, depth unknown. */
+	/* Layout 3: head just past tail (a dead writer's consumed records
+	 * await repair) is an empty ring, not a corrupt one. */
 	put64(h, 16, 4096);
 	put32(h, 4, 3);
+	put64(h, 112, 1024);
+	put64(h, 128, 1024 + 64);
+	memset(&o, 0, sizeof(o));
+	T_OK(ipcx__objs_ring_hdr(h, sizeof(h), 8192, &o));
+	T_ASSERT(!o.corrupt && o.bytes == 0 && o.rx_pid == 4242);
+	put64(h, 128, 1024 + 8192); /* far past: corrupt */
+	memset(&o, 0, sizeof(o));
+	T_OK(ipcx__objs_ring_hdr(h, sizeof(h), 8192, &o));
+	T_ASSERT(o.corrupt);
+	/* Another layout version: a ring, depth unknown. */
+	put32(h, 4, 4);
 	memset(&o, 0, sizeof(o));
 	o.bytes = -1;
 	T_OK(ipcx__objs_ring_hdr(h, sizeof(h), 8192, &o));

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -283,12 +284,20 @@ static void test_hostile_segment(void)
 	T_EXPECT(ipcx_send(ch, "x", 1, 0), IPCX_ECORRUPT);
 	T_OK(ipcx_close(ch));
 	((volatile uint64_t *)m)[14] = 0;
-	/* The writers' lock (offset 64) naming a live process (init, start
-	 * unknown): senders wait for it until their deadline. */
-	((volatile uint64_t *)m)[8] = 1;
+	/* The writers' lock (offset 64) naming a live writer (id 1000:
+	 * we hold its lock byte, FORMAT.md 3.6): senders wait for it until
+	 * their deadline. */
+	{
+		struct flock fl = {.l_type = F_WRLCK,
+		                   .l_whence = SEEK_SET,
+		                   .l_start = (off_t)((1ull << 32) + 1000),
+		                   .l_len = 1};
+		T_ASSERT(fcntl(fd, F_OFD_SETLK, &fl) == 0);
+	}
+	((volatile uint64_t *)m)[8] = 1000;
 	ch = xopen(ep(name, NULL), IPCX_SEND);
 	T_EXPECT(ipcx_send(ch, "x", 1, 30), IPCX_ETIMEDOUT);
-	/* Naming no process: the sender finds it dead and takes it over. */
+	/* Naming no live writer: the sender takes it over. */
 	((volatile uint64_t *)m)[8] = 0x7fffffff;
 	T_OK(ipcx_send(ch, "x", 1, TMO));
 	T_EXPECT(((volatile uint64_t *)m)[8], 0);
@@ -907,6 +916,147 @@ static void kill_receiver_once(const char *endpoint, ipcx_chan *tx,
 	(*seq)++;
 }
 
+/* Map /dev/shm/NAME to play another process through the layout. */
+static unsigned char *map_ring(const char *name, size_t *lenp)
+{
+	char p[160];
+	struct stat st;
+	int fd;
+	void *m;
+
+	snprintf(p, sizeof(p), "/%s", name);
+	fd = shm_open(p, O_RDWR, 0);
+	T_ASSERT(fd >= 0 && fstat(fd, &st) == 0);
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	         fd, 0);
+	T_ASSERT(m != MAP_FAILED);
+	close(fd);
+	*lenp = (size_t)st.st_size;
+	return m;
+}
+
+/* A word of the header or a record, at byte offset off of the segment. */
+#define W64(m, off) ((_Atomic uint64_t *)(void *)((m) + (off)))
+#define W32(m, off) ((_Atomic uint32_t *)(void *)((m) + (off)))
+
+/*
+ * The dead writer of crash window 1 (issue 14), by hand through FORMAT.md
+ * 3.3-3.6: it took a writer id (whose lock byte nobody holds now: it
+ * died) and the writers' lock, wrote and committed a message at tail,
+ * and died before storing tail. Returns the old tail.
+ */
+static uint64_t play_dead_writer(unsigned char *m, const char *msg)
+{
+	uint64_t d = atomic_load(W64(m, 16)), t = atomic_load(W64(m, 112));
+	uint64_t n = strlen(msg), span = (32 + n + 31) & ~(uint64_t)31;
+	uint64_t id = atomic_fetch_add(W64(m, 80), 1) + 1; /* wr_next */
+	unsigned char *rec = m + 4096 + (t & (d - 1));
+
+	T_ASSERT((t & (d - 1)) + span + 32 <= d); /* no wrap, for brevity */
+	atomic_store(W64(m, 64), id); /* wr_owner: the dead writer */
+	memcpy(rec + 32, msg, n);
+	atomic_store(W32(rec, 8), (uint32_t)span);
+	atomic_store(W32(rec, 12), (uint32_t)n);
+	atomic_store(W32(rec, 16), 4242);                /* pid */
+	atomic_store(W32(rec, 20), (uint32_t)geteuid()); /* uid */
+	atomic_store(W64(rec, 24), id);                  /* writer id */
+	atomic_store(W64(rec + span, 0), 0); /* the next slot's stamp */
+	atomic_store(W64(rec, 0), t | 1);    /* committed; tail not moved */
+	return t;
+}
+
+/* Crash window 1 through the API: nothing lost, the ring carries on. */
+static void test_window_head_past_tail(void)
+{
+	const char *name = t_name("win1");
+	ipcx_chan *rx, *tx;
+	unsigned char *m;
+	char buf[64];
+	size_t len;
+
+	unlink_quiet(name);
+	rx = xopen(ep(name, "size=8192"), IPCX_RECV);
+	tx = xopen(ep(name, NULL), IPCX_SEND);
+	T_OK(ipcx_send(tx, "first", 5, TMO));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 5);
+	m = map_ring(name, &len);
+	play_dead_writer(m, "dead");
+	/* The receiver takes the committed message: head passes tail. */
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 4);
+	T_ASSERT(memcmp(buf, "dead", 4) == 0);
+	/* A new receiver accepts the ring; the sender takes the lock over. */
+	T_OK(ipcx_close(rx));
+	rx = xopen(ep(name, NULL), IPCX_RECV);
+	T_OK(ipcx_send(tx, "after", 5, TMO));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 5);
+	T_ASSERT(memcmp(buf, "after", 5) == 0);
+	T_OK(ipcx_send(tx, "more", 4, TMO));
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), TMO), 4);
+	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
+	munmap(m, len);
+	T_OK(ipcx_close(tx));
+	T_OK(ipcx_close(rx));
+}
+
+/*
+ * A ring that another uid could truncate (mode=0666 here: group and
+ * others may write it) survives truncation: the receiver, spinning in
+ * ipcx_recv in another process, and the sender here get IPCX_ECORRUPT,
+ * naming `ipcx rm`, instead of dying of SIGBUS (issue 25).
+ */
+struct trunc_job {
+	const char *endpoint;
+	int said[2];
+};
+
+static int trunc_receiver(void *arg)
+{
+	struct trunc_job *j = arg;
+	ipcx_chan *rx = NULL;
+	char buf[64];
+	ssize_t n;
+
+	if (ipcx_open(j->endpoint, IPCX_RECV, &rx) < 0)
+		return 2;
+	if (write(j->said[1], "x", 1) != 1)
+		return 3;
+	n = ipcx_recv(rx, buf, sizeof(buf), TMO);
+	if (n != IPCX_ECORRUPT || !strstr(ipcx_errmsg(), "ipcx rm"))
+		return 4;
+	/* Broken for good, and closing touches nothing. */
+	if (ipcx_recv(rx, buf, sizeof(buf), 0) != IPCX_ECORRUPT)
+		return 5;
+	return ipcx_close(rx) < 0 ? 6 : 0;
+}
+
+static void test_truncated(void)
+{
+	const char *name = t_name("trunc");
+	struct trunc_job j;
+	ipcx_chan *tx;
+	char p[160], c;
+	pid_t pid;
+	int fd;
+
+	unlink_quiet(name);
+	j.endpoint = ep(name, "mode=0666&wait=spin");
+	T_ASSERT(pipe(j.said) == 0);
+	tx = xopen(j.endpoint, IPCX_SEND);
+	pid = t_fork(trunc_receiver, &j);
+	T_ASSERT(read(j.said[0], &c, 1) == 1);
+	snprintf(p, sizeof(p), "/%s", name);
+	fd = shm_open(p, O_RDWR, 0);
+	T_ASSERT(fd >= 0 && ftruncate(fd, 4096) == 0);
+	close(fd);
+	T_EXPECT(t_waitpid(pid, TMO), 0);
+	T_EXPECT(ipcx_send(tx, "x", 1, TMO), IPCX_ECORRUPT);
+	T_ASSERT(strstr(ipcx_errmsg(), "truncated") != NULL);
+	T_OK(ipcx_close(tx));
+	close(j.said[0]);
+	close(j.said[1]);
+	T_OK(ipcx_unlink(ep(name, NULL)));
+}
+
 static void test_kill_loop(void)
 {
 	const char *n1 = t_name("killtx"), *n2 = t_name("killrx");
@@ -951,6 +1101,8 @@ int main(void)
 	test_zero_copy();
 	test_fd();
 	test_dead_peers();
+	test_window_head_past_tail();
+	test_truncated();
 	test_kill_loop();
 	t_leak_end();
 	return T_EXIT_PASS;

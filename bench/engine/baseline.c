@@ -9,13 +9,17 @@
  *                         no ipcx: the floor of every kernel mechanism that
  *                         sleeps and wakes;
  *   memcpy                single-core memcpy bandwidth at the size: what a
- *                         copying transport can hope to stream.
+ *                         copying transport can hope to stream;
+ *   bare sem_post/wait    two process-shared POSIX semaphores in a shared
+ *                         page, posted and waited on directly: the floor of
+ *                         the semaphore transports' events.
  */
 #include "bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,5 +384,129 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 out:
 	bench_free(src);
 	bench_free(dst);
+	base_emit(cfg, res, &row);
+}
+
+/* ---- bare sem_post / sem_wait ---- */
+
+struct base_sems {
+	sem_t ping, pong;
+	long total, m;
+	int to;
+};
+
+/* sem_clockwait with a timeout of to ms: 0, or -1 (timeout, error). */
+static int base_sem_wait(sem_t *s, int to)
+{
+	struct timespec ts;
+	uint64_t end = bench_now_ns() + (uint64_t)to * 1000000u;
+
+	ts.tv_sec = (time_t)(end / 1000000000u);
+	ts.tv_nsec = (long)(end % 1000000000u);
+	while (sem_clockwait(s, CLOCK_MONOTONIC, &ts) < 0)
+		if (errno != EINTR || bench_stop)
+			return -1;
+	return 0;
+}
+
+static int base_sem_child(void *arg, int ctl)
+{
+	struct base_sems *j = arg;
+	uint64_t ack[4] = {0, 0, 0, 0};
+
+	/* Echo: each post on ping answered by one on pong. */
+	for (long i = 0; i < j->total; i++)
+		if (base_sem_wait(&j->ping, j->to) || sem_post(&j->pong))
+			return 1;
+	/* Sink m posts, then say when the last one arrived. */
+	for (long i = 0; i < j->m; i++) {
+		if (base_sem_wait(&j->ping, j->to))
+			return 1;
+		ack[2] = bench_now_ns();
+		if (i == 0)
+			ack[1] = ack[2];
+		ack[0]++;
+	}
+	bench_report_data(ctl, ack);
+	return 0;
+}
+
+void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
+{
+	struct bench_child c = {-1, -1};
+	struct base_sems *j;
+	struct bench_row row;
+	struct bench_msg msg;
+	uint64_t *t = NULL, t0;
+	long n, m, warm;
+	char err[160];
+	int st;
+
+	base_row_init(&row, "bare sem_post/sem_wait", "kernel", 0);
+	snprintf(row.endpoint, sizeof(row.endpoint),
+	         "sem_init(pshared) in a shared page, no ipcx");
+	bench_counts(cfg, 0, &n, &m, &warm);
+	if (m > 30000)
+		m = 30000; /* as the ipcx event rows */
+	j = mmap(NULL, sizeof(*j), PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	t = malloc(sizeof(*t) * (size_t)n);
+	if (j == MAP_FAILED || !t || sem_init(&j->ping, 1, 0) ||
+	    sem_init(&j->pong, 1, 0)) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "setup: %s",
+		         strerror(errno));
+		if (j == MAP_FAILED)
+			j = NULL;
+		goto out;
+	}
+	j->total = warm + n;
+	j->m = m;
+	j->to = cfg->timeout_ms;
+	if (bench_fork(&c, base_sem_child, j, err, sizeof(err)) < 0) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "%s", err);
+		goto out;
+	}
+	for (long i = 0; i < j->total && row.status == BENCH_OK; i++) {
+		t0 = bench_now_ns();
+		if (sem_post(&j->ping) || base_sem_wait(&j->pong, j->to))
+			row.status = BENCH_FAIL;
+		else if (i >= warm)
+			t[i - warm] = bench_now_ns() - t0;
+	}
+	if (row.status == BENCH_OK) {
+		bench_percentiles(t, (size_t)n, &row);
+		t0 = bench_now_ns();
+		for (long i = 0; i < m; i++)
+			sem_post(&j->ping);
+		if (bench_wait_report(&c, &msg, cfg->timeout_ms) == 1 &&
+		    msg.kind == 'D' && msg.v[0] == (uint64_t)m &&
+		    msg.v[2] > t0) {
+			row.has_tput = true;
+			row.messages = row.received = m;
+			row.msgs_per_s =
+			    (double)m / ((double)(msg.v[2] - t0) / 1e9);
+		} else {
+			row.status = BENCH_FAIL;
+		}
+	}
+	if (row.status != BENCH_OK && !row.note[0])
+		snprintf(row.note, sizeof(row.note), "%s",
+		         bench_stop ? "interrupted"
+		                    : "the child stopped answering");
+	st = bench_reap(&c, row.status == BENCH_OK ? cfg->timeout_ms : 0);
+	if (row.status == BENCH_OK && st != 0) {
+		row.status = BENCH_FAIL;
+		snprintf(row.note, sizeof(row.note), "child exited with %d",
+		         st);
+	}
+out:
+	if (j) {
+		sem_destroy(&j->ping);
+		sem_destroy(&j->pong);
+		munmap(j, sizeof(*j));
+	}
+	free(t);
 	base_emit(cfg, res, &row);
 }

@@ -116,9 +116,10 @@ enum bench_shape {
 
 /* One -t item resolved for one row. */
 struct bench_ep {
-	char scheme[8]; /* "shm", "pipe", ... */
+	char scheme[16]; /* "shm", "pipe", ... */
 	enum bench_shape shape;
 	bool lossy;     /* udp: messages may be dropped */
+	bool event;     /* sem, sysv-sem: zero-byte events, size 0 only */
 	bool zero_copy; /* shm: loan/commit and peek/release exist */
 	bool owned;     /* names were made up by the engine */
 	char wait[16];  /* policy named in the row */
@@ -236,6 +237,9 @@ void bench_watchdog_stop(void);
 /* bench_loadavg - the 1-minute load average (/proc/loadavg), or -1. */
 double bench_loadavg(void);
 
+/* bench_cpu_self_ns - user + system CPU this process has used, in ns. */
+uint64_t bench_cpu_self_ns(void);
+
 /* bench_sleep_ns - sleep (EINTR ends it early). */
 void bench_sleep_ns(uint64_t ns);
 
@@ -290,6 +294,8 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
                     struct bench_result *res);
 void bench_memcpy_row(const struct bench_config *cfg, size_t size,
                       struct bench_result *res);
+/* Bare sem_post/sem_wait between two processes: the events' floor. */
+void bench_sem_row(const struct bench_config *cfg, struct bench_result *res);
 void bench_idle_test(const struct bench_config *cfg, unsigned seq,
                      struct bench_result *res);
 /* kbase.c: bare sigqueue (8 bytes) and bare spool rename round trips. */
@@ -297,6 +303,13 @@ void bench_sigqueue_row(const struct bench_config *cfg,
                         struct bench_result *res);
 void bench_spool_row(const struct bench_config *cfg, size_t size, unsigned seq,
                      struct bench_result *res);
+/*
+ * bench_msgq_rows - for an mq or sysv-mq item (nothing otherwise): the bare
+ * mq_send/mq_receive or msgsnd/msgrcv row, and CPU per message, paced and
+ * back to back, bare and through ipcx (msgq.c).
+ */
+void bench_msgq_rows(const struct bench_config *cfg, const char *item,
+                     size_t size, unsigned seq, struct bench_result *res);
 
 /* ---- output (report.c) ---- */
 

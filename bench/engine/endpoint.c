@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -134,8 +135,25 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		         ep->opts);
 		return 0;
 	}
-	if (!strcmp(ep->scheme, "shm") || !strcmp(ep->scheme, "mq")) {
+	if (!strcmp(ep->scheme, "sysv-sem")) {
+		/* Two keys of this run's own (or KEY and KEY + 1). */
+		unsigned long k = 0x42000000ul |
+		                  ((unsigned long)getpid() & 0xffff) << 8 |
+		                  (seq * 2u & 0xff);
 		ep->shape = BENCH_ONEWAY;
+		ep->event = true;
+		if (!tmpl)
+			k = strtoul(name, NULL, 0);
+		n1 = snprintf(ep->ping, sizeof(ep->ping),
+		              "sysv-sem://0x%lx%s%s", k, ep_q(ep), ep->opts);
+		n2 =
+		    snprintf(ep->pong, sizeof(ep->pong), "sysv-sem://0x%lx%s%s",
+		             k + 1, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "shm") || !strcmp(ep->scheme, "mq") ||
+	           !strcmp(ep->scheme, "sem") ||
+	           !strcmp(ep->scheme, "semshm")) {
+		ep->shape = BENCH_ONEWAY;
+		ep->event = !strcmp(ep->scheme, "sem");
 		if (!strcmp(ep->scheme, "shm")) {
 			ep->zero_copy = true;
 			ep_opt(ep->opts, "wait", ep->wait, sizeof(ep->wait));
@@ -148,6 +166,27 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		              ep->scheme, name, ep_q(ep), ep->opts);
 		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s://%s-pong%s%s",
 		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "sysv-mq")) {
+		/* Two keys of our own (type 1 each way), or key and key+1. */
+		unsigned long k = tmpl ? 0x1b000000ul |
+		                             ((unsigned long)getpid() & 0xffff)
+		                                 << 8 |
+		                             (seq * 2 & 0xff)
+		                       : strtoul(name, NULL, 0);
+
+		ep->shape = BENCH_ONEWAY;
+		strcpy(ep->wait, "backoff");
+		if (!tmpl && (name[0] == '/' || k == 0 || k >= 0x7fffffff)) {
+			snprintf(err, errcap,
+			         "sysv-mq in a benchmark takes a key below "
+			         "0x7fffffff (it uses it and the next)");
+			return -1;
+		}
+		n1 = snprintf(ep->ping, sizeof(ep->ping),
+		              "sysv-mq://0x%08lx%s%s", k, ep_q(ep), ep->opts);
+		n2 = snprintf(ep->pong, sizeof(ep->pong),
+		              "sysv-mq://0x%08lx%s%s", k + 1, ep_q(ep),
+		              ep->opts);
 	} else if (!strcmp(ep->scheme, "fifo") || !strcmp(ep->scheme, "file")) {
 		ep->shape = BENCH_ONEWAY;
 		if (tmpl)
@@ -203,7 +242,9 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 	} else {
 		snprintf(err, errcap,
 		         "%s:// cannot be benchmarked (try shm, pipe, fifo, "
-		         "file, signal, unix, tcp or udp)",
+		         "file, signal, unix, tcp, udp, mq, sysv-mq, sem, "
+		         "sysv-sem or "
+		         "semshm)",
 		         ep->scheme);
 		return -1;
 	}

@@ -18,6 +18,8 @@ enum eng_what {
 	ENG_PIPE,
 	ENG_MEMCPY,
 	ENG_IPCX,
+	ENG_SEM,
+	ENG_MSGQ,
 	ENG_SIGQUEUE,
 	ENG_SPOOL
 };
@@ -56,6 +58,12 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 		case ENG_SPOOL:
 			bench_spool_row(cfg, size, ++*seq, res);
 			break;
+		case ENG_SEM:
+			bench_sem_row(cfg, res);
+			break;
+		case ENG_MSGQ:
+			bench_msgq_rows(cfg, item, size, ++*seq, res);
+			break;
 		}
 		if (r == 0) {
 			k = res->nrows - start;
@@ -87,6 +95,18 @@ static bool eng_has(const struct bench_config *cfg, const char *scheme)
 static bool eng_has_shm(const struct bench_config *cfg)
 {
 	return eng_has(cfg, "shm");
+}
+
+/* Whether an item is a semaphore (events): sem or sysv-sem, not semshm. */
+static bool eng_has_events(const struct bench_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nitems; i++) {
+		size_t n = strcspn(cfg->items[i], ":?");
+		if ((n == 3 && !strncmp(cfg->items[i], "sem", 3)) ||
+		    (n == 8 && !strncmp(cfg->items[i], "sysv-sem", 8)))
+			return true;
+	}
+	return false;
 }
 
 static void eng_date(char *buf, size_t cap)
@@ -147,9 +167,16 @@ int bench_run(const struct bench_config *cfg)
 				        &seq);
 			if (eng_has(cfg, "file"))
 				eng_row(cfg, &res, ENG_SPOOL, NULL, size, &seq);
+			if (s == 0 && eng_has_events(cfg))
+				eng_row(cfg, &res, ENG_SEM, NULL, 0, &seq);
 		}
-		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++)
+		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++) {
 			eng_row(cfg, &res, ENG_IPCX, cfg->items[i], size, &seq);
+			/* mq, sysv-mq: their bare floor and CPU rows. */
+			if (cfg->baselines)
+				eng_row(cfg, &res, ENG_MSGQ, cfg->items[i],
+				        size, &seq);
+		}
 	}
 	if (cfg->baselines && cfg->idle_s > 0 && !bench_stop) {
 		fputc('\n', f);

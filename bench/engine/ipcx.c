@@ -14,6 +14,11 @@
  * time}, then the same two phases with loan/commit and peek/release where
  * the transport has them. CLOCK_MONOTONIC is system-wide, so the parent
  * computes throughput from its first send to the child's last receive.
+ *
+ * Events (sem, sysv-sem) carry no bytes: their rows run at size 0 only (in
+ * the first size's group), the round trip is a post answered by a post
+ * (twice the post-to-wake latency), the stream counts posts a second, and
+ * the child's acknowledgement comes over its report pipe instead.
  */
 #include "bench.h"
 
@@ -32,6 +37,7 @@ struct ipc_job {
 	long warm, n, m;
 	int to; /* ms, the bound on each wait */
 	bool zc;
+	struct bench_child *c; /* the parent's handle on the child */
 	/* BENCH_PIPE: both pairs exist before fork; each side closes two. */
 	ipcx_chan *ping_rd, *ping_wr, *pong_rd, *pong_wr;
 };
@@ -243,6 +249,11 @@ static int ipc_child(void *arg, int ctl)
 	rc = ipc_sink(j, rx, buf, false, &ack);
 	if (rc < 0)
 		goto fail;
+	if (j->ep.event) {
+		uint64_t v[4] = {ack.count, ack.first_ns, ack.last_ns, ack.bad};
+		bench_report_data(ctl, v);
+		goto out;
+	}
 	rc = ipc_ack_send(j, tx, &ack);
 	if (rc < 0 || !j->zc)
 		goto out;
@@ -402,7 +413,16 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 	if (bench_stop)
 		return IPCX_ETIMEDOUT;
 	*what = "acknowledgement";
-	r = ipc_ack_recv(j, rx, &ack, j->to + (j->ep.lossy ? 200 : 0));
+	if (j->ep.event) {
+		struct bench_msg m;
+		int w = bench_wait_report(j->c, &m, j->to);
+		if (w != 1 || m.kind != 'D')
+			return w == 0 ? IPCX_ETIMEDOUT : IPCX_EPEER;
+		ack = (struct ipc_ack){m.v[0], m.v[1], m.v[2], m.v[3]};
+		r = sizeof(ack);
+	} else {
+		r = ipc_ack_recv(j, rx, &ack, j->to + (j->ep.lossy ? 200 : 0));
+	}
 	if (r < 0)
 		return r;
 	if ((size_t)r != sizeof(ack) || ack.count > (uint64_t)j->m)
@@ -552,6 +572,15 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 		*bench_row_add(res) = copy;
 		return;
 	}
+	if (j.ep.event) {
+		/* Events have one size, 0: measured once, with the first
+		 * group; a System V count stops at 32767, so fewer posts. */
+		if (size != cfg->sizes[0])
+			return;
+		j.size = 0;
+		if (j.m > 30000)
+			j.m = 30000;
+	}
 	j.zc = j.ep.zero_copy;
 	ipc_row_init(&copy, item, &j, false);
 	ipc_row_init(&zc, item, &j, true);
@@ -572,6 +601,7 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 		if (rc < 0)
 			goto fail;
 	}
+	j.c = &c;
 	if (bench_fork(&c, ipc_child, &j, err, sizeof(err)) < 0) {
 		snprintf(note, sizeof(note), "%s", err);
 		rc = IPCX_ESYS;

@@ -23,6 +23,14 @@ static const struct ipcx__transport *const transports[] = {
     /* signal:// */
     &ipcx__tp_signal,
     &ipcx__tp_nats, /* nats:// (needs libnats at run time) */
+    &ipcx__tp_sem,  /* sem:// */
+    /* sysv-sem:// */
+    &ipcx__tp_sysv_sem,
+    /* semshm:// */
+    &ipcx__tp_semshm,
+    &ipcx__tp_mq,   /* mq:// */
+    /* sysv-mq:// */
+    &ipcx__tp_sysvmq,
 };
 
 static const struct ipcx__transport *tp_find(enum ipcx__scheme s)

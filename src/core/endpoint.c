@@ -52,6 +52,8 @@ static const struct scheme_info schemes[IPCX__S_COUNT] = {
     [IPCX__S_TCP] = {"tcp", N_HOSTPORT, 253},
     [IPCX__S_UDP] = {"udp", N_HOSTPORT, 253},
     [IPCX__S_NATS] = {"nats", N_NATS, 1024},
+    /* /dev/shm/semshm.NAME */
+    [IPCX__S_SEMSHM] = {"semshm", N_NAME, NAME_MAX - 7},
 };
 
 const char *ipcx__scheme_name(enum ipcx__scheme s)
@@ -173,7 +175,7 @@ struct opt_info {
 #define NAMED                                                         \
 	(BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ) | \
 	 BIT(IPCX__S_SHM) | BIT(IPCX__S_FIFO) | BIT(IPCX__S_SEM) |    \
-	 BIT(IPCX__S_SYSV_SEM) | BIT(IPCX__S_UNIX))
+	 BIT(IPCX__S_SYSV_SEM) | BIT(IPCX__S_UNIX) | BIT(IPCX__S_SEMSHM))
 #define STREAMS                                                      \
 	(BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO) | BIT(IPCX__S_UNIX) | \
 	 BIT(IPCX__S_TCP))
@@ -181,21 +183,26 @@ struct opt_info {
 static const struct opt_info opts[] = {
     {"mode", IPCX__O_MODE, NAMED, "octal permissions such as 0600"},
     {"maxmsg", IPCX__O_MAXMSG,
-     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ),
-     "a byte count up to 1G, such as 65536 or 16M"},
-    {"size", IPCX__O_SIZE, BIT(IPCX__S_SHM) | BIT(IPCX__S_MQ),
+     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SEMSHM),
+     "a byte count up to 1G, such as 65536 or 16M (mq: messages)"},
+    {"size", IPCX__O_SIZE, BIT(IPCX__S_SHM),
      "a byte count from 1 to 1G, such as 4M"},
     {"raw", IPCX__O_RAW, BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO),
      "raw, raw=1 or raw=0"},
-    {"wait", IPCX__O_WAIT, BIT(IPCX__S_SHM) | BIT(IPCX__S_SEM),
-     "spin, adaptive or sleep"},
-    {"spin", IPCX__O_SPIN, BIT(IPCX__S_SHM) | BIT(IPCX__S_SEM),
+    {"wait", IPCX__O_WAIT, BIT(IPCX__S_SHM), "spin, adaptive or sleep"},
+    {"spin", IPCX__O_SPIN, BIT(IPCX__S_SHM),
      "a count of polls up to 1000000000"},
     {"fd", IPCX__O_FD, BIT(IPCX__S_PIPE), "a file descriptor number"},
     {"uid", IPCX__O_UID, BIT(IPCX__S_UNIX), "a numeric user id"},
     {"gid", IPCX__O_GID, BIT(IPCX__S_UNIX), "a numeric group id"},
     {"trust", IPCX__O_TRUST, NAMED, "owner or any"},
-    {"type", IPCX__O_TYPE, BIT(IPCX__S_SYSV_MQ), "a message type above 0"},
+    {"type", IPCX__O_TYPE, BIT(IPCX__S_SYSV_MQ),
+     "a message type, 1 or more (0: receive any)"},
+    {"msgsize", IPCX__O_MSGSIZE, BIT(IPCX__S_MQ),
+     "a byte count from 1 to 16M, such as 8192"},
+    {"prio", IPCX__O_PRIO, BIT(IPCX__S_MQ), "a priority from 0 to 32767"},
+    {"proj", IPCX__O_PROJ, BIT(IPCX__S_SYSV_MQ) | BIT(IPCX__S_SYSV_SEM),
+     "an ftok project id from 1 to 255"},
     {"sig", IPCX__O_SIG, BIT(IPCX__S_SIGNAL),
      "RTMIN+N, RTMAX-N, a real-time signal number, USR1 or USR2"},
     {"fsync", IPCX__O_FSYNC, BIT(IPCX__S_FILE), "fsync=1 or fsync=0"},
@@ -210,6 +217,10 @@ static const struct opt_info opts[] = {
     {"tls", IPCX__O_TLS, BIT(IPCX__S_NATS), "tls, tls=1 or tls=0"},
     {"ca", IPCX__O_CA, BIT(IPCX__S_NATS),
      "the absolute path of a PEM file of trusted certificates"},
+    {"value", IPCX__O_VALUE, BIT(IPCX__S_SEM) | BIT(IPCX__S_SYSV_SEM),
+     "an initial count from 0 to 32767"},
+    {"slots", IPCX__O_SLOTS, BIT(IPCX__S_SEMSHM),
+     "a slot count from 1 to 32767"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -350,7 +361,7 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 			goto bad;
 		return 0;
 	case IPCX__O_TYPE:
-		if (parse_uint(v, n, LONG_MAX, &x) < 0 || x == 0)
+		if (parse_uint(v, n, LONG_MAX, &x) < 0)
 			goto bad;
 		ep->type = (long)x;
 		return 0;
@@ -362,6 +373,36 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 		if (!(n == 1 && (v[0] == '1' || v[0] == '0')))
 			goto bad;
 		ep->nosync = v[0] == '0';
+		return 0;
+	case IPCX__O_VALUE:
+		/* 32767 is System V's SEMVMX; POSIX allows more, but one
+		 * bound for both keeps an endpoint portable between them. */
+		if (parse_uint(v, n, 32767, &x) < 0)
+			goto bad;
+		ep->value = (unsigned)x;
+		return 0;
+	case IPCX__O_SLOTS:
+		if (parse_uint(v, n, 32767, &x) < 0 || x == 0)
+			goto bad;
+		ep->slots = (unsigned)x;
+		return 0;
+	case IPCX__O_MSGSIZE:
+		/* 16 MiB is the kernel's hard ceiling (HARD_MSGSIZEMAX). */
+		if (parse_size(v, n, 16ull << 20, &x) < 0 || x == 0)
+			goto bad;
+		ep->msgsize = (size_t)x;
+		return 0;
+	case IPCX__O_PRIO:
+		/* MQ_PRIO_MAX is 32768 on Linux. */
+		if (parse_uint(v, n, 32767, &x) < 0)
+			goto bad;
+		ep->prio = (unsigned)x;
+		return 0;
+	case IPCX__O_PROJ:
+		/* ftok keeps the low 8 bits; 0 is not a project id. */
+		if (parse_uint(v, n, 255, &x) < 0 || x == 0)
+			goto bad;
+		ep->proj = (unsigned)x;
 		return 0;
 	}
 bad:
@@ -503,6 +544,12 @@ static int check_sysv(struct ipcx__ep *ep)
 
 	if (n > 0 && v[0] == '/')
 		return check_path(ep, "path");
+	/* A key is the whole story: proj= only makes one from a path. */
+	if (ep->set & IPCX__O_PROJ)
+		return ipcx__err(IPCX_EOPTION,
+		                 "%s://: proj= goes with a path (%s:///path?"
+		                 "proj=N), not with a key",
+		                 sch, sch);
 	if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
 		x = 0;
 		if (n > 10)
@@ -741,6 +788,7 @@ void ipcx__ep_defaults(struct ipcx__ep *ep, enum ipcx__scheme s)
 	ep->uid = (uid_t)-1;
 	ep->gid = (gid_t)-1;
 	ep->type = 1;
+	ep->proj = 1;
 }
 
 int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep)
@@ -779,7 +827,7 @@ int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep)
 		    IPCX_ESCHEME,
 		    "unknown scheme '%.*s' (known: file, mq, "
 		    "sysv-mq, shm, pipe, fifo, signal, sem, sysv-sem, "
-		    "unix, tcp, udp, nats)",
+		    "unix, tcp, udp, nats, semshm)",
 		    (int)(slen > 32 ? 32 : slen), s);
 	ep->scheme = (enum ipcx__scheme)sc;
 	rest = sep + 3;

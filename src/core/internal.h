@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define IPCX__HIDDEN __attribute__((visibility("hidden")))
 
@@ -35,6 +36,7 @@ enum ipcx__scheme {
 	IPCX__S_TCP,
 	IPCX__S_UDP,
 	IPCX__S_NATS,
+	IPCX__S_SEMSHM,
 	IPCX__S_COUNT
 };
 
@@ -60,8 +62,13 @@ enum {
 	IPCX__O_CREDS = 1 << 14,
 	IPCX__O_TLS = 1 << 15,
 	IPCX__O_CA = 1 << 16,
-	IPCX__O_SIG = 1 << 17,
-	IPCX__O_FSYNC = 1 << 18,
+	IPCX__O_VALUE = 1 << 17,   /* sem, sysv-sem */
+	IPCX__O_SLOTS = 1 << 18,   /* semshm */
+	IPCX__O_PROJ = 1 << 19,    /* sysv-mq, sysv-sem (ftok) */
+	IPCX__O_MSGSIZE = 1 << 20, /* mq */
+	IPCX__O_PRIO = 1 << 21,    /* mq */
+	IPCX__O_SIG = 1 << 22,     /* signal */
+	IPCX__O_FSYNC = 1 << 23,   /* file */
 };
 
 /* Longest NATS queue group, durable or stream name; option file paths. */
@@ -99,9 +106,14 @@ struct ipcx__ep {
 	gid_t gid;      /* gid= */
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
-	long type;      /* type= (sysv-mq message type) */
+	long type;      /* type= (sysv-mq message type; 0 = any, receive) */
 	int sig;        /* sig= (signal): a signal number, 0 = SIGRTMIN+1 */
 	bool nosync;    /* fsync=0 (file): no fsync before and after rename */
+	unsigned value; /* value= (sem, sysv-sem: initial count), default 0 */
+	unsigned slots; /* slots= (semshm slot count), 0 = default */
+	size_t msgsize; /* msgsize= (mq bytes a message), 0 = system default */
+	unsigned prio;  /* prio= (mq send priority, 0..32767) */
+	unsigned proj;  /* proj= (ftok project id, 1..255), default 1 */
 
 	/* nats:// (the name is "[host:port,...]/subject") */
 	char queue[IPCX__NATS_NAME_MAX + 1];   /* queue= group, "" = none */
@@ -222,7 +234,27 @@ extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_signal IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_file IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_mq IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sysvmq IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_nats IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sem IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sysv_sem IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_semshm IPCX__HIDDEN;
+/* Tests only: semshm.c calls it at numbered points inside its mutex. */
+extern void (*ipcx__semshm_hook)(int stage) IPCX__HIDDEN;
+
+/*
+ * ipcx__sysv_key - the System V key an endpoint names: its number, or
+ * ftok(path, proj=) for a path (which must exist). Returns 0 or IPCX_E*.
+ * (sysvsem.c)
+ */
+IPCX__HIDDEN int ipcx__sysv_key(const struct ipcx__ep *ep, int *key);
+
+/*
+ * ipcx__sem_no_bytes - 0 for an empty message; IPCX_EMSGSIZE ("a semaphore
+ * carries no bytes") for len > 0. (sem.c, for sem:// and sysv-sem://)
+ */
+IPCX__HIDDEN int ipcx__sem_no_bytes(size_t len);
 
 /* ---- errors (error.c) ---- */
 
@@ -243,6 +275,21 @@ IPCX__HIDDEN int ipcx__errno(int e, const char *fmt, ...)
 /* ipcx__errno_code - the IPCX_E* code for errno value e. */
 IPCX__HIDDEN int ipcx__errno_code(int e);
 
+/* ---- kernel message queues (msgq.c) ---- */
+
+/* ipcx__sysctl - the number in /proc/sys file path, or dflt. */
+IPCX__HIDDEN long ipcx__sysctl(const char *path, long dflt);
+
+/*
+ * ipcx__held_give - deliver a message of *got bytes that a transport took
+ * from its queue into its own buffer held: copy it into buf and set *got
+ * to -1, or, if cap is too small, keep it and return IPCX_ENOBUFS with
+ * ch->pending set. what names the endpoint in the message.
+ */
+IPCX__HIDDEN ssize_t ipcx__held_give(ipcx_chan *ch, const char *what,
+                                     const void *held, ssize_t *got, void *buf,
+                                     size_t cap);
+
 /* ---- time (time.c) ---- */
 
 /* CLOCK_MONOTONIC now, in nanoseconds. */
@@ -251,6 +298,13 @@ IPCX__HIDDEN int64_t ipcx__now_ns(void);
 IPCX__HIDDEN int64_t ipcx__deadline(int timeout_ms);
 /* Milliseconds left, rounded up, for poll(): -1 forever, 0 if past. */
 IPCX__HIDDEN int ipcx__remaining_ms(int64_t deadline);
+/*
+ * ipcx__timespec_left - the time left until deadline as a relative
+ * timespec in *ts (0 once past), for calls that take one (semtimedop,
+ * futex): returns ts, or NULL for -1 (no limit).
+ */
+IPCX__HIDDEN struct timespec *ipcx__timespec_left(int64_t deadline,
+                                                  struct timespec *ts);
 /* Whether the deadline has passed (never for -1). */
 IPCX__HIDDEN bool ipcx__expired(int64_t deadline);
 /*

@@ -33,6 +33,20 @@ int64_t ipcx__deadline(int timeout_ms)
 	return ipcx__now_ns() + (int64_t)timeout_ms * 1000000;
 }
 
+struct timespec *ipcx__timespec_left(int64_t deadline, struct timespec *ts)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return NULL;
+	left = deadline - ipcx__now_ns();
+	if (left < 0)
+		left = 0;
+	ts->tv_sec = (time_t)(left / 1000000000);
+	ts->tv_nsec = (long)(left % 1000000000);
+	return ts;
+}
+
 bool ipcx__expired(int64_t deadline)
 {
 	return deadline >= 0 && ipcx__now_ns() >= deadline;

@@ -205,6 +205,7 @@ static int objs_mq(struct ipcx__objs *objs)
 static bool objs_ring_probe(int fd, const struct stat *st, struct ipcx__obj *o)
 {
 	void *h;
+	uint32_t version;
 	int r;
 
 	if (st->st_size < (off_t)IPCX__OBJS_RING_PAGE)
@@ -215,8 +216,19 @@ static bool objs_ring_probe(int fd, const struct stat *st, struct ipcx__obj *o)
 		return false;
 	r = ipcx__objs_ring_hdr(h, IPCX__OBJS_RING_PAGE, (long long)st->st_size,
 	                        o);
+	version = __atomic_load_n((const uint32_t *)h + 1, __ATOMIC_RELAXED);
 	munmap(h, IPCX__OBJS_RING_PAGE);
-	if (r == 0 && o->rx_pid > 0) {
+	if (r == 0 && o->rx_pid > 0 && version >= 3) {
+		/* Layout 3: the receiver holds an open file description lock
+		 * on byte 320 (FORMAT.md 3.6); free while rx_pid is set means
+		 * it died without closing, in whatever PID namespace. */
+		struct flock fl = {.l_type = F_WRLCK,
+		                   .l_whence = SEEK_SET,
+		                   .l_start = 320,
+		                   .l_len = 1};
+		o->rx_dead =
+		    fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK;
+	} else if (r == 0 && o->rx_pid > 0) {
 		char proc[32];
 		snprintf(proc, sizeof(proc), "/proc/%lld", o->rx_pid);
 		o->rx_dead = access(proc, F_OK) != 0 && errno == ENOENT;

@@ -50,6 +50,7 @@ int ipcx__objs_ring_hdr(const void *hdr, size_t len, long long file_size,
 {
 	const unsigned char *h = hdr;
 	uint64_t data, head, tail, rx;
+	uint32_t version;
 
 	if (len < IPCX__OBJS_RING_PAGE || objs_ld32(h, 0) != 0x52585049u)
 		return -1;
@@ -61,11 +62,19 @@ int ipcx__objs_ring_hdr(const void *hdr, size_t len, long long file_size,
 		o->corrupt = true;
 		return 0;
 	}
-	if (objs_ld32(h, 4) != 2)
+	version = objs_ld32(h, 4);
+	if (version != 2 && version != 3)
 		return 0; /* another layout version: depth unknown */
 	head = objs_ld64(h, 128);
 	tail = objs_ld64(h, 112);
+	/* Both versions keep the receiver's pid in the low 32 bits. */
 	rx = objs_ld64(h, 320);
+	/* Version 3: head may be up to D past tail while a writer that
+	 * died between its stamp and tail stores awaits repair (FORMAT.md
+	 * 3.6): nothing is queued then. */
+	if (version == 3 && tail < head && head - tail <= data &&
+	    (head | tail) % 32 == 0)
+		tail = head;
 	if (tail < head || (head | tail) % 32 != 0) {
 		o->corrupt = true;
 		return 0;

@@ -1,6 +1,6 @@
 /*
  * file.c - file:///dir: a spool directory, each message one file
- * (docs/FORMAT.md section 4; names and header in spool.h).
+ * (docs/FORMAT.md section 5; names and header in spool.h).
  *
  * Sending writes the message under a temporary name t.<chan>.<seq> while
  * holding an OFD write lock on it, fsyncs it, renames it into place as

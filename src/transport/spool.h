@@ -1,6 +1,6 @@
 /*
  * spool.h - the on-disk format of a file:// spool (docs/FORMAT.md section
- * 4): what each directory entry's name means, and the header at the start
+ * 5): what each directory entry's name means, and the header at the start
  * of each message file. Pure functions, no system calls: file.c uses them,
  * tests/fuzz/fuzz-spool.c feeds them hostile names and headers.
  *

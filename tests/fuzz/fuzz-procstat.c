@@ -1,18 +1,18 @@
 /*
  * fuzz-procstat.c - libFuzzer harness for ipcx__proc_stat_parse(), the
- * /proc/PID/stat reader behind the ring's "is that writer alive" test.
+ * /proc/PID/stat reader that names a ring's holders in messages (live.c).
  *
  * The line's second field is a command name any user chooses, so the
  * parser meets hostile text. Checked on every input:
- *   - the result is 0 or -EIO, and nothing is read past size (ASan: the
- *     input is copied to an exact-size heap buffer, no NUL after it);
+ *   - the result is 0 or IPCX_ECORRUPT, and nothing is read past size (ASan:
+ * the input is copied to an exact-size heap buffer, no NUL after it);
  *   - on success the input holds a ')' followed by a space, and the start
  *     time is the decimal number the 22nd field begins with (low 32 bits);
  *   - appending text after a valid line changes nothing it parsed.
  * Build and run: make fuzz.
  */
 #include "internal.h"
-#include "../../src/transport/ring.h"
+#include "../../src/ring/live.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	r = ipcx__proc_stat_parse(buf, size, &state, &start);
-	check(r == 0 || r == -EIO, "result is 0 or -EIO");
+	check(r == 0 || r == IPCX_ECORRUPT, "result is 0 or IPCX_ECORRUPT");
 	if (r == 0) {
 		char *big = malloc(size + 8);
 		check(memchr(buf, ')', size) != NULL, "a ')' was found");

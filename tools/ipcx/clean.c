@@ -3,8 +3,10 @@
  * behind that no process uses any more.
  *
  * With no ENDPOINT it scans /dev/shm for ipcx rings (files that start with
- * the ring magic of docs/FORMAT.md section 3) that no process maps or holds
- * open. Given endpoints, it checks each: a shm:// ring as above, a unix://
+ * the ring magic of docs/FORMAT.md section 3) and semshm:// buffers
+ * (/dev/shm/semshm.NAME, magic "IPXS") that no process maps or holds
+ * open. Given endpoints, it checks each: shm:// and semshm:// as above
+ * (a buffer goes with its semaphore set), a unix://
  * socket file nobody is bound to (absent from /proc/net/unix and connect()
  * refused), a fifo:// nobody holds open, a file:// spool's leftovers. Removal
  * goes through ipcx_unlink. Each check is made just before the removal; an
@@ -34,8 +36,9 @@ static const char clean_usage[] =
     "usage: ipcx clean [OPTIONS] [ENDPOINT...]\n"
     "\n"
     "Remove stale objects that ipcx made and no process uses any more.\n"
-    "With no ENDPOINT: every ipcx ring in /dev/shm that no process maps\n"
-    "or holds open. Each ENDPOINT is checked the same way: shm://name,\n"
+    "With no ENDPOINT: every ipcx ring and semshm buffer in /dev/shm that\n"
+    "no process maps or holds open. Each ENDPOINT is checked the same way:\n"
+    "shm://name, semshm://name (removed with its semaphore set),\n"
     "unix:///path (removed if nobody is bound to it: connect is refused),\n"
     "fifo:///path (removed if no process holds it open), file:///dir (a\n"
     "spool: temporary files of dead writers removed, messages claimed by\n"
@@ -58,10 +61,12 @@ static const struct option clean_opts[] = {
 /*
  * The first word of every ipcx ring, a 32-bit value in the host's byte
  * order ("IPXR" in little-endian memory): docs/FORMAT.md section 3, the
- * constant IPCX__RING_MAGIC of src/transport/ring.h. Copied, not included:
+ * constant IPCX__RING_MAGIC of src/ring/ring.h. Copied, not included:
  * the CLI uses only ipcx.h. A ring still being set up has 0 there.
  */
 #define CLEAN_RING_MAGIC 0x52585049u
+/* The first word of a semshm:// buffer ("IPXS"; src/transport/semshm.c). */
+#define CLEAN_SEMSHM_MAGIC 0x53585049u
 
 #define SHM_DIR "/dev/shm/"
 
@@ -199,10 +204,10 @@ static int clean_scan(struct clean_used *u)
 }
 
 /*
- * clean_ring - whether the /dev/shm file at path starts with the ring
- * magic: 1 yes, 0 no, -1 it cannot be opened (errno tells why).
+ * clean_ring - whether the /dev/shm file at path starts with the magic
+ * want: 1 yes, 0 no, -1 it cannot be opened (errno tells why).
  */
-static int clean_ring(const char *path, struct stat *st)
+static int clean_ring(const char *path, struct stat *st, uint32_t want)
 {
 	uint32_t magic;
 	ssize_t n;
@@ -218,7 +223,7 @@ static int clean_ring(const char *path, struct stat *st)
 	}
 	n = pread(fd, &magic, sizeof(magic), 0);
 	close(fd);
-	return n == (ssize_t)sizeof(magic) && magic == CLEAN_RING_MAGIC;
+	return n == (ssize_t)sizeof(magic) && magic == want;
 }
 
 struct clean_ctx {
@@ -257,13 +262,15 @@ static void clean_remove(struct clean_ctx *cx, const char *ep)
 }
 
 /*
- * clean_shm - the ring /dev/shm/name, if no process maps it or holds it
- * open. When some process could not be inspected, a ring that other users
- * may open (mode beyond 0600) is kept: it might be theirs to use.
+ * clean_shm - the ring /dev/shm/name (with semshm, the buffer
+ * /dev/shm/semshm.name), if no process maps it or holds it open. When
+ * some process could not be inspected, one that other users may open
+ * (mode beyond 0600) is kept: it might be theirs to use.
  */
-static void clean_shm(struct clean_ctx *cx, const char *name, bool quiet)
+static void clean_shm(struct clean_ctx *cx, const char *name, bool semshm,
+                      bool quiet)
 {
-	char path[sizeof(SHM_DIR) + NAME_MAX], ep[sizeof(path) + 8];
+	char path[sizeof(SHM_DIR) + NAME_MAX + 8], ep[sizeof(path) + 16];
 	struct stat st;
 	int r;
 
@@ -276,9 +283,11 @@ static void clean_shm(struct clean_ctx *cx, const char *name, bool quiet)
 		}
 		return;
 	}
-	snprintf(path, sizeof(path), SHM_DIR "%s", name);
-	snprintf(ep, sizeof(ep), "shm://%s", name);
-	r = clean_ring(path, &st);
+	snprintf(path, sizeof(path), SHM_DIR "%s%s", semshm ? "semshm." : "",
+	         name);
+	snprintf(ep, sizeof(ep), "%s://%s", semshm ? "semshm" : "shm", name);
+	r = clean_ring(path, &st,
+	               semshm ? CLEAN_SEMSHM_MAGIC : CLEAN_RING_MAGIC);
 	if (r < 0 && errno == ENOENT)
 		return; /* nothing to clean */
 	if (r <= 0) {
@@ -288,9 +297,9 @@ static void clean_shm(struct clean_ctx *cx, const char *name, bool quiet)
 				        strerror(errno));
 			else
 				fprintf(stderr,
-				        "ipcx: %s: not an ipcx ring, left "
+				        "ipcx: %s: not an ipcx %s, left "
 				        "alone\n",
-				        ep);
+				        ep, semshm ? "semshm buffer" : "ring");
 			cx->rc = CLI_ERR;
 		}
 		return;
@@ -322,7 +331,9 @@ static void clean_all_shm(struct clean_ctx *cx)
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		clean_shm(cx, e->d_name, true);
+		if (strncmp(e->d_name, "semshm.", 7) == 0)
+			clean_shm(cx, e->d_name + 7, true, true);
+		clean_shm(cx, e->d_name, false, true);
 	}
 	closedir(d);
 }
@@ -395,7 +406,7 @@ static bool clean_path(const char *rest, char *path, size_t cap)
 }
 
 /*
- * Spool leftovers (docs/FORMAT.md section 4), by name: t.<16 hex>.<16 hex>
+ * Spool leftovers (docs/FORMAT.md section 5), by name: t.<16 hex>.<16 hex>
  * a message being written, c.<20 dec>.<16 hex>.<16 hex>.<16 hex> one being
  * received. Each is held by an OFD lock while its process lives.
  */
@@ -489,17 +500,19 @@ static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (strncmp(ep, "shm://", 6) == 0) {
-		size_t len = strcspn(ep + 6, "?");
+	if (strncmp(ep, "shm://", 6) == 0 || strncmp(ep, "semshm://", 9) == 0) {
+		bool semshm = ep[1] == 'e';
+		const char *rest = ep + (semshm ? 9 : 6);
+		size_t len = strcspn(rest, "?");
 		char name[NAME_MAX + 1];
 		if (len > NAME_MAX) {
 			fprintf(stderr, "ipcx: %s: name too long\n", ep);
 			cx->rc = CLI_ERR;
 			return;
 		}
-		memcpy(name, ep + 6, len);
+		memcpy(name, rest, len);
 		name[len] = '\0';
-		clean_shm(cx, name, false);
+		clean_shm(cx, name, semshm, false);
 		return;
 	}
 	if (strncmp(ep, "unix://@", 8) == 0)
@@ -541,9 +554,8 @@ static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 		return;
 	}
 	fprintf(stderr,
-	        "ipcx: %s: clean knows shm://, unix://, fifo:// and file:// "
-	        "endpoints "
-	        "(use 'ipcx rm' for others)\n",
+	        "ipcx: %s: clean knows shm://, semshm://, unix://, fifo:// and "
+	        "file:// endpoints (use 'ipcx rm' for others)\n",
 	        ep);
 	cx->rc = CLI_ERR;
 }

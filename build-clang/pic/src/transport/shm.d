@@ -1,8 +1,15 @@
-build-clang/pic/src/transport/shm.o: src/transport/shm.c \
-  src/core/internal.h include/ipcx.h src/transport/ring.h
+build-clang/pic/src/transport/shm.o: src/transport/shm.c src/ring/bus.h \
+  src/core/internal.h include/ipcx.h src/core/futex.h src/ring/segment.h \
+  src/ring/ring.h
+
+src/ring/bus.h:
 
 src/core/internal.h:
 
 include/ipcx.h:
 
-src/transport/ring.h:
+src/core/futex.h:
+
+src/ring/segment.h:
+
+src/ring/ring.h:

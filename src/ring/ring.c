@@ -16,21 +16,13 @@
  *  - Wake-ups are Dekker-style: each side stores (stamp, or head), issues a
  *    seq_cst fence, then loads the other side's wait word; a waiter stores
  *    its wait word, fences, then re-checks. At least one of the two sees
- *    the other's store, so no wake-up is lost. See shm.c for the waits.
+ *    the other's store, so no wake-up is lost. The waits themselves are
+ *    the caller's (shm.c, segment.c), on the words ipcx__ring_words()
+ *    gives.
  */
 #include "ring.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #ifdef IPCX__RING_TSAN
 _Atomic unsigned ipcx__ring_fence_word;
@@ -44,14 +36,18 @@ _Static_assert(offsetof(struct ipcx__ring_hdr, data_size) == 16, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, wr_owner) == 64, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, wr_wait) == 72, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, wr_wake) == 76, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, wr_next) == 80, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, tail) == 112, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, head) == 128, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, rx_wait) == 192, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, tx_wait) == 256, "layout");
-_Static_assert(offsetof(struct ipcx__ring_hdr, rx_owner) == 320, "layout");
+_Static_assert(offsetof(struct ipcx__ring_hdr, rx_pid) == 320, "layout");
 _Static_assert(offsetof(struct ipcx__ring_hdr, rx_nonce) == 328, "layout");
 _Static_assert(sizeof(struct ipcx__ring_hdr) == 384, "layout");
 _Static_assert(sizeof(struct ipcx__ring_rec) == IPCX__RING_REC_HDR, "layout");
+_Static_assert(offsetof(struct ipcx__ring_rec, pid) == 16, "layout");
+_Static_assert(offsetof(struct ipcx__ring_rec, uid) == 20, "layout");
+_Static_assert(offsetof(struct ipcx__ring_rec, wid) == 24, "layout");
 
 static inline struct ipcx__ring_rec *rec_at(const struct ipcx__ring *r,
                                             uint64_t pos)
@@ -102,10 +98,13 @@ static uint64_t max_span(uint64_t data_size)
 
 static int corrupt(const char *what, unsigned long long v)
 {
-	return ipcx__err(IPCX_ECORRUPT,
-	                 "shared-memory ring is corrupt: %s (%llu); remove it "
-	                 "(ipcx_unlink, `ipcx rm`) and start again",
-	                 what, v);
+	return ipcx__err(
+	    IPCX_ECORRUPT,
+	    "shared-memory ring is corrupt: %s (%llu); it stays "
+	    "so: remove it with `ipcx rm shm://NAME` (ipcx_unlink) "
+	    "and start again (`ipcx clean` removes it only once "
+	    "no process maps it)",
+	    what, v);
 }
 
 int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
@@ -130,11 +129,12 @@ int ipcx__ring_format(void *mem, size_t len, uint64_t data_size,
 	atomic_store_explicit(&h->wr_owner, 0, RLX);
 	atomic_store_explicit(&h->wr_wait, 0, RLX);
 	atomic_store_explicit(&h->wr_wake, 0, RLX);
+	atomic_store_explicit(&h->wr_next, 0, RLX);
 	atomic_store_explicit(&h->tail, 0, RLX);
 	atomic_store_explicit(&h->head, 0, RLX);
 	atomic_store_explicit(&h->rx_wait, 0, RLX);
 	atomic_store_explicit(&h->tx_wait, 0, RLX);
-	atomic_store_explicit(&h->rx_owner, 0, RLX);
+	atomic_store_explicit(&h->rx_pid, 0, RLX);
 	atomic_store_explicit(&h->rx_nonce, 0, RLX);
 	/* The first record's stamp (offset 0) is already 0: the segment
 	 * comes zeroed from ftruncate, or the caller zeroed it. */
@@ -195,236 +195,123 @@ int ipcx__ring_attach(struct ipcx__ring *r, void *mem, size_t len)
 
 /* ---- writers ---- */
 
+uint64_t ipcx__ring_writer_id(struct ipcx__ring *r)
+{
+	/* Relaxed: the id only has to be unique; the lock byte it names is
+	 * what others look at. */
+	uint64_t id = atomic_fetch_add_explicit(&r->hdr->wr_next, 1, RLX) + 1;
+
+	return id == 0 || id > IPCX__RING_WR_ID_MAX ? 0 : id;
+}
+
+/* Check one record a dead writer committed at t (pad or message). */
+static int dead_rec(struct ipcx__ring *r, uint64_t t, uint64_t *spanp)
+{
+	struct ipcx__ring_rec *rec = rec_at(r, t);
+	uint64_t off = t & r->mask, stamp, span, kind;
+
+	stamp = atomic_load_explicit(&rec->stamp, ACQ);
+	if (stamp == 0 || (stamp & ~IPCX__RING_K_MASK) != t)
+		return 0;
+	kind = stamp & IPCX__RING_K_MASK;
+	span = atomic_load_explicit(&rec->span, RLX);
+	if (kind == IPCX__RING_K_PAD) {
+		if (off == 0 || span != r->size - off)
+			return corrupt("pad left by a dead writer", span);
+	} else if (kind != IPCX__RING_K_MSG || span < IPCX__RING_REC_HDR ||
+	           (span & IPCX__RING_K_MASK) || span > r->maxspan ||
+	           span > r->size - off) {
+		return corrupt("record left by a dead writer", span);
+	}
+	*spanp = span;
+	return 1;
+}
+
 /*
  * Repair after a writer died holding the lock. Everything a writer does
  * under the lock is invisible until its stamps and tail store; if it
  * died after committing a stamp at tail but before moving tail past it (a
- * pad, or a message written by ipcx__ring_write), the reader may already
- * have consumed that record, so tail moves past it too. A reservation
- * whose stamp is still 0 is simply overwritten by the next writer.
+ * pad, or a message written by ipcx__ring_write), tail moves past
+ * it. The reader may already have consumed those records, so head may be
+ * up to their end past tail (crash window 1 of issue 14): head is checked
+ * against tail only after the walk. A reservation whose stamp is still 0
+ * is simply overwritten by the next writer.
  */
 static int ring_repair(struct ipcx__ring *r)
 {
 	/* Acquire: the dead holder never released the lock, so its tail
 	 * and header stores are ordered for us only by their own release. */
-	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ);
+	uint64_t t = atomic_load_explicit(&r->hdr->tail, ACQ), span = 0;
 	uint64_t head = atomic_load_explicit(&r->hdr->head, ACQ);
 
-	if ((t & IPCX__RING_K_MASK) || t - head > r->size)
+	if ((t & IPCX__RING_K_MASK) || (head & IPCX__RING_K_MASK) ||
+	    (t - head > r->size && head - t > r->size))
 		return corrupt("tail after a writer died", t);
 	/* At most a pad and the message after it. */
 	for (int i = 0; i < 2; i++) {
-		struct ipcx__ring_rec *rec = rec_at(r, t);
-		uint64_t off = t & r->mask, stamp, span, kind;
-
-		stamp = atomic_load_explicit(&rec->stamp, ACQ);
-		if (stamp == 0 || (stamp & ~IPCX__RING_K_MASK) != t)
+		int rc = dead_rec(r, t, &span);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
 			break;
-		kind = stamp & IPCX__RING_K_MASK;
-		span = atomic_load_explicit(&rec->span, RLX);
-		if (kind == IPCX__RING_K_PAD) {
-			if (off == 0 || span != r->size - off)
-				return corrupt("pad left by a dead writer",
-				               span);
-		} else if (kind != IPCX__RING_K_MSG ||
-		           span < IPCX__RING_REC_HDR ||
-		           (span & IPCX__RING_K_MASK) || span > r->maxspan ||
-		           span > r->size - off) {
-			return corrupt("record left by a dead writer", span);
-		}
 		t += span;
-		if (t - head > r->size)
-			return corrupt("tail after a writer died", t);
 	}
+	if (t - head > r->size)
+		return corrupt("head after a writer died", head);
 	/* Release: as in reserve, the cleared stamp at the new tail (done
 	 * before the records were committed) is visible with it. */
 	atomic_store_explicit(&r->hdr->tail, t, REL);
 	return 0;
 }
 
-/* ---- processes: who is alive ---- */
-
-int ipcx__proc_stat_parse(const char *buf, size_t n, char *state,
-                          uint32_t *start)
-{
-	const char *p = NULL, *end = buf + n;
-	int field;
-
-	/* Field 2 is the command in parentheses and may hold anything
-	 * (another user chooses it), spaces and ')' included: the fields
-	 * resume after the last ')'. */
-	for (const char *q = buf; q < end; q++)
-		if (*q == ')')
-			p = q;
-	if (!p || end - p < 3 || p[1] != ' ')
-		return -EIO;
-	p += 2;
-	*state = *p; /* field 3 */
-	for (field = 3; field < 22; field++) {
-		while (p < end && *p != ' ')
-			p++;
-		if (p >= end)
-			return -EIO;
-		p++;
-	}
-	if (p >= end || *p < '0' || *p > '9')
-		return -EIO;
-	/* field 22, kept to its low 32 bits as the segment stores it */
-	*start = 0;
-	for (; p < end && *p >= '0' && *p <= '9'; p++)
-		*start = *start * 10 + (uint32_t)(*p - '0');
-	return 0;
-}
-
-int ipcx__proc_start(uint32_t pid, char *state, uint32_t *start)
-{
-	char path[32], buf[1024];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do
-		n = read(fd, buf, sizeof(buf));
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH; /* the process went away while we read */
-	return ipcx__proc_stat_parse(buf, (size_t)n, state, start);
-}
-
-bool ipcx__proc_alive(uint32_t pid, uint32_t start)
-{
-	uint32_t now_start = 0;
-	char state = 0;
-	int rc;
-
-	if (pid == 0 || pid > INT_MAX)
-		return false;
-	rc = ipcx__proc_start(pid, &state, &now_start);
-	if (rc == -ENOENT || rc == -ESRCH)
-		return false;
-	if (rc < 0) /* no /proc: fall back to the pid alone */
-		return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return false; /* dead, not yet reaped: it writes no more */
-	return start == 0 || now_start == start;
-}
-
 /* ---- the writers' lock ---- */
 
-/* Spin this many rounds on a held lock before sleeping (~20-50 us). */
-#define LOCK_SPINS 1024
-/* While one holder keeps the lock, check that it lives this often. */
-#define LOCK_CHECK_NS 10000000
-
-static bool lock_try(struct ipcx__ring_hdr *h, uint64_t seen, uint64_t tag)
+/*
+ * The lock is one word, wr_owner: 0 when free, else the holder's writer
+ * id. Taking it is one compare-and-swap, releasing it one store (plus a
+ * fence and a load, to wake sleepers): 6-7 ns here against 14-35 ns for a
+ * robust pthread mutex, and every send takes it once. Whether a holder
+ * lives is the caller's question (its lock byte, live.h); a dead one is
+ * taken over with a compare-and-swap from its id, so only one waiter does.
+ */
+uint64_t ipcx__ring_lock_owner(const struct ipcx__ring *r)
 {
-	/* Acquire: pairs with the release in unlock, so the previous
-	 * holder's tail and record headers are visible. */
-	return atomic_compare_exchange_strong_explicit(&h->wr_owner, &seen, tag,
-	                                               ACQ, RLX);
+	return atomic_load_explicit(&r->hdr->wr_owner, RLX);
 }
 
-/*
- * A shared futex (the sleepers are in other processes). Every outcome
- * returns to the caller, which looks again.
- */
-static void lock_sleep(struct ipcx__ring_hdr *h, uint32_t val, int64_t until)
+int ipcx__ring_lock_takeover(struct ipcx__ring *r, uint64_t dead, uint64_t id)
 {
-	struct timespec ts;
-	int64_t left = until - ipcx__now_ns();
+	int rc;
 
-	if (left <= 0)
-		return;
-	ts.tv_sec = (time_t)(left / 1000000000);
-	ts.tv_nsec = (long)(left % 1000000000);
-	syscall(SYS_futex, (uint32_t *)&h->wr_wake, FUTEX_WAIT, val, &ts, NULL,
-	        0);
+	/* Acquire: what the dead holder published before it died. */
+	if (!atomic_compare_exchange_strong_explicit(&r->hdr->wr_owner, &dead,
+	                                             id, ACQ, RLX))
+		return 0;
+	rc = ring_repair(r);
+	if (rc < 0) {
+		ipcx__ring_unlock(r);
+		return rc;
+	}
+	return 1;
 }
 
-/*
- * The lock is one word, wr_owner: 0 when free, else the holder's
- * pid | start << 32. Taking it is one compare-and-swap, releasing it one
- * store (plus a fence and a load, to wake sleepers): 6-7 ns here against
- * 14-35 ns for a robust pthread mutex, and every send takes it once. A holder
- * that dies is noticed by the writers waiting for it (every LOCK_CHECK_NS, from
- * /proc), which take the lock over with a compare-and-swap from the dead
- * holder's tag, so only one of them does, and repair tail.
- */
-int ipcx__ring_lock(struct ipcx__ring *r, const struct ipcx__ring_who *who,
-                    int64_t deadline)
+bool ipcx__ring_lock_sleep_prep(struct ipcx__ring *r, uint64_t held,
+                                _Atomic uint32_t **word, uint32_t *val)
 {
 	struct ipcx__ring_hdr *h = r->hdr;
-	uint64_t tag = ipcx__ring_tag(who), seen = 0, cur;
-	int64_t seen_ns = 0;
-	unsigned spins = 0;
 
-	if (lock_try(h, 0, tag))
-		return 0;
-	for (;;) {
-		int64_t now, until;
-		uint32_t g;
-
-		cur = atomic_load_explicit(&h->wr_owner, RLX);
-		if (cur == 0) {
-			if (lock_try(h, 0, tag))
-				return 0;
-			continue;
-		}
-		/* A try (deadline 0) spins briefly: the holder is probably
-		 * between a few stores. */
-		if (++spins < (deadline == 0 ? 64u : LOCK_SPINS)) {
-#if defined(__x86_64__) || defined(__i386__)
-			__builtin_ia32_pause();
-#elif defined(__aarch64__)
-			__asm__ __volatile__("yield" ::: "memory");
-#endif
-			continue;
-		}
-		now = ipcx__now_ns();
-		if (cur != seen) {
-			/* A new holder: give it a slice before asking. */
-			seen = cur;
-			seen_ns = now;
-		} else if (now - seen_ns >= LOCK_CHECK_NS) {
-			seen_ns = now;
-			if (!ipcx__proc_alive((uint32_t)cur,
-			                      (uint32_t)(cur >> 32))) {
-				int rc;
-				if (!lock_try(h, cur, tag))
-					continue; /* released, or taken over */
-				rc = ring_repair(r);
-				if (rc < 0)
-					ipcx__ring_unlock(r);
-				return rc;
-			}
-		}
-		if (deadline >= 0 && now >= deadline)
-			return ipcx__err(
-			    IPCX_ETIMEDOUT,
-			    "timed out waiting for another writer of "
-			    "the ring (pid %u)",
-			    (unsigned)(uint32_t)cur);
-		/* Sleep: announce ourselves, fence, look again (the unlock
-		 * stores 0, fences, then reads wr_wait: one of us sees the
-		 * other). wr_wake is read first, so a wake-up between here and
-		 * the futex call changes it and FUTEX_WAIT returns at once.
-		 * wr_wait is a flag, not a count: the unlock clears it and
-		 * wakes everyone, and each sleeper sets it again, so a writer
-		 * killed asleep costs one spare wake-up, not one per unlock. */
-		g = atomic_load_explicit(&h->wr_wake, ACQ);
-		atomic_store_explicit(&h->wr_wait, 1, RLX);
-		IPCX__RING_FENCE();
-		if (atomic_load_explicit(&h->wr_owner, RLX) == cur) {
-			until = now + LOCK_CHECK_NS;
-			if (deadline >= 0 && deadline < until)
-				until = deadline;
-			lock_sleep(h, g, until);
-		}
-	}
+	/* Announce ourselves, fence, look again (the unlock stores 0,
+	 * fences, then reads wr_wait: one of us sees the other). wr_wake is
+	 * read first, so a wake-up between here and the futex call changes
+	 * it and FUTEX_WAIT returns at once. wr_wait is a flag, not a count:
+	 * the unlock clears it and wakes everyone, and each sleeper sets it
+	 * again, so a writer killed asleep costs one spare wake-up, not one
+	 * per unlock. */
+	*word = &h->wr_wake;
+	*val = atomic_load_explicit(&h->wr_wake, ACQ);
+	atomic_store_explicit(&h->wr_wait, 1, RLX);
+	IPCX__RING_FENCE();
+	return atomic_load_explicit(&h->wr_owner, RLX) == held;
 }
 
 void ipcx__ring_unlock(struct ipcx__ring *r)
@@ -436,11 +323,11 @@ void ipcx__ring_unlock(struct ipcx__ring *r)
 	/* seq_cst fence: the store above before the load of wr_wait; a
 	 * sleeper adds itself to wr_wait, fences, then re-reads wr_owner. */
 	IPCX__RING_FENCE();
+	r->wr_wake = false;
 	if (atomic_load_explicit(&h->wr_wait, RLX) &&
 	    atomic_exchange_explicit(&h->wr_wait, 0, memory_order_acq_rel)) {
 		atomic_fetch_add_explicit(&h->wr_wake, 1, memory_order_release);
-		syscall(SYS_futex, (uint32_t *)&h->wr_wake, FUTEX_WAKE, INT_MAX,
-		        NULL, NULL, 0);
+		r->wr_wake = true;
 	}
 }
 
@@ -450,9 +337,8 @@ static void rec_fill(struct ipcx__ring_rec *rec, uint64_t span, size_t len,
 	atomic_store_explicit(&rec->span, (uint32_t)span, RLX);
 	atomic_store_explicit(&rec->len, (uint32_t)len, RLX);
 	atomic_store_explicit(&rec->pid, who->pid, RLX);
-	atomic_store_explicit(&rec->start, who->start, RLX);
 	atomic_store_explicit(&rec->uid, who->uid, RLX);
-	atomic_store_explicit(&rec->resv, 0, RLX);
+	atomic_store_explicit(&rec->wid, who->id, RLX);
 }
 
 /*
@@ -568,7 +454,7 @@ void ipcx__ring_copy(void *dst, const void *src, size_t n)
 
 /* After a seq_cst fence that follows our stamp store: does the receiver
  * wait to be woken? */
-static void note_rx_fenced(struct ipcx__ring *r)
+void ipcx__ring_note_rx(struct ipcx__ring *r)
 {
 	_Atomic uint32_t *w = &r->hdr->rx_wait;
 
@@ -587,26 +473,18 @@ static void note_rx(struct ipcx__ring *r)
 	 * least one of us sees the other's store, so it never sleeps on a
 	 * message nobody will wake it for. */
 	IPCX__RING_FENCE();
-	note_rx_fenced(r);
+	ipcx__ring_note_rx(r);
 }
 
-int ipcx__ring_write(struct ipcx__ring *r, const void *buf, size_t len,
-                     const struct ipcx__ring_who *who, int64_t deadline)
+static int ring_write_held(struct ipcx__ring *r, const void *buf, size_t len,
+                           const struct ipcx__ring_who *who)
 {
 	uint64_t t, pos, span;
 	struct ipcx__ring_rec *rec;
-	int rc;
+	int rc = ring_place(r, len, &t, &pos, &span);
 
-	if (len > ipcx__ring_max_msg(r->size))
-		return ring_place(r, len, &t, &pos, &span);
-	rc = ipcx__ring_lock(r, who, deadline);
 	if (rc < 0)
 		return rc;
-	rc = ring_place(r, len, &t, &pos, &span);
-	if (rc < 0) {
-		ipcx__ring_unlock(r);
-		return rc;
-	}
 	/* Payload first, then the header and the stamp in one burst: the
 	 * receiver is likely polling the header's cache line, and every
 	 * store to it that it sees separately costs a line transfer. */
@@ -628,28 +506,27 @@ int ipcx__ring_write(struct ipcx__ring *r, const void *buf, size_t len,
 		                      t | IPCX__RING_K_PAD, REL);
 	}
 	/* Release, for the next writer (and its repair if we die before
-	 * this store: it finds our stamps committed and moves past them). */
+	 * this store: it finds our stamps committed and moves past them,
+	 * though the reader may have consumed them already). */
 	atomic_store_explicit(&r->hdr->tail, pos + span, REL);
-	/* The unlock's seq_cst fence comes after our stamp store: it is the
-	 * fence note_rx() would issue, so one serves both Dekker pairs. */
-	ipcx__ring_unlock(r);
-	note_rx_fenced(r);
 	return 0;
 }
 
-int ipcx__ring_reserve(struct ipcx__ring *r, size_t len,
-                       const struct ipcx__ring_who *who, int64_t deadline,
-                       struct ipcx__ring_resv *rv)
+int ipcx__ring_write(struct ipcx__ring *r, const void *buf, size_t len,
+                     const struct ipcx__ring_who *who, bool held)
 {
 	int rc;
 
-	if (len > ipcx__ring_max_msg(r->size))
-		return ipcx__ring_reserve_locked(r, len, who, rv);
-	rc = ipcx__ring_lock(r, who, deadline);
-	if (rc < 0)
-		return rc;
-	rc = ipcx__ring_reserve_locked(r, len, who, rv);
+	r->rx_wake = 0;
+	r->wr_wake = false;
+	if (!held && !ipcx__ring_lock_try(r, who->id))
+		return IPCX_EBUSY;
+	rc = ring_write_held(r, buf, len, who);
 	ipcx__ring_unlock(r);
+	/* The unlock's seq_cst fence came after our stamp store: it is the
+	 * fence note_rx() would issue, so one serves both Dekker pairs. */
+	if (rc == 0)
+		ipcx__ring_note_rx(r);
 	return rc;
 }
 
@@ -683,7 +560,10 @@ int ipcx__ring_rx_init(struct ipcx__ring *r)
 
 	if ((h & IPCX__RING_K_MASK) || (t & IPCX__RING_K_MASK))
 		return corrupt("head or tail not aligned", h);
-	if (t - h > r->size)
+	/* head may be past tail: a writer that died between its stamp and
+	 * tail stores, whose records were consumed (the next writer
+	 * repairs tail). Then nothing is pending at head. */
+	if (t - h > r->size && h - t > r->size)
 		return corrupt("tail - head exceeds the ring size", t - h);
 	r->head = h;
 	r->cur_span = 0;
@@ -750,9 +630,8 @@ int ipcx__ring_peek(struct ipcx__ring *r, const void **ptr, size_t *len,
 			*len = (size_t)n;
 			if (who) {
 				who->pid = atomic_load_explicit(&rec->pid, RLX);
-				who->start =
-				    atomic_load_explicit(&rec->start, RLX);
 				who->uid = atomic_load_explicit(&rec->uid, RLX);
+				who->id = atomic_load_explicit(&rec->wid, RLX);
 			}
 			return 0;
 		}
@@ -788,8 +667,8 @@ int ipcx__ring_pending(struct ipcx__ring *r, struct ipcx__ring_who *who)
 	uint64_t h = r->head, off = h & r->mask, span;
 	struct ipcx__ring_rec *rec = rec_at(r, h);
 
-	/* ipcx__ring_write publishes stamps before tail, so we may have
-	 * consumed past the tail we see: then nothing is reserved. */
+	/* ipcx__ring_write publishes stamps before tail, so we may
+	 * have consumed past the tail we see: then nothing is reserved. */
 	if (t == h || h - t <= r->size)
 		return 0;
 	if ((t & IPCX__RING_K_MASK) || t - h > r->size)
@@ -801,17 +680,89 @@ int ipcx__ring_pending(struct ipcx__ring *r, struct ipcx__ring_who *who)
 	    span > r->size - off || span > t - h)
 		return corrupt("span of an uncommitted record", span);
 	who->pid = atomic_load_explicit(&rec->pid, RLX);
-	who->start = atomic_load_explicit(&rec->start, RLX);
 	who->uid = atomic_load_explicit(&rec->uid, RLX);
+	who->id = atomic_load_explicit(&rec->wid, RLX);
 	r->stuck_pos = h;
 	r->stuck_span = span;
 	return 1;
 }
 
-void ipcx__ring_skip(struct ipcx__ring *r)
+int ipcx__ring_skip(struct ipcx__ring *r)
 {
+	uint64_t span = r->stuck_span;
+
 	r->tx_wake = 0;
-	if (r->stuck_span && r->stuck_pos == r->head)
-		rx_advance(r, r->head + r->stuck_span);
 	r->stuck_span = 0;
+	if (!span || r->stuck_pos != r->head)
+		return 2;
+	/* Acquire, again, after the caller's liveness test: a writer may
+	 * have committed between pending's read and its exit (crash window 2
+	 * of issue 14). Found dead, it stores nothing more, so this read is
+	 * final: a committed record is delivered, only a 0 one is dropped. */
+	if (atomic_load_explicit(&rec_at(r, r->head)->stamp, ACQ) != 0)
+		return 2;
+	rx_advance(r, r->head + span);
+	return 0;
+}
+
+/* ---- the words others sleep on, and the receiver's role ---- */
+
+struct ipcx__ring_words ipcx__ring_words(const struct ipcx__ring *r)
+{
+	struct ipcx__ring_words w = {&r->hdr->rx_wait, &r->hdr->tx_wait,
+	                             &r->hdr->wr_wake};
+
+	return w;
+}
+
+uint32_t ipcx__ring_rx_wait_set(struct ipcx__ring *r, uint32_t bits)
+{
+	uint32_t v = atomic_fetch_or(&r->hdr->rx_wait, bits) | bits;
+
+	/* seq_cst fence: our rx_wait store before the caller re-checks the
+	 * stamp; a writer stores the stamp, fences, then reads rx_wait. One
+	 * of us sees the other: no lost wake-up. */
+	IPCX__RING_FENCE();
+	return v;
+}
+
+uint32_t ipcx__ring_tx_wait_set(struct ipcx__ring *r)
+{
+	uint32_t v = atomic_fetch_or(&r->hdr->tx_wait, 1) | 1;
+
+	/* The mirror of the above: the receiver stores head, fences, then
+	 * reads tx_wait; the caller re-reads head after this fence. */
+	IPCX__RING_FENCE();
+	return v;
+}
+
+int ipcx__ring_rx_claimed(struct ipcx__ring *r, uint32_t pid)
+{
+	/* A dead receiver may have left wait bits set: clear them, so that
+	 * writers stop waking nobody. Only we set them from now on. */
+	atomic_store(&r->hdr->rx_wait, 0);
+	atomic_store_explicit(&r->hdr->rx_pid, pid, RLX);
+	return ipcx__ring_rx_init(r);
+}
+
+uint32_t ipcx__ring_rx_pid(const struct ipcx__ring *r)
+{
+	return atomic_load_explicit(&r->hdr->rx_pid, RLX);
+}
+
+void ipcx__ring_rx_left(struct ipcx__ring *r)
+{
+	atomic_store_explicit(&r->hdr->rx_pid, 0, RLX);
+}
+
+uint64_t ipcx__ring_nonce(const struct ipcx__ring *r)
+{
+	return atomic_load_explicit(&r->hdr->rx_nonce, RLX);
+}
+
+void ipcx__ring_set_nonce(struct ipcx__ring *r, uint64_t nonce)
+{
+	/* Relaxed: the poll bit's fetch_or (seq_cst) that follows publishes
+	 * it; a writer's swap of rx_wait (acq_rel) reads it after. */
+	atomic_store_explicit(&r->hdr->rx_nonce, nonce, RLX);
 }

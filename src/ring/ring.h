@@ -4,17 +4,17 @@
  * One segment = a 4 KiB header page + a data area of 2^k bytes holding
  * variable-length records. head and tail are free-running byte counters;
  * a record's place in the data area is `pos & (size - 1)`. Writers (any
- * number, serialised while they reserve by a lock word that names its
- * holder, taken over when that process is dead) append at tail; one reader
- * consumes at head. Each record carries a stamp word, written last with
- * release order, that the reader spins on, so the reader never needs the
- * tail cache line on its fast path.
+ * number, serialised while they reserve by a lock word naming the holder's
+ * writer id) append at tail; one reader consumes at head. Each record
+ * carries a stamp word, written last with release order, that the reader
+ * spins on, so the reader never needs the tail cache line on its fast path.
  *
- * This file knows nothing of endpoints, names or wake-up policy: it lays
- * out, reserves, commits, peeks, releases and validates. Every call is
- * non-blocking except ipcx__ring_lock() (bounded by a deadline; the only
- * futex here), and it also owns the "is that process alive" test that the
- * lock and shm.c share.
+ * This file knows nothing of files, endpoints, processes or wake-up
+ * policy: it lays out, reserves, commits, peeks, releases, repairs and
+ * validates, and every call returns at once (as Aeron keeps its ring free
+ * of waiting and mapping). Who is alive is decided by the caller (byte
+ * locks, live.h), which also waits (futex.h) on the words this file hands
+ * it and on what the calls leave in rx_wake / tx_wake / wr_wake.
  *
  * The segment is shared with other processes and treated as hostile: every
  * shared word is read once with an atomic load, checked against the
@@ -32,13 +32,23 @@
 #include "internal.h"
 
 #define IPCX__RING_MAGIC        0x52585049u /* "IPXR" in little-endian memory */
-#define IPCX__RING_VERSION      2u
+#define IPCX__RING_VERSION      3u
 #define IPCX__RING_HDR_SIZE     4096u /* the data area starts here */
 #define IPCX__RING_ALIGN        32u   /* records start at multiples of this */
 #define IPCX__RING_REC_HDR      32u   /* record header bytes */
 #define IPCX__RING_MIN_DATA     4096u
 #define IPCX__RING_MAX_DATA     (1u << 30)
 #define IPCX__RING_DEFAULT_DATA (4u << 20)
+
+/*
+ * Liveness bytes (FORMAT.md 3.6): the receiver holds an open file
+ * description write lock on the byte at IPCX__RING_RX_LOCK of the segment's
+ * file, writer N on the byte at IPCX__RING_WR_LOCK + N. Writer ids come
+ * from wr_next and are never reused; the largest is IPCX__RING_WR_ID_MAX.
+ */
+#define IPCX__RING_RX_LOCK   320u
+#define IPCX__RING_WR_LOCK   (1ull << 32)
+#define IPCX__RING_WR_ID_MAX (1ull << 62)
 
 /*
  * IPCX__RING_FENCE - a seq_cst fence, for the Dekker pairs of the wake-up
@@ -90,10 +100,11 @@ struct ipcx__ring_hdr {
 	_Atomic uint32_t flags;
 	uint8_t pad0[32];
 	/* line 1 (64): writers only: their lock and the tail */
-	_Atomic uint64_t wr_owner; /* 0, or the holder's pid | start << 32 */
+	_Atomic uint64_t wr_owner; /* 0, or the holder's writer id */
 	_Atomic uint32_t wr_wait;  /* 1: a writer may sleep on wr_wake */
 	_Atomic uint32_t wr_wake;  /* futex: bumped by an unlock that saw one */
-	uint8_t pad1a[32];
+	_Atomic uint64_t wr_next;  /* the last writer id handed out */
+	uint8_t pad1a[24];
 	_Atomic uint64_t tail;
 	uint8_t pad1[8];
 	/* line 2 (128): the reader only */
@@ -106,8 +117,10 @@ struct ipcx__ring_hdr {
 	/* line 4 (256): writers parked for room (set by them, cleared by rx) */
 	_Atomic uint32_t tx_wait;
 	uint8_t pad4[60];
-	/* line 5 (320): who receives: pid | start << 32, and its poll socket */
-	_Atomic uint64_t rx_owner;
+	/* line 5 (320): the receiver's pid (for messages only) and its poll
+	 * socket; the role itself is the lock on byte IPCX__RING_RX_LOCK */
+	_Atomic uint32_t rx_pid;
+	uint32_t pad5a;
 	_Atomic uint64_t rx_nonce;
 	uint8_t pad5[48];
 };
@@ -118,16 +131,15 @@ struct ipcx__ring_rec {
 	_Atomic uint32_t span;  /* bytes taken, header included, 32-aligned */
 	_Atomic uint32_t len;   /* payload bytes (<= span - 32) */
 	_Atomic uint32_t pid;   /* the reserving writer (claimed, unverified) */
-	_Atomic uint32_t start; /* its start time, low 32 bits (0: unknown) */
 	_Atomic uint32_t uid;   /* its uid (claimed, unverified) */
-	_Atomic uint32_t resv;  /* 0 */
+	_Atomic uint64_t wid;   /* its writer id (whose lock byte says alive) */
 };
 
 /* Who reserves a record (writer) or who did (reader). */
 struct ipcx__ring_who {
 	uint32_t pid;
-	uint32_t start;
 	uint32_t uid;
+	uint64_t id; /* writer id, from ipcx__ring_writer_id() */
 };
 
 /*
@@ -152,6 +164,7 @@ struct ipcx__ring {
 	uint32_t
 	    rx_wake; /* by commit: IPCX__RING_W_* the receiver waits with */
 	uint32_t tx_wake; /* by release/skip/peek: writers parked for room */
+	bool wr_wake;     /* by unlock: writers asleep on the lock (wr_wake) */
 };
 
 /* A reservation: where the payload goes and how much fits. */
@@ -193,45 +206,57 @@ IPCX__HIDDEN void ipcx__ring_publish(void *mem);
  */
 IPCX__HIDDEN int ipcx__ring_attach(struct ipcx__ring *r, void *mem, size_t len);
 
-/* ---- writers ---- */
+/*
+ * ipcx__ring_writer_id - hand out a fresh writer id (never 0, never
+ * reused). Returns it, or 0 if the counter is past IPCX__RING_WR_ID_MAX
+ * (a hostile segment).
+ */
+IPCX__HIDDEN uint64_t ipcx__ring_writer_id(struct ipcx__ring *r);
+
+/* ---- writers: the lock (see FORMAT.md 3.5; every call returns at once) */
 
 /*
- * ipcx__proc_start - the state (field 3) and start time (field 22, clock
- * ticks since boot, low 32 bits) of pid, from /proc/PID/stat. Returns 0 or
- * -errno (-ENOENT/-ESRCH: no such process).
+ * ipcx__ring_lock_try - take the writers' lock for writer id if it is
+ * free: one compare-and-swap (acquire: the previous holder's tail and
+ * record headers are visible). Returns whether we hold it.
  */
-IPCX__HIDDEN int ipcx__proc_start(uint32_t pid, char *state, uint32_t *start);
-/*
- * ipcx__proc_stat_parse - the same two fields from the n bytes of a
- * /proc/PID/stat line in buf (not NUL-terminated). Returns 0 or -EIO.
- * Fuzzed by tests/fuzz/fuzz-procstat.c.
- */
-IPCX__HIDDEN int ipcx__proc_stat_parse(const char *buf, size_t n, char *state,
-                                       uint32_t *start);
-
-/*
- * ipcx__proc_alive - whether the process (pid, start) still lives: not
- * gone, not a zombie, same start time (start 0: the pid alone). pid and
- * start may come from the hostile segment: garbage reads as dead.
- */
-IPCX__HIDDEN bool ipcx__proc_alive(uint32_t pid, uint32_t start);
-
-/* ipcx__ring_tag - who's lock tag: pid | start << 32 (never 0). */
-static inline uint64_t ipcx__ring_tag(const struct ipcx__ring_who *who)
+static inline bool ipcx__ring_lock_try(struct ipcx__ring *r, uint64_t id)
 {
-	return (uint64_t)who->pid | (uint64_t)who->start << 32;
+	uint64_t free_ = 0;
+
+	return atomic_compare_exchange_strong_explicit(
+	    &r->hdr->wr_owner, &free_, id, memory_order_acquire,
+	    memory_order_relaxed);
 }
 
+/* ipcx__ring_lock_owner - the holder's writer id, 0 when free. */
+IPCX__HIDDEN uint64_t ipcx__ring_lock_owner(const struct ipcx__ring *r);
+
 /*
- * ipcx__ring_lock - take the writers' lock for `who` (the calling
- * process: its pid must be right, see FORMAT.md 3.6), waiting until
- * deadline (absolute CLOCK_MONOTONIC ns, -1 forever). If the holder is
- * found dead (checked every 10 ms while it holds the lock), take the lock
- * over and repair tail. Returns 0, IPCX_ETIMEDOUT or IPCX_ECORRUPT.
+ * ipcx__ring_lock_takeover - the caller found holder `dead` dead: take the
+ * lock from it for id (compare-and-swap, so one of several waiters does)
+ * and repair tail (FORMAT.md 3.6). Returns 1 (we hold it), 0 (someone else
+ * changed it first: look again) or IPCX_ECORRUPT (lock released).
  */
-IPCX__HIDDEN int ipcx__ring_lock(struct ipcx__ring *r,
-                                 const struct ipcx__ring_who *who,
-                                 int64_t deadline);
+IPCX__HIDDEN int ipcx__ring_lock_takeover(struct ipcx__ring *r, uint64_t dead,
+                                          uint64_t id);
+
+/*
+ * ipcx__ring_lock_sleep_prep - before sleeping on a lock held by `held`:
+ * read the futex word, announce a sleeper, fence, and look again. Returns
+ * whether `held` still holds it (then FUTEX_WAIT on *word with *val); an
+ * unlock after this changes *word, so no wake-up is lost.
+ */
+IPCX__HIDDEN bool ipcx__ring_lock_sleep_prep(struct ipcx__ring *r,
+                                             uint64_t held,
+                                             _Atomic uint32_t **word,
+                                             uint32_t *val);
+
+/*
+ * ipcx__ring_unlock - release the writers' lock. Sets r->wr_wake if
+ * writers may sleep on it: the caller then FUTEX_WAKEs
+ * &r->hdr->wr_wake (ipcx__ring_words()).
+ */
 IPCX__HIDDEN void ipcx__ring_unlock(struct ipcx__ring *r);
 
 /*
@@ -245,22 +270,24 @@ IPCX__HIDDEN int ipcx__ring_reserve_locked(struct ipcx__ring *r, size_t len,
                                            const struct ipcx__ring_who *who,
                                            struct ipcx__ring_resv *rv);
 
-/* ipcx__ring_reserve - lock, reserve, unlock. Blocks only for the lock. */
-IPCX__HIDDEN int ipcx__ring_reserve(struct ipcx__ring *r, size_t len,
-                                    const struct ipcx__ring_who *who,
-                                    int64_t deadline,
-                                    struct ipcx__ring_resv *rv);
-
 /*
- * ipcx__ring_write - lock, copy len bytes from buf in as one message,
- * commit, unlock (a send: the lock is held across the copy, so the
- * record's header line is written in one burst). Sets r->rx_wake.
- * Returns 0, IPCX_EAGAIN (no room now), IPCX_EMSGSIZE, IPCX_ETIMEDOUT (the
- * lock) or IPCX_ECORRUPT.
+ * ipcx__ring_write - a send: take the writers' lock if it is free (held:
+ * the caller already holds it, from ipcx__seg_lock), copy len bytes from
+ * buf in as one committed message (payload, then the header and stamp in
+ * one burst, then tail: FORMAT.md 3.5), unlock. Sets r->rx_wake and
+ * r->wr_wake for the caller to act on. Returns 0, IPCX_EBUSY (the lock is
+ * held: nothing done), IPCX_EAGAIN (no room now), IPCX_EMSGSIZE or
+ * IPCX_ECORRUPT.
  */
 IPCX__HIDDEN int ipcx__ring_write(struct ipcx__ring *r, const void *buf,
                                   size_t len, const struct ipcx__ring_who *who,
-                                  int64_t deadline);
+                                  bool held);
+
+/*
+ * ipcx__ring_note_rx - after a commit and a seq_cst fence (an unlock's):
+ * set r->rx_wake to the receiver's wait bits if it must be woken.
+ */
+IPCX__HIDDEN void ipcx__ring_note_rx(struct ipcx__ring *r);
 
 /*
  * ipcx__ring_copy - memcpy, minus a glibc slow path for 4K-aliased pairs
@@ -328,8 +355,54 @@ IPCX__HIDDEN int ipcx__ring_pending(struct ipcx__ring *r,
 
 /*
  * ipcx__ring_skip - drop the reservation ipcx__ring_pending() returned 1
- * for, because its writer is dead. May set r->tx_wake.
+ * for, because the caller found its writer dead. Reads the stamp again
+ * first (acquire): a writer may have committed between pending's read and
+ * the liveness test, then exited; such a record is delivered, not lost.
+ * Returns 0 (skipped; may set r->tx_wake) or 2 (committed: peek again).
  */
-IPCX__HIDDEN void ipcx__ring_skip(struct ipcx__ring *r);
+IPCX__HIDDEN int ipcx__ring_skip(struct ipcx__ring *r);
+
+/* ---- the words other processes sleep on, for the caller's futexes ---- */
+
+struct ipcx__ring_words {
+	_Atomic uint32_t *rx_wait; /* the receiver sleeps here (W_FUTEX) */
+	_Atomic uint32_t *tx_wait; /* writers short of room sleep here */
+	_Atomic uint32_t *wr_wake; /* writers waiting for the lock */
+};
+
+/* ipcx__ring_words - where those words are in r's segment. */
+IPCX__HIDDEN struct ipcx__ring_words
+ipcx__ring_words(const struct ipcx__ring *r);
+
+/*
+ * ipcx__ring_rx_wait_set - the receiver announces how it waits (bits of
+ * IPCX__RING_W_*), then a seq_cst fence: the Dekker pair of a commit's
+ * fence. Returns the word's new value (for FUTEX_WAIT).
+ */
+IPCX__HIDDEN uint32_t ipcx__ring_rx_wait_set(struct ipcx__ring *r,
+                                             uint32_t bits);
+
+/*
+ * ipcx__ring_tx_wait_set - a writer short of room announces it sleeps,
+ * then fences. Returns the word's value (for FUTEX_WAIT on tx_wait).
+ */
+IPCX__HIDDEN uint32_t ipcx__ring_tx_wait_set(struct ipcx__ring *r);
+
+/*
+ * ipcx__ring_rx_claimed - the new receiver (it holds the role): clear the
+ * wait bits a dead one may have left, record its pid (for messages), and
+ * take over the reading position (ipcx__ring_rx_init).
+ */
+IPCX__HIDDEN int ipcx__ring_rx_claimed(struct ipcx__ring *r, uint32_t pid);
+
+/* ipcx__ring_rx_pid - the receiver's pid as it stored it (0: none). */
+IPCX__HIDDEN uint32_t ipcx__ring_rx_pid(const struct ipcx__ring *r);
+
+/* ipcx__ring_rx_left - the receiver leaves: rx_pid back to 0. */
+IPCX__HIDDEN void ipcx__ring_rx_left(struct ipcx__ring *r);
+
+/* ipcx__ring_nonce / ipcx__ring_set_nonce - the receiver's poll socket. */
+IPCX__HIDDEN uint64_t ipcx__ring_nonce(const struct ipcx__ring *r);
+IPCX__HIDDEN void ipcx__ring_set_nonce(struct ipcx__ring *r, uint64_t nonce);
 
 #endif /* IPCX__RING_H */

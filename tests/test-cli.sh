@@ -440,7 +440,8 @@ expect_fail "absent peer, -t 300: exit 3" 3 "$IPCX" send -t 300 \
 	"unix://$dir/nobody" hi
 expect_fail "recv -t 200 with no sender: exit 3" 3 "$IPCX" recv -t 200 \
 	"unix://@$abs-quiet"
-expect_fail "scheme not implemented yet" 1 "$IPCX" send "file://$dir/box" hi
+# Every scheme is implemented now; file:// refuses a climbing path.
+expect_fail "file: a '..' in the spool path" 1 "$IPCX" send "file://$dir/../box" hi
 expect_fail "rm of a missing object" 1 "$IPCX" rm "shm://$shm-none"
 
 # The example: a 1024-byte queue refuses 2000 bytes, naming 1024.

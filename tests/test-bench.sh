@@ -190,7 +190,9 @@ for rs in 'shm?wait=spin:64:cache-line ping-pong' \
 	'fifo:64:bare pipe' 'unix:64:bare socketpair' 'tcp:64:bare socketpair' \
 	'udp:64:bare socketpair' 'mq:64:bare mq' 'sysv-mq:64:bare sysv-mq' \
 	'sem:0:bare sem_post/sem_wait' 'sysv-sem:0:bare sem_post/sem_wait' \
-	'pipe:65536:bare pipe' 'unix:65536:bare socketpair'; do
+	'pipe:65536:bare pipe' 'unix:65536:bare socketpair' \
+	'file:64:bare spool rename' 'file:65536:bare spool rename' \
+	'signal:8:bare sigqueue'; do
 	row=${rs%%:*} rest=${rs#*:}
 	size=${rest%%:*} base=${rest#*:}
 	st=$(field "$row" "$size" status)
@@ -213,7 +215,11 @@ for rs in 'shm?wait=spin:64:cache-line ping-pong' \
 	check "row '$row' at $size: baseline_ratio is '$v'" positive "$v"
 	# The baseline row itself, measured in the same run.
 	bsize=$size
-	case $base in cache-line*) bsize=64 ;; "bare sem_post/sem_wait") bsize=0 ;; esac
+	case $base in
+	cache-line*) bsize=64 ;;
+	"bare sem_post/sem_wait") bsize=0 ;;
+	"bare sigqueue") bsize=8 ;;
+	esac
 	st=$(field "$base" "$bsize" status)
 	check "baseline '$base' at $bsize: status '$st'" [ "$st" = ok ]
 	for k in rtt_p50_ns rtt_p99_ns rtt_p999_ns; do

@@ -20,7 +20,9 @@ enum eng_what {
 	ENG_IPCX,
 	ENG_SEM,
 	ENG_MSGQ,
-	ENG_SOCKETPAIR
+	ENG_SOCKETPAIR,
+	ENG_SIGQUEUE,
+	ENG_SPOOL
 };
 
 /* Where a run stands, for the progress line and the table. */
@@ -86,6 +88,12 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 		case ENG_IPCX:
 			bench_ipcx_rows(cfg, item, size, ++*seq, res);
 			break;
+		case ENG_SIGQUEUE:
+			bench_sigqueue_row(cfg, res);
+			break;
+		case ENG_SPOOL:
+			bench_spool_row(cfg, size, ++*seq, res);
+			break;
 		case ENG_SEM:
 			bench_sem_row(cfg, res);
 			break;
@@ -109,14 +117,21 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 	}
 }
 
-static bool eng_has_shm(const struct bench_config *cfg)
+static bool eng_has(const struct bench_config *cfg, const char *scheme)
 {
+	size_t n = strlen(scheme);
+
 	for (size_t i = 0; i < cfg->nitems; i++)
-		if (!strncmp(cfg->items[i], "shm", 3) &&
-		    (cfg->items[i][3] == '\0' || cfg->items[i][3] == ':' ||
-		     cfg->items[i][3] == '?'))
+		if (!strncmp(cfg->items[i], scheme, n) &&
+		    (cfg->items[i][n] == '\0' || cfg->items[i][n] == ':' ||
+		     cfg->items[i][n] == '?'))
 			return true;
 	return false;
+}
+
+static bool eng_has_shm(const struct bench_config *cfg)
+{
+	return eng_has(cfg, "shm");
 }
 
 /* Whether item's scheme is one in the comma list schemes. */
@@ -192,9 +207,14 @@ int bench_run(const struct bench_config *cfg)
 
 	/* One step per row function called: the progress line's total. */
 	st.steps =
-	    (unsigned)(cfg->nsizes * (cfg->nitems +
-	                              (cfg->baselines ? 2 + socks + nq : 0)) +
-	               (cfg->baselines ? 1 + sems : 0));
+	    (unsigned)(cfg->nsizes *
+	                   (cfg->nitems +
+	                    (cfg->baselines
+	                         ? 2 + socks + nq + (eng_count(cfg, "file") > 0)
+	                         : 0)) +
+	               (cfg->baselines
+	                    ? 1 + sems + (eng_count(cfg, "signal") > 0)
+	                    : 0));
 	for (size_t s = 0; s < cfg->nsizes && !bench_stop; s++) {
 		size_t size = cfg->sizes[s];
 
@@ -216,6 +236,17 @@ int bench_run(const struct bench_config *cfg)
 			}
 			eng_progress(cfg, &st, "memcpy", size);
 			eng_row(cfg, &res, ENG_MEMCPY, NULL, size, &seq);
+			/* The floors of signal:// (8 bytes, once) and file://.
+			 */
+			if (s == 0 && eng_count(cfg, "signal")) {
+				eng_progress(cfg, &st, "bare sigqueue", 8);
+				eng_row(cfg, &res, ENG_SIGQUEUE, NULL, 8, &seq);
+			}
+			if (eng_count(cfg, "file")) {
+				eng_progress(cfg, &st, "bare spool rename",
+				             size);
+				eng_row(cfg, &res, ENG_SPOOL, NULL, size, &seq);
+			}
 			if (s == 0 && sems) {
 				eng_progress(cfg, &st, "bare sem_post/sem_wait",
 				             0);

@@ -15,8 +15,8 @@
 
 /* Every implemented mechanism; nats:// needs a server, so only on request. */
 #define BENCH_DEFAULT_ITEMS                                                  \
-	"shm://?wait=spin,shm,semshm,pipe,fifo,unix,tcp,udp,mq,sysv-mq,sem," \
-	"sysv-sem"
+	"shm://?wait=spin,shm,semshm,pipe,fifo,file,signal,unix,tcp,udp,mq," \
+	"sysv-mq,sem,sysv-sem"
 #define BENCH_DEFAULT_SIZES "64,64K"
 
 static const char bench_usage[] =

@@ -147,6 +147,7 @@ int bench_run(const struct bench_config *cfg)
 		bench_idle_test(cfg, ++seq, &res);
 		bench_print_idle(f, &res.idle);
 	}
+	bench_paced_rows(cfg, &seq, &res);
 	bench_pin_restore();
 	res.load_end = bench_loadavg();
 	fprintf(f,

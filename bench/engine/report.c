@@ -290,6 +290,17 @@ static void rep_json_row(FILE *f, const struct bench_row *r)
 		fputs(", \"messages\": null, \"received\": null, "
 		      "\"msgs_per_s\": null, \"bytes_per_s\": null",
 		      f);
+	if (r->status == BENCH_OK && r->has_cpu)
+		fprintf(f,
+		        ", \"cpu_ns_per_msg\": %.0f, \"rx_cpu_ns_per_msg\": "
+		        "%.0f, \"tx_cpu_ns_per_msg\": %.0f",
+		        r->cpu_ns_per_msg, r->rx_cpu_ns, r->tx_cpu_ns);
+	else
+		fputs(", \"cpu_ns_per_msg\": null, \"rx_cpu_ns_per_msg\": "
+		      "null, \"tx_cpu_ns_per_msg\": null",
+		      f);
+	fputs(", \"pace\": ", f);
+	rep_json_str(f, r->pace);
 	fputs(", \"note\": ", f);
 	rep_json_str(f, r->note);
 	fputc('}', f);

@@ -246,6 +246,9 @@ void bench_watchdog_stop(void);
 /* bench_loadavg - the 1-minute load average (/proc/loadavg), or -1. */
 double bench_loadavg(void);
 
+/* bench_cpu_ns - this process's user + system CPU time (getrusage). */
+uint64_t bench_cpu_ns(void);
+
 /* bench_sleep_ns - sleep (EINTR ends it early). */
 void bench_sleep_ns(uint64_t ns);
 

@@ -10,7 +10,6 @@
 #include "ipcx.h"
 
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 struct idle_job {
@@ -18,17 +17,6 @@ struct idle_job {
 	uint64_t window_ns;
 	int to;
 };
-
-static uint64_t idle_cpu_ns(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
-	           1000000000u +
-	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
-}
 
 static int idle_child(void *arg, int ctl)
 {
@@ -45,12 +33,12 @@ static int idle_child(void *arg, int ctl)
 		return 1;
 	}
 	bench_report(ctl, 'R', 0, "ready");
-	c0 = idle_cpu_ns();
+	c0 = bench_cpu_ns();
 	t0 = bench_now_ns();
 	r = ipcx_recv(rx, buf, sizeof(buf),
 	              (int)(j->window_ns / 1000000u) + j->to);
 	t1 = bench_now_ns();
-	c1 = idle_cpu_ns();
+	c1 = bench_cpu_ns();
 	if (r < 0) {
 		bench_report(ctl, 'E', (int)r, "child: recv: %s",
 		             ipcx_errmsg());

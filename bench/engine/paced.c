@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 /* The message size of the paced rows (a stamp and some payload). */
@@ -40,17 +39,6 @@ struct pc_job {
 	uint64_t gap_ns;
 	int to;
 };
-
-static uint64_t pc_cpu_ns(void)
-{
-	struct rusage ru;
-
-	if (getrusage(RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
-	           1000000000u +
-	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
-}
 
 static int pc_cmp(const void *a, const void *b)
 {
@@ -101,7 +89,7 @@ static int pc_child(void *arg, int ctl)
 		close(j->pfd[1]);
 	}
 	bench_report(ctl, 'R', 0, "ready");
-	c0 = pc_cpu_ns();
+	c0 = bench_cpu_ns();
 	for (i = 0; i < j->count; i++) {
 		uint64_t stamp;
 		int to = (int)(j->gap_ns / 1000000u) + j->to;
@@ -112,7 +100,7 @@ static int pc_child(void *arg, int ctl)
 		memcpy(&stamp, buf, sizeof(stamp));
 		lat[i] = bench_now_ns() - stamp;
 	}
-	v[0] = pc_cpu_ns() - c0;
+	v[0] = bench_cpu_ns() - c0;
 	v[3] = (uint64_t)i;
 	qsort(lat, (size_t)i, sizeof(*lat), pc_cmp);
 	v[1] = i ? lat[i / 2] : 0;
@@ -128,7 +116,7 @@ static int pc_child(void *arg, int ctl)
 static uint64_t pc_send(struct pc_job *j, ipcx_chan *tx, struct bench_row *row)
 {
 	unsigned char buf[PC_SIZE];
-	uint64_t c0 = pc_cpu_ns(), t = bench_now_ns();
+	uint64_t c0 = bench_cpu_ns(), t = bench_now_ns();
 	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 
 	memset(buf, 0x5a, sizeof(buf));
@@ -157,7 +145,7 @@ static uint64_t pc_send(struct pc_job *j, ipcx_chan *tx, struct bench_row *row)
 	}
 	if (slack > 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
-	return c0 ? pc_cpu_ns() - c0 + 1 : 0;
+	return c0 ? bench_cpu_ns() - c0 + 1 : 0;
 }
 
 /* One paced row: fork the receiver, pace the sender, fill row. */

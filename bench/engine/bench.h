@@ -333,6 +333,13 @@ void bench_table_row(FILE *f, const struct bench_row *r);
 void bench_print_idle(FILE *f, const struct bench_idle *idle);
 /* Find the target ratios res allows (at most 5); returns how many. */
 int bench_targets(const struct bench_result *res, struct bench_target *t);
+/*
+ * bench_paced_targets - the paced rows' targets (at most 2): the adaptive
+ * shm receiver's CPU per message against the bare pipe's at the same
+ * rate, and its first message after idle against the pipe's (the worst
+ * gap). Returns how many it wrote to t.
+ */
+int bench_paced_targets(const struct bench_result *res, struct bench_target *t);
 void bench_print_targets(FILE *f, const struct bench_target *t, int n);
 /* Write the run as JSON (one row a line) to path, "-" for stdout. */
 int bench_write_json(const char *path, const struct bench_config *cfg,

@@ -96,7 +96,7 @@ static void eng_date(char *buf, size_t cap)
 int bench_run(const struct bench_config *cfg)
 {
 	struct bench_result res;
-	struct bench_target t[8];
+	struct bench_target t[12];
 	FILE *f = cfg->out;
 	unsigned seq = 0;
 	int nt = 0, rc = 0;
@@ -157,6 +157,7 @@ int bench_run(const struct bench_config *cfg)
 
 	if (targets) {
 		nt = bench_targets(&res, t);
+		nt += bench_paced_targets(&res, t + nt);
 		bench_print_targets(f, t, nt);
 	}
 	for (size_t i = 0; i < res.nrows; i++)

@@ -317,3 +317,75 @@ void bench_paced_rows(const struct bench_config *cfg, unsigned *seq,
 		pc_pace(cfg, res, seq, gap, count, pace);
 	}
 }
+
+/* The paced row of name (wait, if not NULL) at pace, measured. */
+static const struct bench_row *pc_find(const struct bench_result *res,
+                                       const char *name, const char *wait,
+                                       const char *pace)
+{
+	for (size_t i = 0; i < res->nrows; i++) {
+		const struct bench_row *r = &res->rows[i];
+
+		if (r->status == BENCH_OK && r->has_cpu &&
+		    !strcmp(r->pace, pace) &&
+		    (wait
+		         ? !strncmp(r->name, "shm", 3) && !strcmp(r->wait, wait)
+		         : !strcmp(r->name, name)))
+			return r;
+	}
+	return NULL;
+}
+
+static void pc_target(struct bench_target *t, const char *what, double value,
+                      double target)
+{
+	snprintf(t->what, sizeof(t->what), "%s", what);
+	t->op = "<=";
+	t->value = value;
+	t->target = target;
+	t->unit = "x";
+	t->met = value <= target;
+}
+
+int bench_paced_targets(const struct bench_result *res, struct bench_target *t)
+{
+	const struct bench_row *a, *b, *wa = NULL, *wb = NULL;
+	double worst = 0;
+	int n = 0;
+
+	for (size_t i = 0; i < res->nrows; i++) {
+		const struct bench_row *r = &res->rows[i];
+
+		if (!r->has_cpu || strcmp(r->name, "bare pipe"))
+			continue;
+		a = pc_find(res, NULL, "adaptive", r->pace);
+		if (!a || !r->rtt_p50_ns || !r->cpu_ns_per_msg)
+			continue;
+		if (strncmp(r->pace, "idle ", 5)) {
+			pc_target(&t[n], "adaptive CPU/msg vs bare pipe, paced",
+			          a->cpu_ns_per_msg / r->cpu_ns_per_msg, 1.5);
+			snprintf(t[n].rows, sizeof(t[n].rows),
+			         "%.60s at %.20s: %.0f ns / bare pipe %.0f ns",
+			         a->name, r->pace, a->cpu_ns_per_msg,
+			         r->cpu_ns_per_msg);
+			n++;
+		} else if (!wa ||
+		           (double)a->rtt_p50_ns / r->rtt_p50_ns > worst) {
+			worst = (double)a->rtt_p50_ns / (double)r->rtt_p50_ns;
+			wa = a;
+			wb = r;
+		}
+	}
+	b = wb;
+	if (wa && b) {
+		pc_target(&t[n], "first message after idle vs bare pipe", worst,
+		          1.0);
+		snprintf(
+		    t[n].rows, sizeof(t[n].rows),
+		    "worst gap, %.20s: %.60s p50 %llu ns / bare pipe %llu ns",
+		    b->pace, wa->name, (unsigned long long)wa->rtt_p50_ns,
+		    (unsigned long long)b->rtt_p50_ns);
+		n++;
+	}
+	return n;
+}

@@ -94,7 +94,8 @@ static const struct bench_row *rep_find_base(const struct bench_result *res,
 		const struct bench_row *r = &res->rows[i];
 
 		if (r->kind == BENCH_BASELINE && r->status == BENCH_OK &&
-		    !strcmp(r->name, name) && (size == 0 || r->size == size))
+		    !r->pace[0] && !strcmp(r->name, name) &&
+		    (size == 0 || r->size == size))
 			return r;
 	}
 	return NULL;
@@ -110,7 +111,8 @@ static const struct bench_row *rep_find_shm_rtt(const struct bench_result *res,
 		const struct bench_row *r = &res->rows[i];
 
 		if (rep_is_shm(r) && !r->zero_copy && r->has_rtt &&
-		    !strcmp(r->wait, wait) && (!best || r->size < best->size))
+		    !r->pace[0] && !strcmp(r->wait, wait) &&
+		    (!best || r->size < best->size))
 			best = r;
 	}
 	return best;

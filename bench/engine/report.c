@@ -32,16 +32,16 @@ struct bench_row *bench_row_add(struct bench_result *res)
 
 void bench_table_header(FILE *f)
 {
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s  %s\n", "transport",
+	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s\n", "transport",
 	        "size", "wait", "rtt p50", "p99", "p99.9", "msgs/s", "bytes/s",
-	        "note");
+	        "cpu/msg", "note");
 	fflush(f);
 }
 
 void bench_table_row(FILE *f, const struct bench_row *r)
 {
 	char sz[16], p50[16] = "-", p99[16] = "-", p999[16] = "-";
-	char mps[16] = "-", bps[16] = "-";
+	char mps[16] = "-", bps[16] = "-", cpu[16] = "-";
 
 	bench_fmt_size(r->size, sz, sizeof(sz));
 	if (r->status == BENCH_OK && r->has_rtt) {
@@ -53,8 +53,10 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 		bench_fmt_rate(r->msgs_per_s, mps, sizeof(mps));
 		bench_fmt_bytes(r->bytes_per_s, bps, sizeof(bps));
 	}
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s  %s%s\n", r->name, sz,
-	        r->wait, p50, p99, p999, mps, bps,
+	if (r->status == BENCH_OK && r->has_cpu)
+		bench_fmt_ns((uint64_t)r->cpu_ns_per_msg, cpu, sizeof(cpu));
+	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s%s\n", r->name,
+	        sz, r->wait, p50, p99, p999, mps, bps, cpu,
 	        r->status == BENCH_FAIL   ? "FAILED: "
 	        : r->status == BENCH_SKIP ? "skipped: "
 	                                  : "",

@@ -74,7 +74,7 @@ for row in 'shm?wait=spin' 'shm?wait=spin zero-copy' shm 'shm zero-copy' pipe 'b
 			fail "row '$row' at $size: status '$st' ($(field "$row" $size note))"
 			continue
 		fi
-		for k in rtt_p50_ns rtt_p99_ns rtt_p999_ns msgs_per_s bytes_per_s; do
+		for k in rtt_p50_ns rtt_p99_ns rtt_p999_ns msgs_per_s bytes_per_s cpu_ns_per_msg; do
 			v=$(field "$row" $size $k)
 			check "row '$row' at $size: $k is '$v'" positive "$v"
 		done
@@ -117,7 +117,7 @@ else
 	ok
 fi
 for row in 'bare pipe' shm; do
-	n=$(grep -c "^{\"transport\": \"$row\",.*\"cpu_ns_per_msg\": [0-9]" "$dir/out.json")
+	n=$(grep -c "^{\"transport\": \"$row\",.*\"cpu_ns_per_msg\": [0-9].*\"pace\": \"[^\"]" "$dir/out.json")
 	check "paced '$row': expected 2 rows with cpu_ns_per_msg, found $n" [ "$n" -eq 2 ]
 	check "paced '$row' at 2000/s missing" grep -q "^{\"transport\": \"$row\",.*\"pace\": \"2000/s\"" "$dir/out.json"
 	check "paced '$row' after 1 ms idle missing" grep -q "^{\"transport\": \"$row\",.*\"pace\": \"idle 1.00 ms\"" "$dir/out.json"

@@ -15,12 +15,15 @@
  *   tcp://host:port    TCP stream
  *   udp://host:port    UDP, one datagram a message
  *   shm://name         a ring of records in /dev/shm/name
+ *   mq://name          a POSIX message queue, /dev/mqueue/name
+ *   sysv-mq://0x1234   a System V message queue (or sysv-mq:///path, ftok)
  *   sem://name         POSIX named semaphore: zero-byte events
  *   sysv-sem://0x1234  System V semaphore: zero-byte events
  *   semshm://name      a bounded buffer guarded by System V semaphores
+ *   nats://host:port/subject  a subject on a NATS server (libnats at run time)
  *
- * and, parsed today but not implemented yet (IPCX_ENOTSUP): file://, mq://,
- * sysv-mq://, signal://.
+ * and, parsed today but not implemented yet (IPCX_ENOTSUP): file://,
+ * signal://.
  *
  * Timeouts are in milliseconds: -1 waits forever, 0 polls once, > 0 waits at
  * most that long and then fails with IPCX_ETIMEDOUT. EINTR is retried inside
@@ -184,7 +187,8 @@ IPCX_API int ipcx_close(ipcx_chan *ch);
 
 /*
  * ipcx_unlink - remove the named object behind an endpoint (a FIFO, a unix
- * socket path, a shm segment). IPCX_ENOENT if there is none.
+ * socket path, a shm segment, a POSIX or System V message queue).
+ * IPCX_ENOENT if there is none.
  */
 IPCX_API int ipcx_unlink(const char *endpoint);
 

@@ -165,6 +165,32 @@ check "--json - exited $rc" [ $rc -eq 0 ]
 check "--json - did not put JSON on stdout" grep -q '^{$' "$dir/stdout"
 check "--json - did not put the table on stderr" grep -q '^pipe  *0 kernel' "$dir/stderr"
 
+# ---- the message queues: ipcx, bare system calls, CPU per message ----
+$T "$IPCX" bench --quick --no-pin --timeout 20000 -t mq,sysv-mq -s 64 \
+	--json "$dir/mq.json" >"$dir/table" 2>"$dir/err"
+rc=$?
+check "ipcx bench -t mq,sysv-mq exited $rc: $(tail -n 3 "$dir/err")" [ $rc -eq 0 ]
+for q in mq sysv-mq; do
+	for row in "$q" "bare $q" "$q cpu paced" "$q cpu b2b" "bare $q cpu paced" \
+		"bare $q cpu b2b"; do
+		st=$(awk -v t="$row" 'index($0, "{\"transport\": \"" t "\",") == 1 {
+			if (match($0, /"status": "[a-z]*"/)) print substr($0, RSTART + 11, RLENGTH - 12) }' \
+			"$dir/mq.json")
+		check "row '$row': status '$st'" [ "$st" = ok ]
+		v=$(awk -v t="$row" 'index($0, "{\"transport\": \"" t "\",") == 1 {
+			if (match($0, /"msgs_per_s": [0-9.e+]*/)) print substr($0, RSTART + 14, RLENGTH - 14) }' \
+			"$dir/mq.json")
+		check "row '$row': msgs_per_s '$v'" positive "$v"
+	done
+done
+check "the CPU rows say what a message costs" grep -q \
+	'sysv-mq cpu paced .*CPU per message: receiver [0-9.]* us, sender' \
+	"$dir/table"
+left=$(ls /dev/mqueue 2>/dev/null | grep '^ipcx-bench-')
+check "mq queues left behind: $left" [ -z "$left" ]
+# Keys 0x1b000000-0x1dffffff: the engine's (endpoint.c, msgq.c).
+check "System V queues left behind" [ "$(awk 'NR > 1 && $1 >= 452984832 && $1 < 503316480' /proc/sysvipc/msg)" = "" ]
+
 # ---- usage errors exit 2 with one line on stderr ----
 for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n"; do
 	# shellcheck disable=SC2086

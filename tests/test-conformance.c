@@ -26,6 +26,7 @@
 #include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ struct tp {
 	int bare;
 	const char *opts; /* options giving a small limit ("" for none) */
 	size_t limit;     /* largest message with opts (0: ask the ring) */
+	size_t depth;     /* most messages queued at once (0: no count) */
 	unsigned caps;    /* C_* */
 	const char *obj;  /* prefix + name: the object to stat; NULL: none */
 	mode_t obj_type;  /* S_IFIFO, S_IFSOCK, S_IFREG */
@@ -247,6 +249,41 @@ static struct tp tps[] = {
                 {"semshm://", 249, "", IPCX_ENAMETOOLONG},
                 {"semshm://x?slots=0", 0, "", IPCX_EOPTION},
                 {"semshm://x?raw", 0, "", IPCX_EOPTION}},
+        /* obj is dropped in main() when /dev/mqueue is not mounted. */
+        .name = "mq",
+        .ep = "mq://",
+        .bare = 1,
+        .opts = "maxmsg=10&msgsize=4096",
+        .limit = LIMIT,
+        .depth = 10,
+        .caps = C_FRAMED | C_MODE | C_SEP | C_OWNER | C_FANIN,
+        .obj = "/dev/mqueue/",
+        .obj_type = S_IFREG,
+        /* The kernel tells neither side that the other left. */
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_TIMEOUT,
+        .bad = {{"mq://", 0, "", IPCX_EENDPOINT},
+                {"mq://a/b", 0, "", IPCX_EENDPOINT},
+                {"mq://", 256, "", IPCX_ENAMETOOLONG},
+                {"mq://x?prio=32768", 0, "", IPCX_EOPTION},
+                {"mq://x?msgsize=0", 0, "", IPCX_EOPTION},
+                {"mq://x?maxmsg=0", 0, "", IPCX_EOPTION}},
+    },
+    {
+        /* limit: msgmax, read in main(). */
+        .name = "sysv-mq",
+        .ep = "sysv-mq://",
+        .opts = "",
+        .limit = 8192,
+        .caps = C_FRAMED | C_SEP | C_OWNER | C_FANIN | C_NOFD | C_KEY,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_TIMEOUT,
+        .bad = {{"sysv-mq://", 0, "", IPCX_EENDPOINT},
+                {"sysv-mq://0x0", 0, "", IPCX_EENDPOINT},
+                {"sysv-mq://relative", 0, "", IPCX_EENDPOINT},
+                {"sysv-mq://0x1?proj=2", 0, "", IPCX_EOPTION},
+                {"sysv-mq:///tmp/x?proj=0", 0, "", IPCX_EOPTION},
+                {"sysv-mq://0x1?msgsize=10", 0, "", IPCX_EOPTION}},
     },
 };
 
@@ -456,7 +493,8 @@ static void case_boundaries(struct ctx *c)
 	for (int batch = 0; batch < 20; batch++) {
 		size_t total = 0;
 		int n = 0;
-		while (n < 64 && total < 12000) {
+		while (n < 64 && total < 12000 &&
+		       (!c->tp->depth || (size_t)n < c->tp->depth)) {
 			size_t len = t_rand_below((uint32_t)top + 1);
 			/* Now and then the extremes. */
 			if (t_rand_below(8) == 0)
@@ -1149,6 +1187,34 @@ int main(int argc, char **argv)
 	/* Objects must be 0600 because ipcx says so, not thanks to umask. */
 	umask(0);
 	t_seed();
+	for (size_t i = 0; i < NTPS; i++) {
+		FILE *f;
+		long v;
+		struct statfs sf;
+		/* Without the mqueue mount there is no file to stat. */
+		if (!strcmp(tps[i].name, "mq") &&
+		    (statfs("/dev/mqueue", &sf) < 0 ||
+		     sf.f_type != 0x19800202 /* MQUEUE_MAGIC */)) {
+			fprintf(stderr, "/dev/mqueue is not mounted: mq's "
+			                "mode case is skipped\n");
+			tps[i].obj = NULL;
+		}
+		/* sysv-mq: the largest message is the system's msgmax. */
+		if ((tps[i].caps & C_KEY) &&
+		    (f = fopen("/proc/sys/kernel/msgmax", "r"))) {
+			if (fscanf(f, "%ld", &v) == 1 && v > 0 && v < 65536)
+				tps[i].limit = (size_t)v;
+			fclose(f);
+		}
+		/* ... unless a new queue holds less (msgmnb). */
+		if ((tps[i].caps & C_KEY) &&
+		    (f = fopen("/proc/sys/kernel/msgmnb", "r"))) {
+			if (fscanf(f, "%ld", &v) == 1 && v > 0 &&
+			    (size_t)v < tps[i].limit)
+				tps[i].limit = (size_t)v;
+			fclose(f);
+		}
+	}
 	for (size_t i = 0; i < NTPS; i++)
 		if (tps[i].limit == 0 && (tps[i].caps & C_FRAMED))
 			tps[i].limit =

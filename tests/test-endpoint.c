@@ -384,7 +384,31 @@ static void test_options(void)
 	BAD("unix:///tmp/s?uid=4294967295", IPCX_EOPTION, "uid");
 	BAD("unix:///tmp/s?gid=root", IPCX_EOPTION, "gid");
 	BAD("shm://m?trust=all", IPCX_EOPTION, "trust");
-	BAD("sysv-mq://0x1?type=0", IPCX_EOPTION, "type");
+	GOOD("sysv-mq://0x1?type=0", IPCX__S_SYSV_MQ, "0x1");
+	T_ASSERT(ep.type == 0); /* receive any type */
+	/* Message queues: geometry, priority, the ftok project. */
+	GOOD("mq://q?maxmsg=20&msgsize=1K&prio=7", IPCX__S_MQ, "q");
+	T_ASSERT(ep.maxmsg == 20 && ep.msgsize == 1024 && ep.prio == 7);
+	T_ASSERT(ep.set == (IPCX__O_MAXMSG | IPCX__O_MSGSIZE | IPCX__O_PRIO));
+	GOOD("mq://q?msgsize=16M&prio=32767", IPCX__S_MQ, "q");
+	T_ASSERT(ep.msgsize == 16u << 20 && ep.prio == 32767);
+	GOOD("mq://q", IPCX__S_MQ, "q");
+	T_ASSERT(ep.msgsize == 0 && ep.prio == 0);
+	GOOD("sysv-mq:///tmp/k?proj=255", IPCX__S_SYSV_MQ, "/tmp/k");
+	T_ASSERT(ep.proj == 255 && !ep.has_key);
+	GOOD("sysv-mq:///tmp/k", IPCX__S_SYSV_MQ, "/tmp/k");
+	T_ASSERT(ep.proj == 1); /* as Perl's ftok */
+	BAD("mq://q?msgsize=0", IPCX_EOPTION, "msgsize");
+	BAD("mq://q?msgsize=17M", IPCX_EOPTION, "msgsize");
+	BAD("mq://q?prio=32768", IPCX_EOPTION, "prio");
+	BAD("mq://q?prio=-1", IPCX_EOPTION, "prio");
+	BAD("mq://q?size=4K", IPCX_EOPTION, "size");
+	BAD("sysv-mq:///tmp/k?proj=0", IPCX_EOPTION, "proj");
+	BAD("sysv-mq:///tmp/k?proj=256", IPCX_EOPTION, "proj");
+	BAD("sysv-mq://0x10?proj=2", IPCX_EOPTION, "proj");
+	BAD("sysv-mq://0x10?maxmsg=10", IPCX_EOPTION, "maxmsg");
+	BAD("sysv-mq://0x10?prio=1", IPCX_EOPTION, "prio");
+	BAD("shm://s?msgsize=1K", IPCX_EOPTION, "msgsize");
 
 	/* Options on schemes that do not take them. */
 	BAD("tcp://127.0.0.1:1?mode=0600", IPCX_EOPTION, "mode");

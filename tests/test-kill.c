@@ -83,6 +83,11 @@ static const struct ktp ktps[] = {
      G_ACCEPTED},
     {"semshm", "semshm://", 1, "slots=16&maxmsg=64K", K_SEMSHM, 60000,
      "/dev/shm/semshm.", G_TIMEOUT, G_TIMEOUT},
+    /* Kernel message queues: whole messages or none, no frames to tear;
+     * nobody is told that the other side died. */
+    {"mq", "mq://", 1, "maxmsg=10&msgsize=8192", 0, 8192, "/dev/mqueue/",
+     G_TIMEOUT, G_TIMEOUT},
+    {"sysv-mq", "sysv-mq://", 0, "", K_KEY, 8192, NULL, G_TIMEOUT, G_TIMEOUT},
 };
 
 #define NKTPS   (sizeof(ktps) / sizeof(ktps[0]))

@@ -246,8 +246,8 @@ void bench_watchdog_stop(void);
 /* bench_loadavg - the 1-minute load average (/proc/loadavg), or -1. */
 double bench_loadavg(void);
 
-/* bench_cpu_ns - this process's user + system CPU time (getrusage). */
-uint64_t bench_cpu_ns(void);
+/* bench_cpu_self_ns - user + system CPU this process has used, in ns. */
+uint64_t bench_cpu_self_ns(void);
 
 /* bench_sleep_ns - sleep (EINTR ends it early). */
 void bench_sleep_ns(uint64_t ns);
@@ -314,6 +314,13 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
  */
 void bench_paced_rows(const struct bench_config *cfg, unsigned *seq,
                       struct bench_result *res);
+/*
+ * bench_msgq_rows - for an mq or sysv-mq item (nothing otherwise): the bare
+ * mq_send/mq_receive or msgsnd/msgrcv row, and CPU per message, paced and
+ * back to back, bare and through ipcx (msgq.c).
+ */
+void bench_msgq_rows(const struct bench_config *cfg, const char *item,
+                     size_t size, unsigned seq, struct bench_result *res);
 
 /* ---- output (report.c) ---- */
 

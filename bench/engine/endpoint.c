@@ -166,6 +166,27 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		              ep->scheme, name, ep_q(ep), ep->opts);
 		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s://%s-pong%s%s",
 		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "sysv-mq")) {
+		/* Two keys of our own (type 1 each way), or key and key+1. */
+		unsigned long k = tmpl ? 0x1b000000ul |
+		                             ((unsigned long)getpid() & 0xffff)
+		                                 << 8 |
+		                             (seq * 2 & 0xff)
+		                       : strtoul(name, NULL, 0);
+
+		ep->shape = BENCH_ONEWAY;
+		strcpy(ep->wait, "backoff");
+		if (!tmpl && (name[0] == '/' || k == 0 || k >= 0x7fffffff)) {
+			snprintf(err, errcap,
+			         "sysv-mq in a benchmark takes a key below "
+			         "0x7fffffff (it uses it and the next)");
+			return -1;
+		}
+		n1 = snprintf(ep->ping, sizeof(ep->ping),
+		              "sysv-mq://0x%08lx%s%s", k, ep_q(ep), ep->opts);
+		n2 = snprintf(ep->pong, sizeof(ep->pong),
+		              "sysv-mq://0x%08lx%s%s", k + 1, ep_q(ep),
+		              ep->opts);
 	} else if (!strcmp(ep->scheme, "fifo") || !strcmp(ep->scheme, "file")) {
 		ep->shape = BENCH_ONEWAY;
 		if (tmpl)
@@ -207,10 +228,11 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		n1 = snprintf(ep->ping, sizeof(ep->ping), "%s://%s%s%s",
 		              ep->scheme, name, ep_q(ep), ep->opts);
 	} else {
-		snprintf(err, errcap,
-		         "%s:// cannot be benchmarked (try shm, pipe, fifo, "
-		         "unix, tcp, udp, sem, sysv-sem or semshm)",
-		         ep->scheme);
+		snprintf(
+		    err, errcap,
+		    "%s:// cannot be benchmarked (try shm, pipe, fifo, "
+		    "unix, tcp, udp, mq, sysv-mq, sem, sysv-sem or semshm)",
+		    ep->scheme);
 		return -1;
 	}
 	if (n1 < 0 || (size_t)n1 >= sizeof(ep->ping) || n2 < 0 ||

@@ -13,7 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX, ENG_SEM };
+enum eng_what {
+	ENG_PINGPONG,
+	ENG_PIPE,
+	ENG_MEMCPY,
+	ENG_IPCX,
+	ENG_SEM,
+	ENG_MSGQ
+};
 
 /*
  * Measure one row (or an item's rows) cfg->repeat times, fold the
@@ -45,6 +52,9 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 			break;
 		case ENG_SEM:
 			bench_sem_row(cfg, res);
+			break;
+		case ENG_MSGQ:
+			bench_msgq_rows(cfg, item, size, ++*seq, res);
 			break;
 		}
 		if (r == 0) {
@@ -139,8 +149,13 @@ int bench_run(const struct bench_config *cfg)
 			if (s == 0 && eng_has_events(cfg))
 				eng_row(cfg, &res, ENG_SEM, NULL, 0, &seq);
 		}
-		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++)
+		for (size_t i = 0; i < cfg->nitems && !bench_stop; i++) {
 			eng_row(cfg, &res, ENG_IPCX, cfg->items[i], size, &seq);
+			/* mq, sysv-mq: their bare floor and CPU rows. */
+			if (cfg->baselines)
+				eng_row(cfg, &res, ENG_MSGQ, cfg->items[i],
+				        size, &seq);
+		}
 	}
 	if (cfg->baselines && cfg->idle_s > 0 && !bench_stop) {
 		fputc('\n', f);

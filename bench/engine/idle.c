@@ -33,12 +33,12 @@ static int idle_child(void *arg, int ctl)
 		return 1;
 	}
 	bench_report(ctl, 'R', 0, "ready");
-	c0 = bench_cpu_ns();
+	c0 = bench_cpu_self_ns();
 	t0 = bench_now_ns();
 	r = ipcx_recv(rx, buf, sizeof(buf),
 	              (int)(j->window_ns / 1000000u) + j->to);
 	t1 = bench_now_ns();
-	c1 = bench_cpu_ns();
+	c1 = bench_cpu_self_ns();
 	if (r < 0) {
 		bench_report(ctl, 'E', (int)r, "child: recv: %s",
 		             ipcx_errmsg());

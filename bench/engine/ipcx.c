@@ -135,7 +135,7 @@ static void ipc_close_pair(ipcx_chan *rx, ipcx_chan *tx)
 static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
                      struct ipc_ack *ack)
 {
-	uint64_t c0 = bench_cpu_ns();
+	uint64_t c0 = bench_cpu_self_ns();
 
 	memset(ack, 0, sizeof(*ack));
 	for (long i = 0; i < j->m; i++) {
@@ -164,7 +164,7 @@ static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
 		}
 		ack->count++;
 	}
-	ack->cpu_ns = bench_cpu_ns() - c0;
+	ack->cpu_ns = bench_cpu_self_ns() - c0;
 	return 0;
 }
 
@@ -327,7 +327,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
                        const char **what)
 {
 	struct ipc_ack ack;
-	uint64_t t0 = bench_now_ns(), c0 = bench_cpu_ns();
+	uint64_t t0 = bench_now_ns(), c0 = bench_cpu_self_ns();
 	long rc = 0;
 	ssize_t r;
 
@@ -382,7 +382,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		/* Both sides' CPU over the stream (getrusage), per message. */
 		row->has_cpu = true;
 		row->tx_cpu_ns =
-		    (double)(bench_cpu_ns() - c0) / (double)ack.count;
+		    (double)(bench_cpu_self_ns() - c0) / (double)ack.count;
 		row->rx_cpu_ns = (double)ack.cpu_ns / (double)ack.count;
 		row->cpu_ns_per_msg = row->rx_cpu_ns + row->tx_cpu_ns;
 	}

@@ -89,7 +89,7 @@ static int pc_child(void *arg, int ctl)
 		close(j->pfd[1]);
 	}
 	bench_report(ctl, 'R', 0, "ready");
-	c0 = bench_cpu_ns();
+	c0 = bench_cpu_self_ns();
 	for (i = 0; i < j->count; i++) {
 		uint64_t stamp;
 		int to = (int)(j->gap_ns / 1000000u) + j->to;
@@ -100,7 +100,7 @@ static int pc_child(void *arg, int ctl)
 		memcpy(&stamp, buf, sizeof(stamp));
 		lat[i] = bench_now_ns() - stamp;
 	}
-	v[0] = bench_cpu_ns() - c0;
+	v[0] = bench_cpu_self_ns() - c0;
 	v[3] = (uint64_t)i;
 	qsort(lat, (size_t)i, sizeof(*lat), pc_cmp);
 	v[1] = i ? lat[i / 2] : 0;
@@ -116,7 +116,7 @@ static int pc_child(void *arg, int ctl)
 static uint64_t pc_send(struct pc_job *j, ipcx_chan *tx, struct bench_row *row)
 {
 	unsigned char buf[PC_SIZE];
-	uint64_t c0 = bench_cpu_ns(), t = bench_now_ns();
+	uint64_t c0 = bench_cpu_self_ns(), t = bench_now_ns();
 	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
 
 	memset(buf, 0x5a, sizeof(buf));
@@ -145,7 +145,7 @@ static uint64_t pc_send(struct pc_job *j, ipcx_chan *tx, struct bench_row *row)
 	}
 	if (slack > 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
-	return c0 ? bench_cpu_ns() - c0 + 1 : 0;
+	return c0 ? bench_cpu_self_ns() - c0 + 1 : 0;
 }
 
 /* One paced row: fork the receiver, pace the sender, fill row. */

@@ -363,7 +363,7 @@ int bench_free_port(int type)
 	return port;
 }
 
-uint64_t bench_cpu_ns(void)
+uint64_t bench_cpu_self_ns(void)
 {
 	struct rusage ru;
 

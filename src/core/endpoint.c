@@ -139,10 +139,9 @@ struct opt_info {
 static const struct opt_info opts[] = {
     {"mode", IPCX__O_MODE, NAMED, "octal permissions such as 0600"},
     {"maxmsg", IPCX__O_MAXMSG,
-     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SYSV_MQ) |
-         BIT(IPCX__S_SEMSHM),
-     "a byte count up to 1G, such as 65536 or 16M"},
-    {"size", IPCX__O_SIZE, BIT(IPCX__S_SHM) | BIT(IPCX__S_MQ),
+     STREAMS | BIT(IPCX__S_FILE) | BIT(IPCX__S_MQ) | BIT(IPCX__S_SEMSHM),
+     "a byte count up to 1G, such as 65536 or 16M (mq: messages)"},
+    {"size", IPCX__O_SIZE, BIT(IPCX__S_SHM),
      "a byte count from 1 to 1G, such as 4M"},
     {"raw", IPCX__O_RAW, BIT(IPCX__S_PIPE) | BIT(IPCX__S_FIFO),
      "raw, raw=1 or raw=0"},
@@ -153,7 +152,13 @@ static const struct opt_info opts[] = {
     {"uid", IPCX__O_UID, BIT(IPCX__S_UNIX), "a numeric user id"},
     {"gid", IPCX__O_GID, BIT(IPCX__S_UNIX), "a numeric group id"},
     {"trust", IPCX__O_TRUST, NAMED, "owner or any"},
-    {"type", IPCX__O_TYPE, BIT(IPCX__S_SYSV_MQ), "a message type above 0"},
+    {"type", IPCX__O_TYPE, BIT(IPCX__S_SYSV_MQ),
+     "a message type, 1 or more (0: receive any)"},
+    {"msgsize", IPCX__O_MSGSIZE, BIT(IPCX__S_MQ),
+     "a byte count from 1 to 16M, such as 8192"},
+    {"prio", IPCX__O_PRIO, BIT(IPCX__S_MQ), "a priority from 0 to 32767"},
+    {"proj", IPCX__O_PROJ, BIT(IPCX__S_SYSV_MQ) | BIT(IPCX__S_SYSV_SEM),
+     "an ftok project id from 1 to 255"},
     {"queue", IPCX__O_QUEUE, BIT(IPCX__S_NATS),
      "a queue group name: letters, digits, '.', '_', '-'"},
     {"durable", IPCX__O_DURABLE, BIT(IPCX__S_NATS),
@@ -169,8 +174,6 @@ static const struct opt_info opts[] = {
      "an initial count from 0 to 32767"},
     {"slots", IPCX__O_SLOTS, BIT(IPCX__S_SEMSHM),
      "a slot count from 1 to 32767"},
-    {"proj", IPCX__O_PROJ, BIT(IPCX__S_SYSV_SEM),
-     "an ftok project id from 1 to 255"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -311,7 +314,7 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 			goto bad;
 		return 0;
 	case IPCX__O_TYPE:
-		if (parse_uint(v, n, LONG_MAX, &x) < 0 || x == 0)
+		if (parse_uint(v, n, LONG_MAX, &x) < 0)
 			goto bad;
 		ep->type = (long)x;
 		return 0;
@@ -327,10 +330,23 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 			goto bad;
 		ep->slots = (unsigned)x;
 		return 0;
+	case IPCX__O_MSGSIZE:
+		/* 16 MiB is the kernel's hard ceiling (HARD_MSGSIZEMAX). */
+		if (parse_size(v, n, 16ull << 20, &x) < 0 || x == 0)
+			goto bad;
+		ep->msgsize = (size_t)x;
+		return 0;
+	case IPCX__O_PRIO:
+		/* MQ_PRIO_MAX is 32768 on Linux. */
+		if (parse_uint(v, n, 32767, &x) < 0)
+			goto bad;
+		ep->prio = (unsigned)x;
+		return 0;
 	case IPCX__O_PROJ:
+		/* ftok keeps the low 8 bits; 0 is not a project id. */
 		if (parse_uint(v, n, 255, &x) < 0 || x == 0)
 			goto bad;
-		ep->proj = (int)x;
+		ep->proj = (unsigned)x;
 		return 0;
 	}
 bad:
@@ -447,6 +463,12 @@ static int check_sysv(struct ipcx__ep *ep)
 
 	if (n > 0 && v[0] == '/')
 		return check_path(ep, "path");
+	/* A key is the whole story: proj= only makes one from a path. */
+	if (ep->set & IPCX__O_PROJ)
+		return ipcx__err(IPCX_EOPTION,
+		                 "%s://: proj= goes with a path (%s:///path?"
+		                 "proj=N), not with a key",
+		                 sch, sch);
 	if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
 		x = 0;
 		if (n > 10)

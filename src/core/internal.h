@@ -62,9 +62,11 @@ enum {
 	IPCX__O_CREDS = 1 << 14,
 	IPCX__O_TLS = 1 << 15,
 	IPCX__O_CA = 1 << 16,
-	IPCX__O_VALUE = 1 << 17,
-	IPCX__O_SLOTS = 1 << 18,
-	IPCX__O_PROJ = 1 << 19,
+	IPCX__O_VALUE = 1 << 17, /* sem, sysv-sem */
+	IPCX__O_SLOTS = 1 << 18, /* semshm */
+	IPCX__O_PROJ = 1 << 19,  /* sysv-mq, sysv-sem (ftok) */
+	IPCX__O_MSGSIZE = 1 << 20, /* mq */
+	IPCX__O_PRIO = 1 << 21,    /* mq */
 };
 
 /* Longest NATS queue group, durable or stream name; option file paths. */
@@ -102,10 +104,12 @@ struct ipcx__ep {
 	gid_t gid;      /* gid= */
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
-	long type;      /* type= (sysv-mq message type) */
+	long type;      /* type= (sysv-mq message type; 0 = any, receive) */
 	unsigned value; /* value= (sem, sysv-sem: initial count), default 0 */
 	unsigned slots; /* slots= (semshm slot count), 0 = default */
-	int proj;       /* proj= (ftok project id for a sysv path), default 1 */
+	size_t msgsize; /* msgsize= (mq bytes a message), 0 = system default */
+	unsigned prio;  /* prio= (mq send priority, 0..32767) */
+	unsigned proj;  /* proj= (ftok project id, 1..255), default 1 */
 
 	/* nats:// (the name is "[host:port,...]/subject") */
 	char queue[IPCX__NATS_NAME_MAX + 1];   /* queue= group, "" = none */
@@ -224,6 +228,8 @@ extern const struct ipcx__transport ipcx__tp_unix IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_mq IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_sysvmq IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_nats IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_sem IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_sysv_sem IPCX__HIDDEN;
@@ -262,6 +268,21 @@ IPCX__HIDDEN int ipcx__errno(int e, const char *fmt, ...)
 
 /* ipcx__errno_code - the IPCX_E* code for errno value e. */
 IPCX__HIDDEN int ipcx__errno_code(int e);
+
+/* ---- kernel message queues (msgq.c) ---- */
+
+/* ipcx__sysctl - the number in /proc/sys file path, or dflt. */
+IPCX__HIDDEN long ipcx__sysctl(const char *path, long dflt);
+
+/*
+ * ipcx__held_give - deliver a message of *got bytes that a transport took
+ * from its queue into its own buffer held: copy it into buf and set *got
+ * to -1, or, if cap is too small, keep it and return IPCX_ENOBUFS with
+ * ch->pending set. what names the endpoint in the message.
+ */
+IPCX__HIDDEN ssize_t ipcx__held_give(ipcx_chan *ch, const char *what,
+                                     const void *held, ssize_t *got, void *buf,
+                                     size_t cap);
 
 /* ---- time (time.c) ---- */
 

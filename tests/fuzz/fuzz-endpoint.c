@@ -41,6 +41,11 @@ static void check_parsed(void)
 	      "maxmsg bounded");
 	check(ep.size <= (1u << 30), "size bounded");
 	check(ep.fd >= -1, "fd is -1 or a descriptor number");
+	check(ep.msgsize <= (16u << 20), "msgsize bounded");
+	check(ep.prio <= 32767, "prio below MQ_PRIO_MAX");
+	check(ep.proj >= 1 && ep.proj <= 255, "proj is an ftok id");
+	check(!(ep.has_key && (ep.set & IPCX__O_PROJ)),
+	      "proj only with a path");
 	switch (ep.scheme) {
 	case IPCX__S_PIPE:
 		check(ep.name_len == 0, "pipe has no name");
@@ -105,7 +110,9 @@ static void check_roundtrip(const uint8_t *data, size_t size)
 	          ep2.mode == ep.mode && ep2.maxmsg == ep.maxmsg &&
 	          ep2.size == ep.size && ep2.raw == ep.raw && ep2.fd == ep.fd &&
 	          ep2.key == ep.key && ep2.has_key == ep.has_key &&
-	          ep2.pid == ep.pid,
+	          ep2.pid == ep.pid && ep2.proj == ep.proj &&
+	          ep2.type == ep.type && ep2.msgsize == ep.msgsize &&
+	          ep2.prio == ep.prio,
 	      "canonical re-parse gives the same endpoint");
 }
 

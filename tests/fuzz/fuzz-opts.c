@@ -22,13 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct ipcx__ep ep, ep2;
 static char buf[IPCX__EP_MAX + 64];
 
-/* A valid name for each scheme, to build a whole endpoint around options. */
+/*
+ * A valid name for each scheme, to build a whole endpoint around options
+ * (System V: a path, with which proj= is valid; a key refuses it).
+ */
 static const char *const sample[IPCX__S_COUNT] = {
     [IPCX__S_FILE] = "/tmp/f",     [IPCX__S_MQ] = "q",
-    [IPCX__S_SYSV_MQ] = "0x1234",  [IPCX__S_SHM] = "s",
+    [IPCX__S_SYSV_MQ] = "/tmp/k",  [IPCX__S_SHM] = "s",
     [IPCX__S_PIPE] = "",           [IPCX__S_FIFO] = "/tmp/f",
     [IPCX__S_SIGNAL] = "",         [IPCX__S_SEM] = "s",
-    [IPCX__S_SYSV_SEM] = "0x1234", [IPCX__S_UNIX] = "/tmp/s",
+    [IPCX__S_SYSV_SEM] = "/tmp/k", [IPCX__S_UNIX] = "/tmp/s",
     [IPCX__S_TCP] = "127.0.0.1:1", [IPCX__S_UDP] = "127.0.0.1:1",
     [IPCX__S_SEMSHM] = "s",        [IPCX__S_NATS] = "/s",
 };
@@ -51,7 +54,9 @@ static int same_opts(const struct ipcx__ep *a, const struct ipcx__ep *b)
 	       a->type == b->type && a->tls == b->tls &&
 	       !strcmp(a->queue, b->queue) && !strcmp(a->durable, b->durable) &&
 	       !strcmp(a->stream, b->stream) && !strcmp(a->creds, b->creds) &&
-	       !strcmp(a->ca, b->ca);
+	       !strcmp(a->ca, b->ca) && a->msgsize == b->msgsize &&
+	       a->prio == b->prio && a->proj == b->proj && a->value == b->value &&
+	       a->slots == b->slots;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,7 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(ep.size > 0 || !(ep.set & IPCX__O_SIZE), "size > 0");
 		check(ep.size <= (1u << 30), "size bounded");
 		check(ep.maxmsg <= (1u << 30), "maxmsg bounded");
-		check(ep.fd >= -1 && ep.type >= 1, "fd and type in range");
+		check(ep.fd >= -1 && ep.type >= 0, "fd and type in range");
+		check(ep.msgsize <= (16u << 20), "msgsize bounded");
+		check(ep.msgsize > 0 || !(ep.set & IPCX__O_MSGSIZE),
+		      "msgsize > 0");
+		check(ep.prio <= 32767, "prio below MQ_PRIO_MAX");
+		check(ep.proj >= 1 && ep.proj <= 255, "proj is an ftok id");
 		check(ep.uid != (uid_t)-1 || !(ep.set & IPCX__O_UID),
 		      "uid= never means 'anyone'");
 		check(ep.gid != (gid_t)-1 || !(ep.set & IPCX__O_GID),

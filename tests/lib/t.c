@@ -85,6 +85,20 @@ const char *t_name(const char *tag)
 	return b;
 }
 
+const char *t_key_name(const char *tag)
+{
+	static char buf[4][16];
+	static int k;
+	char *b = buf[k++ & 3];
+	uint32_t h = 2166136261u;
+
+	/* FNV-1a of t_name(tag): unique per pid and tag, never 0. */
+	for (const char *p = t_name(tag); *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(b, 16, "0x%08x", h ? h : 1);
+	return b;
+}
+
 const char *t_tmp_path(const char *tag)
 {
 	static char buf[4][160];

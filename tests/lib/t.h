@@ -60,6 +60,11 @@ void t_leak_end(void);
  */
 const char *t_name(const char *tag);
 const char *t_tmp_path(const char *tag);
+/*
+ * t_key_name - a System V key for this run and tag, "0x%08x" (a hash of
+ * t_name(tag)), for sysv-mq:// and sysv-sem:// endpoints.
+ */
+const char *t_key_name(const char *tag);
 
 /*
  * Two-process tests: t_fork() forks a child that runs fn(arg) and _exits

@@ -43,6 +43,7 @@ static void main_usage(FILE *f)
 	      "One message API over Linux IPC. Endpoints:\n"
 	      "  pipe://  fifo:///path  unix:///path  unix://@name\n"
 	      "  tcp://host:port  udp://host:port  shm://name\n"
+	      "  mq://name  sysv-mq://0x1234  sysv-mq:///path\n"
 	      "\n"
 	      "Commands:\n",
 	      f);

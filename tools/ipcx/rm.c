@@ -1,7 +1,7 @@
 /*
  * rm.c - `ipcx rm [-f] ENDPOINT...`: remove the named object behind each
- * endpoint (a shm segment, a FIFO, a unix socket file, a semaphore) with
- * ipcx_unlink.
+ * endpoint (a shm segment, a FIFO, a unix socket file, a message queue, a
+ * semaphore) with ipcx_unlink.
  */
 #include "cli.h"
 #include "util.h"
@@ -17,6 +17,7 @@ static const char rm_usage[] =
     "\n"
     "Remove the named object behind each ENDPOINT: the /dev/shm segment of\n"
     "shm://name, the FIFO of fifo:///path, the socket file of unix:///path,\n"
+    "the queue of mq://name (mq_unlink) or of sysv-mq://KEY (IPC_RMID),\n"
     "the semaphore of sem://name (sem_unlink), the set of sysv-sem://KEY\n"
     "(IPC_RMID), the buffer of semshm://name with its semaphore set.\n"
     "Channels already open keep working; new ones cannot find the name.\n"

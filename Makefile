@@ -7,6 +7,8 @@
 #   make check-python    the Python binding's tests (also part of make check)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
 #   make bench           build and run the benchmark comparison
+#   make soak            load and kill soak (about 30 min; SOAK_MSGS=100000
+#                        SOAK_ROUNDS=50 SOAK_SHM_ROUNDS=50 for the short one)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format          clang-format the tree
 
@@ -57,6 +59,7 @@ CLI_SRC   := $(sort $(wildcard tools/ipcx/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test-*.c))
 TLIB_SRC  := $(sort $(wildcard tests/lib/*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+SOAK_SRC  := $(sort $(wildcard tests/soak/soak-*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 PIC_OBJ   := $(LIB_SRC:%.c=$(B)/pic/%.o)
@@ -64,8 +67,9 @@ BENCH_OBJ := $(BENCH_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
 TLIB_OBJ  := $(TLIB_SRC:%.c=$(B)/obj/%.o)
 TESTS     := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+SOAKS     := $(SOAK_SRC:tests/soak/%.c=$(B)/soak/%)
 
-.PHONY: all lib tour check test fuzz bench install uninstall format clean
+.PHONY: all lib tour check test fuzz bench soak install uninstall format clean
 # Keep the test helpers' objects: make would delete them as intermediates.
 .SECONDARY: $(TLIB_OBJ)
 all: lib $(B)/ipcx $(B)/ipcx.pc
@@ -104,6 +108,10 @@ $(B)/tests/%: tests/%.c $(TLIB_OBJ) $(B)/libipcx.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
 
+$(B)/soak/%: tests/soak/%.c $(TLIB_OBJ) $(B)/libipcx.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -MMD -MP -Itests/lib -o $@ $< $(TLIB_OBJ) $(B)/libipcx.a $(LDLIBS) -lm
+
 PCSUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
 $(B)/ipcx.pc: ipcx.pc.in
@@ -122,14 +130,30 @@ check-python: lib $(B)/ipcx
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 20
-fuzz:
-	@mkdir -p build-fuzz
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/core -Isrc/ring \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ   := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+# The library is compiled for fuzzing once; each harness links against it.
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+build-fuzz/libipcx-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c build-fuzz/libipcx-fuzz.a
+	$(FUZZ_CC) $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS)) -o $@ $< \
+	  build-fuzz/libipcx-fuzz.a -pthread
+
+-include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
+
+fuzz: $(FUZZ_BIN)
 	@set -e; for h in $(FUZZ_SRC); do \
 	  n=$$(basename $$h .c); \
 	  echo "== $$n"; \
-	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/core -Isrc/ring \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o build-fuzz/$$n $$h $(LIB_SRC) -pthread; \
 	  mkdir -p build-fuzz/$$n.corpus; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=0 build-fuzz/$$n.corpus tests/fuzz/corpus/$$n \
@@ -139,6 +163,15 @@ fuzz:
 
 bench: all
 	IPCX=$(B)/ipcx sh bench/run.sh
+
+SOAK_MSGS       ?= 10000000
+SOAK_SENDERS    ?= 4
+SOAK_ROUNDS     ?= 300
+SOAK_SHM_ROUNDS ?= 1000
+soak: all $(SOAKS) $(B)/tests/test-kill
+	SOAK_MSGS=$(SOAK_MSGS) SOAK_SENDERS=$(SOAK_SENDERS) \
+	  SOAK_ROUNDS=$(SOAK_ROUNDS) SOAK_SHM_ROUNDS=$(SOAK_SHM_ROUNDS) \
+	  sh tests/soak/soak.sh $(B)
 
 # Functions documented in libipcx(3): each gets a man page link, so
 # `man ipcx_open` finds it.

@@ -412,6 +412,14 @@ expect_out "options after the arguments: send EP a -t 500" 'a
 expect_out "'--' ends options: a message '-x'" '-x
 --raw
 ' '$T "$IPCX" send -- pipe:// -x --raw | $T "$IPCX" recv -- pipe://'
+expect_out "options after the arguments: send EP a b -t 500" 'a
+b
+' '$T "$IPCX" send pipe:// a b -t 500 | $T "$IPCX" recv pipe:// -n 2'
+if $T "$IPCX" rm "shm://$shm-none" -f 2>"$dir/err" && [ ! -s "$dir/err" ]; then
+	ok "options after the arguments: rm EP -f"
+else
+	bad "options after the arguments: rm EP -f" "$dir/err"
+fi
 expect_out "recv -n 1 stops after one message" 'a
 ' '$T "$IPCX" send pipe:// a b | $T "$IPCX" recv pipe:// -n 1'
 expect_fail "recv -n 3 when the peer leaves after 2" 1 \
@@ -437,6 +445,24 @@ for c in send recv rm clean bench; do
 		ok "ipcx $c --version"
 	else
 		bad "ipcx $c --version (exit $rc)" "$dir/out" "$dir/err"
+	fi
+	# One shared option reader: the same answer from every subcommand.
+	$T "$IPCX" "$c" --no-such-option >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ ! -s "$dir/out" ] &&
+		[ "$(wc -l <"$dir/err")" -eq 1 ] &&
+		grep -q "^ipcx $c: unknown option '--no-such-option'" "$dir/err"
+	then
+		ok "ipcx $c --no-such-option: exit 2, one line on stderr"
+	else
+		bad "ipcx $c --no-such-option (exit $rc)" "$dir/out" "$dir/err"
+	fi
+	$T "$IPCX" "$c" --help=x >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q "takes no value" "$dir/err"; then
+		ok "ipcx $c --help=x: exit 2"
+	else
+		bad "ipcx $c --help=x (exit $rc)" "$dir/out" "$dir/err"
 	fi
 done
 for a in --help -h help; do
@@ -496,6 +522,34 @@ if [ $rrc -eq 143 ] && [ ! -e "$dir/term.sock" ]; then
 	ok "SIGTERM ends recv (status 143) and removes the socket file"
 else
 	bad "SIGTERM ends recv (status $rrc, want 143)" "$dir/rerr"
+fi
+
+echo "== a listener out of file descriptors"
+# 100 idle connections at a receiver limited to 64 fds, then a message on
+# one more: recv runs out of fds, neither spins nor exits, and prints the
+# message once the idle ones close (it waited in the kernel meanwhile).
+$T sh -c 'ulimit -n 64 && exec "$@"' sh "$IPCX" recv -n 1 -t $WAIT \
+	"unix://$dir/fds.sock" >"$dir/out" 2>"$dir/rerr" &
+rpid=$!
+$T python3 - "$dir/fds.sock" "$dir" >"$dir/perr" 2>&1 <<'EOF'
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+from pyconnect import connect
+idle = [connect(sys.argv[1]) for _ in range(100)]
+last = connect(sys.argv[1])
+last.sendall(struct.pack(">I", 5) + b"after")
+for s in idle:
+    s.close()
+last.close()
+EOF
+prc=$?
+wait $rpid
+rrc=$?
+if [ $prc -eq 0 ] && [ $rrc -eq 0 ] && [ "$(cat "$dir/out")" = after ]; then
+	ok "recv under ulimit -n 64 with 101 senders: survives, delivers"
+else
+	echo "     python exit $prc, recv exit $rrc"
+	bad "recv under ulimit -n 64" "$dir/out" "$dir/rerr" "$dir/perr"
 fi
 
 echo "== rm and clean"

@@ -51,9 +51,10 @@ enum {
 
 /* What a survivor may see when its peer is gone (a mask). */
 enum {
-	G_EPEER = 1 << 0,    /* IPCX_EPEER */
-	G_TIMEOUT = 1 << 1,  /* keeps waiting: IPCX_ETIMEDOUT */
-	G_ACCEPTED = 1 << 2, /* sends keep succeeding (datagrams dropped) */
+	G_EPEER = T_GONE_EPEER,     /* IPCX_EPEER */
+	G_TIMEOUT = T_GONE_TIMEOUT, /* keeps waiting: IPCX_ETIMEDOUT */
+	G_ACCEPTED =
+	    T_GONE_ACCEPTED, /* sends keep succeeding (datagrams dropped) */
 };
 
 /* A bad endpoint: prefix + fill x 'a' + suffix, and the code it gives. */
@@ -833,17 +834,6 @@ static int child_sender(void *arg)
 	return 0;
 }
 
-static void expect_gone(const char *who, ssize_t r, unsigned allowed)
-{
-	if ((r == IPCX_EPEER && (allowed & G_EPEER)) ||
-	    (r == IPCX_ETIMEDOUT && (allowed & G_TIMEOUT)) ||
-	    (r >= 0 && (allowed & G_ACCEPTED)))
-		return;
-	fprintf(stderr, "%s after peer exit: %zd %s (%s)\n", who, r,
-	        ipcx_errname((int)r), ipcx_errmsg());
-	exit(T_EXIT_FAIL);
-}
-
 static void case_sender_exits(struct ctx *c)
 {
 	struct peer_arg a = {.c = c};
@@ -878,10 +868,10 @@ static void case_sender_exits(struct ctx *c)
 	/* Those allowed to wait get a short timeout; EPEER ones a long one. */
 	r = ipcx_recv(rx, buf, sizeof(buf),
 	              (c->tp->rx_gone & G_TIMEOUT) ? 50 : LONG_MS);
-	expect_gone("receiver", r, c->tp->rx_gone);
+	t_expect_gone("receiver", r, c->tp->rx_gone);
 	/* And it stays so. */
 	r = ipcx_recv(rx, buf, sizeof(buf), 0);
-	expect_gone("receiver (again)", r, c->tp->rx_gone | G_TIMEOUT);
+	t_expect_gone("receiver (again)", r, c->tp->rx_gone | G_TIMEOUT);
 	T_OK(ipcx_close(rx));
 	t_sync_close(&a.sync);
 }
@@ -943,7 +933,7 @@ static void case_receiver_exits(struct ctx *c)
 	if (r == 0)
 		T_ASSERT(c->tp->tx_gone & G_ACCEPTED);
 	else
-		expect_gone("sender", r, c->tp->tx_gone);
+		t_expect_gone("sender", r, c->tp->tx_gone);
 	T_OK(ipcx_close(tx));
 	t_sync_close(&a.sync);
 }

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -300,13 +299,6 @@ static void test_raw(void)
 	T_OK(ipcx_unlink(ep));
 }
 
-static int readable(int fd)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 static void test_pollable(void)
 {
 	ipcx_chan *r, *w;
@@ -316,24 +308,24 @@ static void test_pollable(void)
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &r));
 	fd = ipcx_fd(r);
 	T_ASSERT(fd >= 0);
-	T_ASSERT(!readable(fd));
+	T_ASSERT(!t_poll_in(fd, 0));
 	T_OK(ipcx_open(ep, IPCX_SEND, &w));
 	T_EXPECT(ipcx_fd(w), IPCX_ENOTSUP);
 	T_OK(ipcx_send(w, "1", 1, 0));
 	T_OK(ipcx_send(w, "2", 1, 0));
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), 1);
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), 1);
 	T_OK(ipcx_close(w));
 	/* The writer left: a (spurious) wake-up is allowed, after which
 	 * the reopened FIFO is quiet... */
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
-	T_ASSERT(!readable(fd));
+	T_ASSERT(!t_poll_in(fd, 0));
 	/* ...and the same fd wakes for the next writer. */
 	T_OK(ipcx_open(ep, IPCX_SEND, &w));
 	T_OK(ipcx_send(w, "3", 1, 0));
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 0), 1);
 	T_ASSERT(buf[0] == '3');
 	T_OK(ipcx_close(w));

@@ -49,7 +49,11 @@ enum {
 };
 
 /* What a survivor may see once the peer is dead (a mask). */
-enum { G_EPEER = 1, G_TIMEOUT = 2, G_ACCEPTED = 4 };
+enum {
+	G_EPEER = T_GONE_EPEER,
+	G_TIMEOUT = T_GONE_TIMEOUT,
+	G_ACCEPTED = T_GONE_ACCEPTED
+};
 
 struct ktp {
 	const char *name;
@@ -362,17 +366,6 @@ static void kill_and_reap(pid_t pid)
 		zombie = pid;
 }
 
-static void expect_gone(const char *who, ssize_t rc, unsigned allowed)
-{
-	if ((rc == IPCX_EPEER && (allowed & G_EPEER)) ||
-	    (rc == IPCX_ETIMEDOUT && (allowed & G_TIMEOUT)) ||
-	    (rc >= 0 && (allowed & G_ACCEPTED)))
-		return;
-	fprintf(stderr, "%s after the peer was killed: %zd %s (%s)\n", who, rc,
-	        ipcx_errname((int)rc), ipcx_errmsg());
-	exit(T_EXIT_FAIL);
-}
-
 /* Receive and check; returns the result of the receive that failed. */
 static ssize_t drain(struct round *r, ipcx_chan *rx, uint32_t *want, int limit,
                      int timeout_ms)
@@ -452,7 +445,7 @@ static void round_sender_random(struct round *r)
 	/* Whatever was queued comes out whole; then the end. */
 	rc = drain(r, rx, &want, -1,
 	           (tp->rx_gone & G_TIMEOUT) ? SHORT_MS : LONG_MS);
-	expect_gone("receiver", rc, tp->rx_gone);
+	t_expect_gone("receiver", rc, tp->rx_gone);
 	T_OK(ipcx_close(rx));
 }
 
@@ -498,7 +491,7 @@ static void round_receiver_random(struct round *r)
 		if (rc < 0)
 			break;
 	}
-	expect_gone("sender", rc, tp->tx_gone);
+	t_expect_gone("sender", rc, tp->tx_gone);
 	T_OK(ipcx_close(tx));
 
 	/* shm: a new receiver takes over (even while the dead one is not

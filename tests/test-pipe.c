@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -390,13 +389,6 @@ static void test_other_fds(void)
 	T_EXPECT(ipcx_open("pipe://", IPCX_SEND | IPCX_RECV, &rd), IPCX_EINVAL);
 }
 
-static int readable(int fd)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 static void test_pollable(void)
 {
 	ipcx_chan *rd, *wr;
@@ -408,20 +400,20 @@ static void test_pollable(void)
 	fd = ipcx_fd(rd);
 	T_ASSERT(fd >= 0);
 	T_ASSERT(ipcx_fd(rd) == fd);
-	T_ASSERT(!readable(fd));
+	T_ASSERT(!t_poll_in(fd, 0));
 	T_OK(ipcx_send(wr, "a", 1, 0));
 	T_OK(ipcx_send(wr, "b", 1, 0));
 	T_OK(ipcx_send(wr, "c", 1, 0));
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	/* One read takes all three into the buffer: the fd must stay
 	 * readable while two whole messages wait there. */
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), 1);
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), 1);
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(rd, buf, sizeof(buf), 0), 1);
 	T_ASSERT(buf[0] == 'c');
-	T_ASSERT(!readable(fd));
+	T_ASSERT(!t_poll_in(fd, 0));
 	T_OK(ipcx_close(rd));
 	T_OK(ipcx_close(wr));
 }

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -371,13 +370,6 @@ static void test_uid_filter(void)
 	T_OK(ipcx_close(l));
 }
 
-static int readable(int fd)
-{
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 static void test_pollable(void)
 {
 	ipcx_chan *l, *d;
@@ -387,29 +379,29 @@ static void test_pollable(void)
 	T_OK(ipcx_open(ep, IPCX_RECV | IPCX_SEND | IPCX_CREATE, &l));
 	fd = ipcx_fd(l);
 	T_ASSERT(fd >= 0);
-	T_ASSERT(!readable(fd));
+	T_ASSERT(!t_poll_in(fd, 0));
 	T_OK(ipcx_open(ep, IPCX_SEND | IPCX_RECV, &d));
 	dfd = ipcx_fd(d);
 	T_ASSERT(dfd >= 0);
 	/* A new connection wakes the listener's fd. */
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	T_OK(ipcx_send(d, "1", 1, 0));
 	T_OK(ipcx_send(d, "2", 1, 0));
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), 1);
 	/* "2" sits in our buffer now: the fd must still say so. */
-	T_ASSERT(readable(fd));
+	T_ASSERT(t_poll_in(fd, 0));
 	T_EXPECT(ipcx_recv(l, buf, sizeof(buf), 0), 1);
 	T_ASSERT(buf[0] == '2');
-	T_ASSERT(!readable(fd));
+	T_ASSERT(!t_poll_in(fd, 0));
 	T_OK(ipcx_send(l, "a", 1, 0));
 	T_OK(ipcx_send(l, "b", 1, 0));
-	T_ASSERT(readable(dfd));
+	T_ASSERT(t_poll_in(dfd, 0));
 	T_EXPECT(ipcx_recv(d, buf, sizeof(buf), 0), 1);
-	T_ASSERT(readable(dfd));
+	T_ASSERT(t_poll_in(dfd, 0));
 	T_EXPECT(ipcx_recv(d, buf, sizeof(buf), 0), 1);
-	T_ASSERT(!readable(dfd));
+	T_ASSERT(!t_poll_in(dfd, 0));
 	T_OK(ipcx_close(d));
 	T_OK(ipcx_close(l));
 }

@@ -95,7 +95,7 @@ static int base_spin(_Atomic uint64_t *v, uint64_t want, int to, bool yield)
 				return -1;
 			if (!start)
 				start = now;
-			else if (now - start > (uint64_t)to * 1000000u)
+			else if (now - start > (uint64_t)to * BENCH_NS_PER_MS)
 				return -1;
 		}
 	}
@@ -316,8 +316,8 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 		    ack[0] == (uint64_t)j.m && ack[2] > t0) {
 			row.has_tput = true;
 			row.messages = row.received = j.m;
-			row.msgs_per_s =
-			    (double)j.m / ((double)(ack[2] - t0) / 1e9);
+			row.msgs_per_s = (double)j.m / ((double)(ack[2] - t0) /
+			                                BENCH_NS_PER_S);
 			row.bytes_per_s = row.msgs_per_s * (double)j.size;
 			row.has_cpu = true;
 			row.tx_cpu_ns =
@@ -388,7 +388,7 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 	}
 	row.has_tput = true;
 	row.messages = row.received = iters;
-	row.msgs_per_s = (double)iters / ((double)el / 1e9);
+	row.msgs_per_s = (double)iters / ((double)el / BENCH_NS_PER_S);
 	row.bytes_per_s = row.msgs_per_s * (double)sz;
 out:
 	bench_free(src);
@@ -408,10 +408,10 @@ struct base_sems {
 static int base_sem_wait(sem_t *s, int to)
 {
 	struct timespec ts;
-	uint64_t end = bench_now_ns() + (uint64_t)to * 1000000u;
+	uint64_t end = bench_now_ns() + (uint64_t)to * BENCH_NS_PER_MS;
 
-	ts.tv_sec = (time_t)(end / 1000000000u);
-	ts.tv_nsec = (long)(end % 1000000000u);
+	ts.tv_sec = (time_t)(end / BENCH_NS_PER_S);
+	ts.tv_nsec = (long)(end % BENCH_NS_PER_S);
 	while (sem_clockwait(s, CLOCK_MONOTONIC, &ts) < 0)
 		if (errno != EINTR || bench_stop)
 			return -1;
@@ -494,8 +494,8 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 		    msg.v[2] > t0) {
 			row.has_tput = true;
 			row.messages = row.received = m;
-			row.msgs_per_s =
-			    (double)m / ((double)(msg.v[2] - t0) / 1e9);
+			row.msgs_per_s = (double)m / ((double)(msg.v[2] - t0) /
+			                              BENCH_NS_PER_S);
 		} else {
 			row.status = BENCH_FAIL;
 		}

@@ -114,7 +114,7 @@ struct bench_result {
  */
 int bench_run(const struct bench_config *cfg);
 
-/* ---- endpoints (endpoint.c) ---- */
+/* ---- endpoints (resolve.c) ---- */
 
 /* How an item's channels are set up. */
 enum bench_shape {
@@ -173,6 +173,10 @@ bool bench_parse_size(const char *s, size_t *out);
 int bench_free_port(int type);
 
 /* CLOCK_MONOTONIC now, in nanoseconds. */
+/* Time units for the engine's CLOCK_MONOTONIC nanoseconds. */
+#define BENCH_NS_PER_S  1000000000u
+#define BENCH_NS_PER_MS 1000000u
+
 static inline uint64_t bench_now_ns(void);
 
 /* A child and the pipe it reports through. */
@@ -228,7 +232,7 @@ int bench_pin_setup(bool want, char *note, size_t cap);
 void bench_pin_restore(void);
 
 /* Set by SIGINT / SIGTERM: every loop gives up its row. */
-extern volatile int bench_stop;
+extern volatile sig_atomic_t bench_stop;
 void bench_signals_setup(void);
 void bench_signals_restore(void);
 
@@ -281,7 +285,7 @@ void bench_counts(const struct bench_config *cfg, size_t size, long *n, long *m,
 void *bench_alloc(size_t n);
 void bench_free(void *p);
 
-/* ---- the rows (ipcx.c, baseline.c, idle.c) ---- */
+/* ---- the rows (measure.c, baseline.c, idle.c) ---- */
 
 /* Fills the defaults for one size into *n (round trips), *m (messages). */
 void bench_counts(const struct bench_config *cfg, size_t size, long *n, long *m,
@@ -359,7 +363,7 @@ static inline uint64_t bench_now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * BENCH_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 #endif /* IPCX_BENCH_H */

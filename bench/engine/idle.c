@@ -36,7 +36,7 @@ static int idle_child(void *arg, int ctl)
 	c0 = bench_cpu_self_ns();
 	t0 = bench_now_ns();
 	r = ipcx_recv(rx, buf, sizeof(buf),
-	              (int)(j->window_ns / 1000000u) + j->to);
+	              (int)(j->window_ns / BENCH_NS_PER_MS) + j->to);
 	t1 = bench_now_ns();
 	c1 = bench_cpu_self_ns();
 	if (r < 0) {
@@ -69,7 +69,7 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 	idle->done = true;
 	idle->status = BENCH_FAIL;
 	memset(&j, 0, sizeof(j));
-	j.window_ns = (uint64_t)(cfg->idle_s * 1e9);
+	j.window_ns = (uint64_t)(cfg->idle_s * BENCH_NS_PER_S);
 	j.to = cfg->timeout_ms;
 	snprintf(j.ep, sizeof(j.ep), "shm://ipcx-bench-%ld-%u-idle",
 	         (long)getpid(), seq);
@@ -97,7 +97,7 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 	/* Stay silent for the window; the stop flag cuts it short. */
 	for (uint64_t end = bench_now_ns() + j.window_ns;
 	     bench_now_ns() < end && !bench_stop;)
-		bench_sleep_ns(10000000);
+		bench_sleep_ns(10 * BENCH_NS_PER_MS);
 	rc = ipcx_send(tx, "wake", 4, j.to);
 	if (rc < 0) {
 		snprintf(idle->note, sizeof(idle->note), "send: %s",
@@ -111,8 +111,8 @@ void bench_idle_test(const struct bench_config *cfg, unsigned seq,
 		goto out;
 	}
 	idle->status = BENCH_OK;
-	idle->cpu_ms = (double)m.v[0] / 1e6;
-	idle->window_s = (double)m.v[1] / 1e9;
+	idle->cpu_ms = (double)m.v[0] / BENCH_NS_PER_MS;
+	idle->window_s = (double)m.v[1] / BENCH_NS_PER_S;
 out:
 	ipcx_close(tx);
 	bench_reap(&c, idle->status == BENCH_OK ? j.to : 0);

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 /* The paced phase: one message every MQB_PACE_NS. */
-#define MQB_PACE_NS 1000000u
+#define MQB_PACE_NS BENCH_NS_PER_MS
 
 enum mqb_kind { MQB_IPCX, MQB_POSIX, MQB_SYSV };
 
@@ -68,7 +68,7 @@ static uint64_t mqb_cpu_thread(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * BENCH_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 static void mqb_end_init(struct mqb_end *e)
@@ -87,7 +87,8 @@ static int mqb_open(struct mqb_end *e, const struct mqb_job *j,
 	e->size = j->size;
 	e->cap = j->size ? j->size : 1;
 	if (j->kind == MQB_IPCX) {
-		uint64_t end = bench_now_ns() + (uint64_t)j->to * 1000000u;
+		uint64_t end =
+		    bench_now_ns() + (uint64_t)j->to * BENCH_NS_PER_MS;
 		int r;
 		/* Either side may create the queue; retry a race. */
 		do
@@ -308,7 +309,8 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 	if (v[0] == (uint64_t)j->m && v[2] > t0) {
 		row->has_tput = true;
 		row->messages = row->received = j->m;
-		row->msgs_per_s = (double)j->m / ((double)(v[2] - t0) / 1e9);
+		row->msgs_per_s =
+		    (double)j->m / ((double)(v[2] - t0) / BENCH_NS_PER_S);
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;
 	}
 	return 0;
@@ -360,8 +362,10 @@ static int mqb_cpu(struct mqb_job *j, struct mqb_end *tx, struct bench_child *c,
 	c2 = mqb_cpu_thread();
 	if (r < 0 || mqb_data(c, paced, j->to, v) < 0)
 		return r;
-	mqb_cpu_row(paced, j->paced, 1e9 / MQB_PACE_NS, v[0], c1 - c0, j->size);
-	mqb_cpu_row(b2b, j->b2b, (double)j->b2b / ((double)(v[2] - b0) / 1e9),
+	mqb_cpu_row(paced, j->paced, (double)BENCH_NS_PER_S / MQB_PACE_NS, v[0],
+	            c1 - c0, j->size);
+	mqb_cpu_row(b2b, j->b2b,
+	            (double)j->b2b / ((double)(v[2] - b0) / BENCH_NS_PER_S),
 	            v[1], c2 - c1, j->size);
 	return 0;
 }

@@ -29,8 +29,9 @@
 #define PC_MIN_COUNT 50
 #define PC_MAX_COUNT 20000
 /* After-idle rows: this many gaps, fewer for long ones (2 s in all). */
-#define PC_GAP_COUNT 100
-#define PC_GAP_MIN   5
+#define PC_GAP_COUNT   100
+#define PC_GAP_MIN     5
+#define PC_GAP_TOTAL_S 2u
 
 struct pc_job {
 	const char *ep; /* the ipcx endpoint, or NULL for the bare pipe */
@@ -92,7 +93,7 @@ static int pc_child(void *arg, int ctl)
 	c0 = bench_cpu_self_ns();
 	for (i = 0; i < j->count; i++) {
 		uint64_t stamp;
-		int to = (int)(j->gap_ns / 1000000u) + j->to;
+		int to = (int)(j->gap_ns / BENCH_NS_PER_MS) + j->to;
 
 		if (rx ? ipcx_recv(rx, buf, sizeof(buf), to) != PC_SIZE
 		       : pc_read_all(j->pfd[0], buf, sizeof(buf)) < 0)
@@ -127,8 +128,8 @@ static uint64_t pc_send(struct pc_job *j, ipcx_chan *tx, struct bench_row *row)
 		uint64_t now;
 
 		t += j->gap_ns;
-		ts.tv_sec = (time_t)(t / 1000000000u);
-		ts.tv_nsec = (long)(t % 1000000000u);
+		ts.tv_sec = (time_t)(t / BENCH_NS_PER_S);
+		ts.tv_nsec = (long)(t % BENCH_NS_PER_S);
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
 		                       NULL) == EINTR &&
 		       !bench_stop)
@@ -299,12 +300,12 @@ void bench_paced_rows(const struct bench_config *cfg, unsigned *seq,
 		        : count > PC_MAX_COUNT ? PC_MAX_COUNT
 		                               : count;
 		snprintf(pace, sizeof(pace), "%ld/s", cfg->rate);
-		pc_pace(cfg, res, seq, 1000000000u / (uint64_t)cfg->rate, count,
-		        pace);
+		pc_pace(cfg, res, seq, BENCH_NS_PER_S / (uint64_t)cfg->rate,
+		        count, pace);
 	}
 	for (size_t g = 0; g < cfg->ngaps && !bench_stop; g++) {
 		uint64_t gap = cfg->gaps_ns[g];
-		long count = (long)(2000000000u / gap);
+		long count = (long)(PC_GAP_TOTAL_S * BENCH_NS_PER_S / gap);
 		char t[24];
 
 		count = count < PC_GAP_MIN     ? PC_GAP_MIN

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 int bench_cpu_parent = -1, bench_cpu_child = -1;
-volatile int bench_stop;
+volatile sig_atomic_t bench_stop;
 
 static cpu_set_t proc_saved_mask;
 static bool proc_mask_saved;
@@ -123,8 +123,8 @@ double bench_loadavg(void)
 
 void bench_sleep_ns(uint64_t ns)
 {
-	struct timespec ts = {(time_t)(ns / 1000000000u),
-	                      (long)(ns % 1000000000u)};
+	struct timespec ts = {(time_t)(ns / BENCH_NS_PER_S),
+	                      (long)(ns % BENCH_NS_PER_S)};
 
 	nanosleep(&ts, NULL);
 }
@@ -210,15 +210,17 @@ void bench_report_data(int ctl, const uint64_t v[4])
 int bench_wait_report(struct bench_child *c, struct bench_msg *m,
                       int timeout_ms)
 {
-	uint64_t end = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t end = bench_now_ns() + (uint64_t)timeout_ms * BENCH_NS_PER_MS;
 
 	if (c->ctl < 0)
 		return -1;
 	for (;;) {
 		struct pollfd pfd = {c->ctl, POLLIN, 0};
 		uint64_t now = bench_now_ns();
-		int left =
-		    now >= end ? 0 : (int)((end - now + 999999u) / 1000000u);
+		int left = now >= end
+		               ? 0
+		               : (int)((end - now + BENCH_NS_PER_MS - 1) /
+		                       BENCH_NS_PER_MS);
 		int r = poll(&pfd, 1, left);
 		ssize_t n;
 
@@ -237,7 +239,7 @@ int bench_wait_report(struct bench_child *c, struct bench_msg *m,
 
 int bench_reap(struct bench_child *c, int timeout_ms)
 {
-	uint64_t end = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	uint64_t end = bench_now_ns() + (uint64_t)timeout_ms * BENCH_NS_PER_MS;
 	int st = 0, rc = -1;
 
 	if (c->ctl >= 0) {
@@ -262,7 +264,7 @@ int bench_reap(struct bench_child *c, int timeout_ms)
 			c->pid = -1;
 			return -1;
 		}
-		bench_sleep_ns(1000000);
+		bench_sleep_ns(BENCH_NS_PER_MS);
 	}
 	if (WIFEXITED(st))
 		rc = WEXITSTATUS(st);
@@ -370,6 +372,6 @@ uint64_t bench_cpu_self_ns(void)
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return 0;
 	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
-	           1000000000u +
+	           BENCH_NS_PER_S +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 }

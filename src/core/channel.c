@@ -113,7 +113,7 @@ int ipcx_open(const char *endpoint, int flags, ipcx_chan **chp)
 fail_open:
 	/* open leaves priv NULL or safe for close; keep open's message. */
 	if (ch->priv) {
-		char keep[512];
+		char keep[IPCX__ERRMSG_MAX];
 		strncpy(keep, ipcx_errmsg(), sizeof(keep) - 1);
 		keep[sizeof(keep) - 1] = '\0';
 		tp->close(ch);

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static _Thread_local char err_msg[512];
+static _Thread_local char err_msg[IPCX__ERRMSG_MAX];
 
 const char *ipcx_strerror(int code)
 {

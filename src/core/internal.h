@@ -18,6 +18,11 @@
 
 /* Longest endpoint string accepted, NUL excluded. */
 #define IPCX__EP_MAX 4096
+/* Time units, for deadlines in CLOCK_MONOTONIC nanoseconds. */
+#define IPCX__NS_PER_S  1000000000LL
+#define IPCX__NS_PER_MS 1000000LL
+/* The longest ipcx_errmsg(), terminator included (error.c). */
+#define IPCX__ERRMSG_MAX 512
 /* Default receive limit for framed streams (option maxmsg=). */
 #define IPCX__DEFAULT_MAXMSG (16u << 20)
 
@@ -312,9 +317,11 @@ IPCX__HIDDEN int ipcx__poll1(int fd, short events, int64_t deadline);
 /* Frame header: 4-byte big-endian payload length. */
 #define IPCX__FRAME_HDR 4
 IPCX__HIDDEN void ipcx__frame_put(uint8_t hdr[IPCX__FRAME_HDR], uint32_t len);
+/* ipcx__frame_len - the announced length, unchecked (the one decoder). */
+IPCX__HIDDEN uint32_t ipcx__frame_len(const uint8_t hdr[IPCX__FRAME_HDR]);
 /*
- * ipcx__frame_get - decode a header; IPCX_EMSGSIZE if the announced length
- * exceeds maxmsg, else 0 with *len set.
+ * ipcx__frame_get - decode a header: *len is set to the announced length;
+ * returns IPCX_EMSGSIZE (message set) if it exceeds maxmsg, else 0.
  */
 IPCX__HIDDEN int ipcx__frame_get(const uint8_t hdr[IPCX__FRAME_HDR],
                                  size_t maxmsg, uint32_t *len);

@@ -2,15 +2,20 @@
  * stream.h - framed byte streams, shared by pipe://, fifo://, unix:// and
  * tcp:// (and the fan-in listener that unix:// and tcp:// share).
  *
- * Three layers, each usable alone:
+ * Three layers, each usable alone, one job per file:
  *
  *   struct ipcx__stream   one connection: the frame codec (docs/FORMAT.md
  *                         section 1), a read buffer, deadlines, SIGPIPE.
+ *                         Receiving in stream.c, sending in stream-send.c.
+ *   struct ipcx__pollset  a pollable fd over user-space buffers (pollset.c).
  *   struct ipcx__solo     one stream as a channel: adds a pollable fd that
- *                         stays readable while whole frames sit buffered.
+ *                         stays readable while whole frames sit buffered
+ *                         (solo.c).
  *   struct ipcx__fanin    a listening socket and its accepted connections
  *                         as one channel: any sender's next message,
- *                         reply to whoever sent the last one.
+ *                         reply to whoever sent the last one (fanin.c).
+ *   struct ipcx__sock     either of the last two as a socket channel's ops
+ *                         (sock.c).
  *
  * Not installed. Internal names start with ipcx__.
  */
@@ -117,6 +122,13 @@ IPCX__HIDDEN ssize_t ipcx__stream_try(struct ipcx__stream *st, void *buf,
                                       size_t cap, ipcx_chan *ch);
 
 /*
+ * ipcx__stream_dead - the IPCX_ESTATE error (message included) for op
+ * ("send", "recv") on a stream closed after a bad frame.
+ */
+IPCX__HIDDEN int ipcx__stream_dead(const struct ipcx__stream *st,
+                                   const char *op);
+
+/*
  * ipcx__stream_ready - whether a receive would return at once without
  * reading: a whole frame is buffered, or the stream was killed.
  */
@@ -132,6 +144,30 @@ struct ipcx__pollset {
 	int evfd;   /* -1 until created */
 	bool armed; /* evfd is readable */
 };
+
+/* ipcx__ps_reset - the empty state (both fds -1); allocates nothing. */
+IPCX__HIDDEN void ipcx__ps_reset(struct ipcx__pollset *ps);
+/* ipcx__ps_close - close whatever was created; back to the empty state. */
+IPCX__HIDDEN void ipcx__ps_close(struct ipcx__pollset *ps);
+/*
+ * ipcx__ps_open - create the epoll fd if not yet there, and with want_ev
+ * the eventfd in it (epoll tag evtag). name is for messages. Does not
+ * block. Returns 0 or IPCX_E*; on failure what exists is kept for
+ * ipcx__ps_close.
+ */
+IPCX__HIDDEN int ipcx__ps_open(struct ipcx__pollset *ps, bool want_ev,
+                               void *evtag, const char *name);
+/* ipcx__ps_add - watch fd (not owned) for EPOLLIN with tag. 0 or IPCX_E*. */
+IPCX__HIDDEN int ipcx__ps_add(struct ipcx__pollset *ps, int fd, void *tag,
+                              const char *name);
+/* ipcx__ps_del - stop watching fd; a no-op without an epoll fd or fd < 0. */
+IPCX__HIDDEN void ipcx__ps_del(struct ipcx__pollset *ps, int fd);
+/*
+ * ipcx__ps_arm - make the eventfd readable (on) or not: call it with
+ * whether a whole frame is buffered. A no-op until ipcx__ps_open made the
+ * eventfd, and when nothing changes. Does not block.
+ */
+IPCX__HIDDEN void ipcx__ps_arm(struct ipcx__pollset *ps, bool on);
 
 /* ---- one stream as a channel ---- */
 
@@ -181,6 +217,15 @@ struct ipcx__fanin {
 	bool had_last;             /* some message was delivered */
 	struct ipcx__stream *pend; /* holds a frame refused by IPCX_ENOBUFS */
 	size_t rr;                 /* round-robin start of the buffer scan */
+	/*
+	 * Out of fds or memory to accept with (EMFILE, ENFILE, ENOMEM,
+	 * ENOBUFS): the listener is out of the epoll set until retry_at or
+	 * until a connection closes (freed); accepted ones are still served.
+	 */
+	bool paused;
+	bool freed;       /* a connection closed while paused */
+	int paused_errno; /* why, for the timeout message */
+	int64_t retry_at; /* CLOCK_MONOTONIC ns */
 	ipcx__admit_fn admit;
 	const struct ipcx__ep *ep; /* the channel's, for raw/maxmsg/uid/gid */
 	const char *name;
@@ -202,6 +247,9 @@ IPCX__HIDDEN void ipcx__fanin_fini(struct ipcx__fanin *f);
  * new ones meanwhile. Blocks until the deadline. A connection that closes
  * at a frame boundary is dropped silently; one that dies mid-frame or sends
  * an oversized header is dropped and its error returned. Sets ch->peer.
+ * Running out of fds or memory to accept with is no error: new senders
+ * wait in the kernel's queue (their messages with them) while the others
+ * are served, and the timeout message says so.
  */
 IPCX__HIDDEN ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf,
                                       size_t cap, ipcx_chan *ch,

@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <time.h>
 
@@ -14,7 +15,7 @@ int64_t ipcx__now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)ts.tv_sec * IPCX__NS_PER_S + ts.tv_nsec;
 }
 
 /*
@@ -30,7 +31,7 @@ int64_t ipcx__deadline(int timeout_ms)
 		return -1;
 	if (timeout_ms == 0)
 		return 0;
-	return ipcx__now_ns() + (int64_t)timeout_ms * 1000000;
+	return ipcx__now_ns() + (int64_t)timeout_ms * IPCX__NS_PER_MS;
 }
 
 struct timespec *ipcx__timespec_left(int64_t deadline, struct timespec *ts)
@@ -62,8 +63,8 @@ int ipcx__remaining_ms(int64_t deadline)
 	if (left <= 0)
 		return 0;
 	/* Round up: waking a little late beats spinning on a 0 ms poll. */
-	left = (left + 999999) / 1000000;
-	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+	left = (left + IPCX__NS_PER_MS - 1) / IPCX__NS_PER_MS;
+	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 int ipcx__poll1(int fd, short events, int64_t deadline)

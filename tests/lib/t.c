@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
@@ -257,6 +259,63 @@ int t_poll_in(int fd, int timeout_ms)
 	while (r < 0 && errno == EINTR);
 	T_ASSERT(r >= 0);
 	return r > 0;
+}
+
+void t_expect_gone(const char *who, ssize_t r, unsigned allowed)
+{
+	if ((r == IPCX_EPEER && (allowed & T_GONE_EPEER)) ||
+	    (r == IPCX_ETIMEDOUT && (allowed & T_GONE_TIMEOUT)) ||
+	    (r >= 0 && (allowed & T_GONE_ACCEPTED)))
+		return;
+	fprintf(stderr, "%s after the peer went: %zd %s (%s)\n", who, r,
+	        ipcx_errname((int)r), ipcx_errmsg());
+	exit(T_EXIT_FAIL);
+}
+
+void t_socketpair(int sv[2])
+{
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	                    0, sv) == 0);
+}
+
+void t_write_all(int fd, const void *b, size_t n)
+{
+	T_ASSERT(write(fd, b, n) == (ssize_t)n);
+}
+
+/* The abstract address "\0<name>" and its length. */
+static socklen_t t_abstract_addr(const char *name, struct sockaddr_un *a)
+{
+	size_t n = strlen(name);
+
+	T_ASSERT(n + 1 < sizeof(a->sun_path));
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, name, n);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+int t_abstract_listen(const char *name)
+{
+	struct sockaddr_un a;
+	socklen_t alen = t_abstract_addr(name, &a);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	T_ASSERT(fd >= 0);
+	T_ASSERT(bind(fd, (struct sockaddr *)&a, alen) == 0);
+	T_ASSERT(listen(fd, SOMAXCONN) == 0);
+	return fd;
+}
+
+int t_abstract_connect(const char *name)
+{
+	struct sockaddr_un a;
+	socklen_t alen = t_abstract_addr(name, &a);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	T_ASSERT(fd >= 0);
+	T_ASSERT(connect(fd, (struct sockaddr *)&a, alen) == 0);
+	return fd;
 }
 
 static uint32_t t_fnv(const uint8_t *p, size_t n)

@@ -101,6 +101,36 @@ uint32_t t_rand_below(uint32_t n);
 int t_poll_in(int fd, int timeout_ms);
 
 /*
+ * What a test accepts from a call made after its peer went away, for
+ * t_expect_gone(): a bit set of T_GONE_*.
+ */
+enum {
+	T_GONE_EPEER = 1 << 0,    /* IPCX_EPEER */
+	T_GONE_TIMEOUT = 1 << 1,  /* keeps waiting: IPCX_ETIMEDOUT */
+	T_GONE_ACCEPTED = 1 << 2, /* succeeds (datagrams dropped) */
+};
+
+/*
+ * t_expect_gone - fail the test, naming who and what r was, unless r (an
+ * ipcx_send/ipcx_recv result after the peer went) is one of allowed.
+ */
+void t_expect_gone(const char *who, ssize_t r, unsigned allowed);
+
+/* A connected AF_UNIX stream socketpair, both ends O_NONBLOCK. */
+void t_socketpair(int sv[2]);
+
+/* write() all n bytes of b to fd (a socket or pipe with room), or fail. */
+void t_write_all(int fd, const void *b, size_t n);
+
+/*
+ * t_abstract_listen - a nonblocking AF_UNIX stream socket listening on the
+ * abstract name "\0<name>" (backlog SOMAXCONN); t_abstract_connect - a blocking
+ * socket connected to it. Both fail the test on error.
+ */
+int t_abstract_listen(const char *name);
+int t_abstract_connect(const char *name);
+
+/*
  * Self-checking messages: t_msg_fill() writes len bytes derived from seq
  * (len >= T_MSG_MIN: a header with seq and len, a body, and an FNV-1a
  * checksum at the end; shorter messages are a pure function of seq and

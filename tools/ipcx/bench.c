@@ -99,9 +99,7 @@ static const struct option bench_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"rate", required_argument, NULL, OPT_RATE},
     {"gaps", required_argument, NULL, OPT_GAPS},
-    {"help", no_argument, NULL, CLI_OPT_HELP},
-    {"version", no_argument, NULL, CLI_OPT_VERSION},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /* Split a comma list in place into a NULL-free array of its words. */
@@ -186,6 +184,8 @@ int cmd_bench(int argc, char **argv)
 	struct bench_config cfg;
 	char *items = NULL, *sizes = NULL, **words = NULL;
 	size_t nwords = 0;
+	struct cli_args a = CLI_ARGS("bench", bench_usage,
+	                             "t:s:n:m:r:", bench_opts, argc, argv);
 	int c, rc = CLI_ERR, r;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -196,10 +196,7 @@ int cmd_bench(int argc, char **argv)
 	cfg.targets = -1;
 	cfg.out = stdout;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":t:s:n:m:r:hV", bench_opts,
-	                        NULL)) != -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 't':
 			items = optarg;
@@ -284,17 +281,14 @@ int cmd_bench(int argc, char **argv)
 				    "(e.g. 1ms,10ms,1s), not '%s'",
 				    optarg);
 			break;
-		case CLI_OPT_HELP:
-			return cli_help(bench_usage);
-		case CLI_OPT_VERSION:
-			return cli_version();
-		default:
-			return cli_bad_option("bench", c, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("bench", "unexpected argument '%s'",
-		                       argv[optind]);
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 0, 0, "");
+	if (rc != CLI_OK)
+		return rc;
+	rc = CLI_ERR;
 	if (cfg.idle_s < 0)
 		cfg.idle_s = cfg.quick ? 0.3 : 3.0;
 	if (cfg.json && !strcmp(cfg.json, "-")) {

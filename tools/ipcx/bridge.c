@@ -81,9 +81,7 @@ static const struct option bridge_opts[] = {
     {"timeout", required_argument, NULL, 't'},
     {"skip-oversize", no_argument, NULL, BRIDGE_OPT_SKIP},
     {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /* The longest wait without looking at the signal flag, when A has no fd. */
@@ -128,19 +126,9 @@ static void bridge_on_signal(int sig)
 /* As recv: no SA_RESTART; a signal ignored at start stays ignored. */
 static int bridge_signals(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa, old;
-	size_t i;
-
 	if (pipe2(bridge_wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = bridge_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+	cli_catch_stop_signals(bridge_on_signal);
 	return 0;
 }
 
@@ -380,6 +368,8 @@ static int bridge_drain(struct bridge *br, long count)
 int cmd_bridge(int argc, char **argv)
 {
 	const char *cmd = "bridge";
+	struct cli_args a =
+	    CLI_ARGS(cmd, bridge_usage, "n:t:v", bridge_opts, argc, argv);
 	struct bridge br;
 	long count = 0;
 	bool stopped = false;
@@ -387,21 +377,15 @@ int cmd_bridge(int argc, char **argv)
 
 	memset(&br, 0, sizeof(br));
 	br.timeout_ms = -1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:t:vhV", bridge_opts, NULL)) !=
-	       -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'n':
-			if (!cli_parse_count(optarg, &count))
-				return cli_usage_error(
-				    cmd, "bad count '%s': want a number >= 1",
-				    optarg);
+			if (!cli_args_count(&a, &count))
+				return a.rc;
 			break;
 		case 't':
-			if (!cli_parse_ms(optarg, &br.timeout_ms))
-				return cli_usage_error(
-				    cmd, "bad timeout '%s': want milliseconds",
-				    optarg);
+			if (!cli_args_ms(&a, &br.timeout_ms))
+				return a.rc;
 			break;
 		case BRIDGE_OPT_SKIP:
 			br.skip_oversize = true;
@@ -409,23 +393,17 @@ int cmd_bridge(int argc, char **argv)
 		case 'v':
 			br.verbose = true;
 			break;
-		case 'h':
-			return cli_help(bridge_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, bridge_opts);
 		}
 	}
-	if (argc - optind < 2)
-		return cli_usage_error(cmd, "missing %s",
-		                       optind == argc ? "endpoints A and B"
-		                                      : "endpoint B");
-	if (argc - optind > 2)
-		return cli_usage_error(cmd, "unexpected argument '%s'",
-		                       argv[optind + 2]);
-	br.a = argv[optind];
-	br.b = argv[optind + 1];
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 2, 2,
+	                   cli_args_left(&a) == 0 ? "endpoints A and B"
+	                                          : "endpoint B");
+	if (rc != CLI_OK)
+		return rc;
+	br.a = cli_args_operand(&a);
+	br.b = cli_args_operand(&a);
 
 	if (bridge_signals() < 0)
 		return cli_errno("pipe");

@@ -50,9 +50,7 @@ static const char clean_usage[] =
 
 static const struct option clean_opts[] = {
     {"dry-run", no_argument, NULL, 'n'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /*
@@ -460,29 +458,23 @@ static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 
 int cmd_clean(int argc, char **argv)
 {
-	const char *cmd = "clean";
+	struct cli_args a =
+	    CLI_ARGS("clean", clean_usage, "n", clean_opts, argc, argv);
 	struct clean_ctx cx;
+	const char *ep;
 	int c;
 
 	memset(&cx, 0, sizeof(cx));
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":nhV", clean_opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
+	while ((c = cli_args_next(&a)) > 0) {
+		if (c == 'n')
 			cx.dry_run = true;
-			break;
-		case 'h':
-			return cli_help(clean_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, clean_opts);
-		}
 	}
-	if (optind == argc)
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	if (cli_args_left(&a) == 0)
 		clean_all_shm(&cx);
-	for (; optind < argc; optind++)
-		clean_endpoint(&cx, argv[optind]);
+	while ((ep = cli_args_operand(&a)) != NULL)
+		clean_endpoint(&cx, ep);
 	clean_used_free(&cx.used);
 	return cx.rc;
 }

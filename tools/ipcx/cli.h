@@ -1,7 +1,9 @@
 /*
  * cli.h - what the ipcx command's subcommand files share. One file per
  * subcommand: each defines cmd_<name>(argc, argv) with argv[0] the
- * subcommand's name, and returns the process exit status.
+ * subcommand's name, and returns the process exit status. Each reads its
+ * command line with struct cli_args (util.h, args.c), so -h, -V, unknown
+ * options and '--' behave the same everywhere.
  */
 #ifndef IPCX_CLI_H
 #define IPCX_CLI_H

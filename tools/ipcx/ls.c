@@ -55,9 +55,7 @@ static const struct option ls_opts[] = {
     {"type", required_argument, NULL, 't'},
     {"pid", required_argument, NULL, 'p'},
     {"json", no_argument, NULL, LS_OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /* ls_types - parse "mq,ring" into kind bits; false on an unknown name. */
@@ -368,6 +366,8 @@ static void ls_json(const struct ipcx__objs *objs, const bool *keep)
 int cmd_ls(int argc, char **argv)
 {
 	const char *cmd = "ls";
+	struct cli_args a =
+	    CLI_ARGS(cmd, ls_usage, "t:p:", ls_opts, argc, argv);
 	struct ipcx__objs objs;
 	unsigned kinds = 0;
 	long pid = 0;
@@ -375,8 +375,7 @@ int cmd_ls(int argc, char **argv)
 	size_t i;
 	int c, r, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:p:hV", ls_opts, NULL)) != -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 't':
 			if (!ls_types(cmd, optarg, &kinds))
@@ -391,17 +390,13 @@ int cmd_ls(int argc, char **argv)
 		case LS_OPT_JSON:
 			json = true;
 			break;
-		case 'h':
-			return cli_help(ls_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, ls_opts);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'",
-		                       argv[optind]);
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 0, 0, "");
+	if (rc != CLI_OK)
+		return rc;
 	if (kinds == 0)
 		kinds = (1u << IPCX__OBJ_COUNT) - 1;
 	if (kinds & (1u << IPCX__OBJ_MQ))

@@ -49,9 +49,10 @@ static const char maps_usage[] =
     "thread), 2 usage error.\n";
 
 static const struct option maps_opts[] = {
-    {"json", no_argument, NULL, 'j'},    {"svg", required_argument, NULL, 's'},
-    {"compare", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
+    {"json", no_argument, NULL, 'j'},
+    {"svg", required_argument, NULL, 's'},
+    {"compare", no_argument, NULL, 'c'},
+    CLI_OPTS_END,
 };
 
 /* One row of the picture: a region, a gap, or the kernel. */
@@ -535,16 +536,15 @@ static int maps_compare(pid_t p1, pid_t p2)
 
 int cmd_maps(int argc, char **argv)
 {
-	const char *cmd = "maps", *svg = NULL;
+	const char *cmd = "maps", *svg = NULL, *p1, *p2;
+	struct cli_args a =
+	    CLI_ARGS(cmd, maps_usage, "js:c", maps_opts, argc, argv);
 	bool json = false, compare = false;
 	struct ipcx__maps m;
 	pid_t pid = 0, pid2 = 0;
 	int c, r;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":js:chV", maps_opts, NULL)) !=
-	       -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -555,32 +555,30 @@ int cmd_maps(int argc, char **argv)
 		case 'c':
 			compare = true;
 			break;
-		case 'h':
-			return cli_help(maps_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, maps_opts);
 		}
 	}
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
 	if (compare) {
-		if (argc - optind != 2)
+		if (cli_args_left(&a) != 2)
 			return cli_usage_error(cmd, "--compare takes two PIDs");
 		if (json || svg)
 			return cli_usage_error(cmd,
 			                       "--compare prints text only");
-		if (!maps_parse_pid(argv[optind], &pid) ||
-		    !maps_parse_pid(argv[optind + 1], &pid2))
+		p1 = cli_args_operand(&a);
+		p2 = cli_args_operand(&a);
+		if (!maps_parse_pid(p1, &pid) || !maps_parse_pid(p2, &pid2))
 			return cli_usage_error(cmd,
 			                       "a PID is a positive number");
 		return maps_compare(pid, pid2);
 	}
-	if (argc - optind > 1)
-		return cli_usage_error(cmd, "unexpected argument '%s'",
-		                       argv[optind + 1]);
-	if (optind < argc && !maps_parse_pid(argv[optind], &pid))
+	r = cli_args_want(&a, 0, 1, "");
+	if (r != CLI_OK)
+		return r;
+	p1 = cli_args_operand(&a);
+	if (p1 && !maps_parse_pid(p1, &pid))
 		return cli_usage_error(cmd, "bad PID '%s' (a positive number)",
-		                       argv[optind]);
+		                       p1);
 	r = ipcx__maps_read(pid, &m);
 	if (r != 0)
 		return maps_fail(r);

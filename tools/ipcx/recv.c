@@ -62,9 +62,7 @@ static const struct option recv_opts[] = {
     {"timeout", required_argument, NULL, 't'},
     {"raw", no_argument, NULL, RECV_OPT_RAW},
     {"from", no_argument, NULL, RECV_OPT_FROM},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /* The longest single wait, so a signal is noticed within this many ms. */
@@ -85,17 +83,7 @@ static void recv_on_signal(int sig)
  */
 static void recv_signals(void)
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-	struct sigaction sa, old;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = recv_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 &&
-		    old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+	cli_catch_stop_signals(recv_on_signal);
 }
 
 struct recv_buf {
@@ -210,6 +198,8 @@ static bool recv_print(ipcx_chan *ch, const struct recv_buf *b, size_t n,
 int cmd_recv(int argc, char **argv)
 {
 	const char *cmd = "recv";
+	struct cli_args a =
+	    CLI_ARGS(cmd, recv_usage, "n:t:", recv_opts, argc, argv);
 	int timeout_ms = -1;
 	long count = 0, got = 0;
 	bool raw = false, from = false, stopped = false;
@@ -219,21 +209,15 @@ int cmd_recv(int argc, char **argv)
 	ssize_t n = 0;
 	int c, r, rc = CLI_OK;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:t:hV", recv_opts, NULL)) !=
-	       -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'n':
-			if (!cli_parse_count(optarg, &count))
-				return cli_usage_error(
-				    cmd, "bad count '%s': want a number >= 1",
-				    optarg);
+			if (!cli_args_count(&a, &count))
+				return a.rc;
 			break;
 		case 't':
-			if (!cli_parse_ms(optarg, &timeout_ms))
-				return cli_usage_error(
-				    cmd, "bad timeout '%s': want milliseconds",
-				    optarg);
+			if (!cli_args_ms(&a, &timeout_ms))
+				return a.rc;
 			break;
 		case RECV_OPT_RAW:
 			raw = true;
@@ -241,20 +225,14 @@ int cmd_recv(int argc, char **argv)
 		case RECV_OPT_FROM:
 			from = true;
 			break;
-		case 'h':
-			return cli_help(recv_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, recv_opts);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "missing ENDPOINT");
-	ep = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(cmd, "unexpected argument '%s'",
-		                       argv[optind]);
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 1, 1, "ENDPOINT");
+	if (rc != CLI_OK)
+		return rc;
+	ep = cli_args_operand(&a);
 
 	recv_signals();
 	b.cap = RECV_BUF_INIT;

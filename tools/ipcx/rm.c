@@ -30,40 +30,32 @@ static const char rm_usage[] =
 
 static const struct option rm_opts[] = {
     {"force", no_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 int cmd_rm(int argc, char **argv)
 {
-	const char *cmd = "rm";
+	struct cli_args a = CLI_ARGS("rm", rm_usage, "f", rm_opts, argc, argv);
 	bool force = false;
-	int c, r, rc = CLI_OK;
+	const char *ep;
+	int c, r, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":fhV", rm_opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
+	while ((c = cli_args_next(&a)) > 0) {
+		if (c == 'f')
 			force = true;
-			break;
-		case 'h':
-			return cli_help(rm_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, rm_opts);
-		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "missing ENDPOINT");
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 1, -1, "ENDPOINT");
+	if (rc != CLI_OK)
+		return rc;
 
 	/* Go through all of them; one failure does not stop the others. */
-	for (; optind < argc; optind++) {
-		r = ipcx_unlink(argv[optind]);
+	while ((ep = cli_args_operand(&a)) != NULL) {
+		r = ipcx_unlink(ep);
 		if (r == 0 || (r == IPCX_ENOENT && force))
 			continue;
-		cli_fail(argv[optind], r, NULL);
+		cli_fail(ep, r, NULL);
 		rc = CLI_ERR;
 	}
 	return rc;

@@ -36,9 +36,7 @@ enum { SEND_OPT_RAW = 256 };
 static const struct option send_opts[] = {
     {"timeout", required_argument, NULL, 't'},
     {"raw", no_argument, NULL, SEND_OPT_RAW},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+    CLI_OPTS_END,
 };
 
 /* The first and longest pause between two tries to open, in ms. */
@@ -164,36 +162,32 @@ static int send_raw(ipcx_chan *ch, const char *ep, int timeout_ms)
 int cmd_send(int argc, char **argv)
 {
 	const char *cmd = "send";
+	struct cli_args a =
+	    CLI_ARGS(cmd, send_usage, "t:", send_opts, argc, argv);
 	int timeout_ms = -1;
 	bool raw = false;
 	ipcx_chan *ch;
-	const char *ep;
+	const char *ep, *msg;
 	int c, rc, r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:hV", send_opts, NULL)) != -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 't':
-			if (!cli_parse_ms(optarg, &timeout_ms))
-				return cli_usage_error(
-				    cmd, "bad timeout '%s': want milliseconds",
-				    optarg);
+			if (!cli_args_ms(&a, &timeout_ms))
+				return a.rc;
 			break;
 		case SEND_OPT_RAW:
 			raw = true;
 			break;
-		case 'h':
-			return cli_help(send_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in(cmd, c, argv, send_opts);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "missing ENDPOINT");
-	ep = argv[optind++];
-	if (raw && optind < argc)
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	rc = cli_args_want(&a, 1, -1, "ENDPOINT");
+	if (rc != CLI_OK)
+		return rc;
+	ep = cli_args_operand(&a);
+	if (raw && cli_args_left(&a) > 0)
 		return cli_usage_error(cmd,
 		                       "--raw reads the message from stdin: "
 		                       "give no MSG");
@@ -203,12 +197,11 @@ int cmd_send(int argc, char **argv)
 		return rc;
 	if (raw)
 		rc = send_raw(ch, ep, timeout_ms);
-	else if (optind == argc)
+	else if (cli_args_left(&a) == 0)
 		rc = send_lines(ch, ep, timeout_ms);
 	else
-		for (; optind < argc && rc == CLI_OK; optind++)
-			rc = send_one(ch, ep, argv[optind],
-			              strlen(argv[optind]), timeout_ms);
+		while (rc == CLI_OK && (msg = cli_args_operand(&a)) != NULL)
+			rc = send_one(ch, ep, msg, strlen(msg), timeout_ms);
 	r = ipcx_close(ch);
 	if (r < 0 && rc == CLI_OK)
 		rc = cli_fail(ep, r, NULL);

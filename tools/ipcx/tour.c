@@ -610,18 +610,17 @@ int cmd_tour(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"lang", required_argument, NULL, 'l'},
 	    {"no-color", no_argument, NULL, 'C'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+	    CLI_OPTS_END,
 	};
+	struct cli_args a =
+	    CLI_ARGS("tour", tour_usage, NULL, opts, argc, argv);
 	struct tour_result res[TOUR_NMECHS];
 	struct sigaction sa;
 	const char *nc = getenv("NO_COLOR");
 	bool no_color = false;
 	int c, fails = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+	while ((c = cli_args_next(&a)) > 0) {
 		switch (c) {
 		case 'j':
 			tour_o.json = true;
@@ -636,17 +635,12 @@ int cmd_tour(int argc, char **argv)
 		case 'C':
 			no_color = true;
 			break;
-		case 'h':
-			return cli_help(tour_usage);
-		case 'V':
-			return cli_version();
-		default:
-			return cli_bad_option_in("tour", c, argv, opts);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("tour", "unexpected argument '%s'",
-		                       argv[optind]);
+	if (c == CLI_ARGS_EXIT)
+		return a.rc;
+	if (cli_args_want(&a, 0, 0, "") != CLI_OK)
+		return CLI_USAGE;
 	tour_o.color =
 	    !tour_o.json && !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 

@@ -10,10 +10,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Nanoseconds in a millisecond. */
+#define CLI_NS_PER_MS 1000000L
 
 bool cli_parse_ms(const char *s, int *ms)
 {
@@ -165,11 +169,6 @@ int cli_bad_option_in(const char *cmd, int c, char **argv,
 	return cli_usage_error(cmd, "unknown option '%s'", word);
 }
 
-int cli_bad_option(const char *cmd, int c, char **argv)
-{
-	return cli_bad_option_in(cmd, c, argv, NULL);
-}
-
 int cli_version(void)
 {
 	printf("ipcx %s (libipcx %s)\n", IPCX_VERSION_STRING, ipcx_version());
@@ -188,9 +187,24 @@ int cli_errno(const char *what)
 	return CLI_ERR;
 }
 
+void cli_catch_stop_signals(void (*fn)(int))
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
 void cli_sleep_ms(int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * CLI_NS_PER_MS};
 
 	nanosleep(&ts, NULL);
 }
@@ -200,5 +214,5 @@ long long cli_now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / CLI_NS_PER_MS;
 }

@@ -1,5 +1,5 @@
 /*
- * ipcx.c - the rows measured through libipcx: round trips against a forked
+ * measure.c - the rows measured through libipcx: round trips against a forked
  * echo child, one-way streaming, and for shm the zero-copy variants.
  *
  * Shapes (see bench_ep_resolve):
@@ -64,7 +64,7 @@ static void ipc_note(char *note, size_t cap, const char *what, long rc)
 /* Open, retrying while the other side has not made the object yet. */
 static int ipc_open_retry(const char *ep, int flags, int to, ipcx_chan **ch)
 {
-	uint64_t end = bench_now_ns() + (uint64_t)to * 1000000u;
+	uint64_t end = bench_now_ns() + (uint64_t)to * BENCH_NS_PER_MS;
 	int rc;
 
 	for (;;) {
@@ -387,7 +387,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		row->cpu_ns_per_msg = row->rx_cpu_ns + row->tx_cpu_ns;
 	}
 	if (ack.count > 0 && ack.last_ns > t0) {
-		double s = (double)(ack.last_ns - t0) / 1e9;
+		double s = (double)(ack.last_ns - t0) / BENCH_NS_PER_S;
 
 		row->msgs_per_s = (double)ack.count / s;
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;

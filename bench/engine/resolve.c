@@ -1,5 +1,5 @@
 /*
- * endpoint.c - turn a -t item into the endpoints one row opens.
+ * resolve.c - turn a -t item into the endpoints one row opens.
  *
  * An item is an endpoint ("unix:///tmp/s", "shm://ring?wait=spin") or a
  * template: a bare scheme ("shm") or a scheme with options only

@@ -14,7 +14,9 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,6 +38,29 @@ void ipcx__stream_init(struct ipcx__stream *st, int fd, enum ipcx__st_kind kind,
 	st->peer.uid = (uid_t)-1;
 	st->peer.gid = (gid_t)-1;
 	st->name = name;
+	/*
+	 * Pipes cannot send with MSG_NOSIGNAL. If the process ignores
+	 * SIGPIPE when the channel opens (the ipcx command's case, and any
+	 * server's), a write to a gone reader just fails with EPIPE, so
+	 * sends skip the two rt_sigprocmask calls that otherwise block it
+	 * around each write. Read once: a process that restores the default
+	 * disposition later must reopen its pipe channels (libipcx(3)).
+	 */
+	if (kind == IPCX__ST_PIPE || kind == IPCX__ST_SHARED) {
+		struct sigaction sa;
+
+		st->sigpipe_ign = sigaction(SIGPIPE, NULL, &sa) == 0 &&
+		                  !(sa.sa_flags & SA_SIGINFO) &&
+		                  sa.sa_handler == SIG_IGN;
+	}
+}
+
+void ipcx__pipe_grow(int fd)
+{
+	int cur = fcntl(fd, F_GETPIPE_SZ);
+
+	if (cur >= 0 && (unsigned)cur < IPCX__PIPE_SZ)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)IPCX__PIPE_SZ);
 }
 
 /* See stream.h. Closes the fd (if still open) and frees the buffer. */

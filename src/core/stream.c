@@ -130,6 +130,15 @@ static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
 			n = readv(st->fd, iov, cnt);
 		}
 	} while (n < 0 && errno == EINTR);
+	/* A short read, or none, emptied the kernel's buffer. */
+	if (n > 0) {
+		size_t want = 0;
+		for (int i = 0; i < cnt; i++)
+			want += iov[i].iov_len;
+		st->drained = (size_t)n < want;
+	} else {
+		st->drained = n < 0 && errno == EAGAIN;
+	}
 	return n;
 }
 
@@ -469,11 +478,20 @@ ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf, size_t cap,
 {
 	struct rx rx = {0};
 	bool readable = false;
+	/* The last read emptied the kernel's buffer and nothing is
+	 * buffered: a read now would most likely just say EAGAIN, so wait
+	 * for data first. Messages that come one at a time (a round trip)
+	 * then cost poll + read, not read + poll + read. */
+	bool wait_first = st->drained && st->fd >= 0 && st->rlen == 0 &&
+	                  !(st->raw && cap == 0);
 
 	for (;;) {
-		ssize_t r = st_step(st, buf, cap, ch, &rx, readable);
+		ssize_t r = wait_first
+		                ? IPCX_EAGAIN
+		                : st_step(st, buf, cap, ch, &rx, readable);
 		int p;
 
+		wait_first = false;
 		if (r != IPCX_EAGAIN)
 			return r;
 		p = ipcx__poll1(st->fd, POLLIN, deadline);

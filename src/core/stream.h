@@ -67,6 +67,7 @@ struct ipcx__stream {
 	bool killed; /* we closed fd after a bad frame */
 	bool hup;    /* the peer closed cleanly, at a frame boundary */
 	bool sigpipe_ign; /* SIGPIPE was ignored at init: no guard on writes */
+	bool drained;     /* the last read found the kernel's buffer empty */
 	size_t maxmsg;
 	uint8_t *rbuf;
 	size_t rcap, rpos, rlen;

@@ -327,7 +327,7 @@ static const struct bench_row *pc_find(const struct bench_result *res,
 	for (size_t i = 0; i < res->nrows; i++) {
 		const struct bench_row *r = &res->rows[i];
 
-		if (r->status == BENCH_OK && r->has_cpu &&
+		if (r->status == BENCH_OK && r->has_cpu && r->pace[0] &&
 		    !strcmp(r->pace, pace) &&
 		    (wait
 		         ? !strncmp(r->name, "shm", 3) && !strcmp(r->wait, wait)
@@ -357,7 +357,7 @@ int bench_paced_targets(const struct bench_result *res, struct bench_target *t)
 	for (size_t i = 0; i < res->nrows; i++) {
 		const struct bench_row *r = &res->rows[i];
 
-		if (!r->has_cpu || strcmp(r->name, "bare pipe"))
+		if (!r->has_cpu || !r->pace[0] || strcmp(r->name, "bare pipe"))
 			continue;
 		a = pc_find(res, NULL, "adaptive", r->pace);
 		if (!a || !r->rtt_p50_ns || !r->cpu_ns_per_msg)

@@ -311,6 +311,11 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 void bench_sem_row(const struct bench_config *cfg, struct bench_result *res);
 void bench_idle_test(const struct bench_config *cfg, unsigned seq,
                      struct bench_result *res);
+/* kbase.c: bare sigqueue (8 bytes) and bare spool rename round trips. */
+void bench_sigqueue_row(const struct bench_config *cfg,
+                        struct bench_result *res);
+void bench_spool_row(const struct bench_config *cfg, size_t size, unsigned seq,
+                     struct bench_result *res);
 /*
  * bench_paced_rows - --rate and --gaps: a paced one-way stream and the
  * first message after idle, over a bare pipe and each shm item; prints

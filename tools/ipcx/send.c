@@ -3,12 +3,14 @@
  * none, each line of stdin one message; --raw sends all of stdin as one.
  */
 #include "cli.h"
+#include "sigval.h"
 #include "util.h"
 
 #include "ipcx.h"
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +84,22 @@ int cli_send_open(const char *ep, int timeout_ms, ipcx_chan **chp)
 static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
                     int timeout_ms)
 {
-	int r = ipcx_send(ch, buf, len, timeout_ms);
+	uint8_t v[8];
+	int r;
 
+	/* signal://: the text is a number, the message its 8 bytes. */
+	if (cli_is_signal(ep)) {
+		r = cli_sigval_parse(buf, len, v);
+		if (r < 0)
+			return cli_usage_error(
+			    "send",
+			    "'%.*s' is not a signal value (want a decimal "
+			    "or 0x hex number of at most 64 bits)",
+			    (int)(len > 40 ? 40 : len), (const char *)buf);
+		buf = v;
+		len = (size_t)r;
+	}
+	r = ipcx_send(ch, buf, len, timeout_ms);
 	return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
 }
 

@@ -772,5 +772,55 @@ else
 	bad "clean removes a stale semshm buffer" "$dir/out" "$dir/err"
 fi
 
+echo "== the first fifteen minutes (issue: fail loudly, say what to do)"
+
+# pipe:// fed by something that is no frame stream.
+for input in hi hello; do
+	echo "$input" | $T "$IPCX" recv pipe:// >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ ! -s "$dir/out" ] &&
+		grep -q 'stdin is not an ipcx frame stream' "$dir/err"; then
+		ok "echo $input | recv pipe:// says it is no frame stream"
+	else
+		echo "     exit $rc"
+		bad "echo $input | recv pipe:// says it is no frame stream" \
+			"$dir/out" "$dir/err"
+	fi
+done
+# A terminal on either side (script(1) gives the command a pty).
+if command -v script >/dev/null 2>&1; then
+	$T script -qec "$IPCX send pipe:// hi" /dev/null >"$dir/out" 2>&1
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'stdout is a terminal' "$dir/out"; then
+		ok "send pipe:// to a terminal refuses"
+	else
+		echo "     exit $rc"
+		bad "send pipe:// to a terminal refuses" "$dir/out"
+	fi
+	$T script -qec "$IPCX recv pipe://" /dev/null >"$dir/out" 2>&1 \
+		</dev/null
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'stdin is a terminal' "$dir/out"; then
+		ok "recv pipe:// from a terminal refuses"
+	else
+		echo "     exit $rc"
+		bad "recv pipe:// from a terminal refuses" "$dir/out"
+	fi
+fi
+
+# recv | head -1: SIGPIPE closes the channel and removes the socket file.
+sock="$dir/first15.sock"
+($T "$IPCX" recv "unix://$sock" 2>"$dir/err" | head -1 >"$dir/out") &
+hp=$!
+yes | $T "$IPCX" send -t $WAIT "unix://$sock" 2>/dev/null
+wait $hp
+if [ "$(cat "$dir/out")" = y ] && [ ! -e "$sock" ] && [ ! -s "$dir/err" ]; then
+	ok "recv unix:// | head -1 removes its socket file, quietly"
+else
+	bad "recv unix:// | head -1 removes its socket file, quietly" \
+		"$dir/out" "$dir/err"
+	rm -f "$sock"
+fi
+
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 static const char send_usage[] =
     "usage: ipcx send [OPTIONS] ENDPOINT [MSG...]\n"
@@ -192,6 +193,15 @@ int cmd_send(int argc, char **argv)
 		                       "--raw reads the message from stdin: "
 		                       "give no MSG");
 
+	/* Frames are binary: a terminal would show bytes nobody can read. */
+	if (strcmp(ep, "pipe://") == 0 && isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+		        "ipcx: %s: stdout is a terminal; pipe:// writes ipcx "
+		        "frames for `ipcx recv pipe://` (pipe it there, or use "
+		        "--raw with pipe://?raw for plain bytes)\n",
+		        ep);
+		return CLI_ERR;
+	}
 	rc = cli_send_open(ep, timeout_ms, &ch);
 	if (rc != CLI_OK)
 		return rc;

@@ -43,7 +43,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	for n in rt1 rt2 raw stale busy from; do
+	for n in rt1 rt2 raw stale busy from typo big full live; do
 		rm -f "/dev/shm/$shm-$n"
 	done
 	for n in ev1 ev2 quiet; do
@@ -821,6 +821,38 @@ else
 		"$dir/out" "$dir/err"
 	rm -f "$sock"
 fi
+
+# A shm:// sender that comes first creates the ring, and says so.
+$T "$IPCX" send "shm://$shm-typo" hi >"$dir/out" 2>"$dir/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'created the ring; it has no receiver' "$dir/err" &&
+	grep -q "ipcx rm shm://$shm-typo" "$dir/err"; then
+	ok "send to a new shm:// ring says it made it (exit 0)"
+else
+	echo "     exit $rc"
+	bad "send to a new shm:// ring says it made it" "$dir/err"
+fi
+$T "$IPCX" send "shm://$shm-typo" again >"$dir/out" 2>"$dir/err"
+if [ ! -s "$dir/err" ]; then
+	ok "send to an existing shm:// ring says nothing"
+else
+	bad "send to an existing shm:// ring says nothing" "$dir/err"
+fi
+rm -f "/dev/shm/$shm-typo"
+
+# An oversized message: the ring stays at its size; say to remove it.
+head -c 3000000 /dev/zero >"$dir/big"
+$T "$IPCX" send --raw "shm://$shm-big" <"$dir/big" 2>/dev/null
+$T "$IPCX" send --raw "shm://$shm-big?size=8M" <"$dir/big" 2>"$dir/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'remove it first (`ipcx rm' "$dir/err"; then
+	ok "oversized shm message: remove the ring before a larger ?size="
+else
+	echo "     exit $rc"
+	bad "oversized shm message: remove the ring before a larger ?size=" \
+		"$dir/err"
+fi
+rm -f "/dev/shm/$shm-big" "$dir/big"
 
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]

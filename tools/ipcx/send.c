@@ -160,13 +160,29 @@ static int send_raw(ipcx_chan *ch, const char *ep, int timeout_ms)
 	return rc;
 }
 
+/*
+ * send_shm_path - for a shm:// endpoint, its file "/dev/shm/NAME" in buf
+ * (true); false for any other endpoint or a name that does not fit.
+ */
+static bool send_shm_path(const char *ep, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (strncmp(ep, "shm://", 6) != 0)
+		return false;
+	n = strcspn(ep + 6, "?");
+	return n > 0 && n < 256 &&
+	       snprintf(buf, cap, "/dev/shm/%.*s", (int)n, ep + 6) < (int)cap;
+}
+
 int cmd_send(int argc, char **argv)
 {
 	const char *cmd = "send";
 	struct cli_args a =
 	    CLI_ARGS(cmd, send_usage, "t:", send_opts, argc, argv);
 	int timeout_ms = -1;
-	bool raw = false;
+	bool raw = false, shm;
+	char shm_path[300];
 	ipcx_chan *ch;
 	const char *ep, *msg;
 	int c, rc, r;
@@ -202,9 +218,22 @@ int cmd_send(int argc, char **argv)
 		        ep);
 		return CLI_ERR;
 	}
+	/*
+	 * A shm:// sender creates the ring when it comes first, so a typo
+	 * strands the message: say so when this open made the ring.
+	 */
+	shm = send_shm_path(ep, shm_path, sizeof(shm_path)) &&
+	      access(shm_path, F_OK) != 0;
 	rc = cli_send_open(ep, timeout_ms, &ch);
 	if (rc != CLI_OK)
 		return rc;
+	if (shm && access(shm_path, F_OK) == 0)
+		fprintf(stderr,
+		        "ipcx: %s: created the ring; it has no receiver yet, "
+		        "the messages wait for one (`ipcx recv %.*s`; a typo? "
+		        "`ipcx rm %.*s`)\n",
+		        ep, (int)strcspn(ep, "?"), ep, (int)strcspn(ep, "?"),
+		        ep);
 	if (raw)
 		rc = send_raw(ch, ep, timeout_ms);
 	else if (cli_args_left(&a) == 0)

@@ -854,5 +854,21 @@ else
 fi
 rm -f "/dev/shm/$shm-big" "$dir/big"
 
+# rm on a live object names its holders and keeps it, unless --force.
+$T "$IPCX" recv -n 1 "shm://$shm-live" >"$dir/out" 2>&1 &
+lp=$!
+poll_until "the receiver of $shm-live" ring_ready "$shm-live"
+$T "$IPCX" rm "shm://$shm-live" 2>"$dir/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "in use by pid [0-9]* (ipcx)" "$dir/err" &&
+	[ -e "/dev/shm/$shm-live" ]; then
+	ok "rm on a live ring names its holder and keeps it"
+else
+	echo "     exit $rc"
+	bad "rm on a live ring names its holder and keeps it" "$dir/err"
+fi
+$T "$IPCX" send "shm://$shm-live" bye 2>/dev/null
+wait $lp
+
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -870,5 +870,27 @@ fi
 $T "$IPCX" send "shm://$shm-live" bye 2>/dev/null
 wait $lp
 
+# A send that waits for room without -t says so on a terminal.
+if command -v script >/dev/null 2>&1; then
+	head -c 30000 /dev/zero >"$dir/big"
+	nfull=0
+	while $T "$IPCX" send -t 0 --raw "shm://$shm-full?size=64K" \
+		<"$dir/big" 2>/dev/null; do
+		nfull=$((nfull + 1))
+	done
+	$T script -qec "'$IPCX' send --raw shm://$shm-full <'$dir/big'" \
+		/dev/null >"$dir/full" 2>&1 &
+	fp=$!
+	if poll_until "send saying it waits" grep -q 'full; waiting for' \
+		"$dir/full"; then
+		ok "send to a full ring says what it waits for"
+	else
+		bad "send to a full ring says what it waits for" "$dir/full"
+	fi
+	$T "$IPCX" recv -n $((nfull + 1)) "shm://$shm-full" >/dev/null
+	wait $fp
+	rm -f "/dev/shm/$shm-full" "$dir/big"
+fi
+
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]

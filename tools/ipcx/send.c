@@ -3,6 +3,7 @@
  * none, each line of stdin one message; --raw sends all of stdin as one.
  */
 #include "cli.h"
+#include "holders.h"
 #include "util.h"
 
 #include "ipcx.h"
@@ -79,12 +80,55 @@ int cli_send_open(const char *ep, int timeout_ms, ipcx_chan **chp)
 	return CLI_OK;
 }
 
-/* send_one - send one message; returns an exit status. */
+/* How long a send waits for room before it says so on a terminal. */
+#define SEND_QUIET_MS 1000
+
+/*
+ * send_atomic_wait - whether a send on ep that times out leaves nothing
+ * behind (a ring or a queue takes a message whole or not at all), so that
+ * a wait may be cut in two; a stream would be left mid-frame.
+ */
+static bool send_atomic_wait(const char *ep)
+{
+	static const char *const schemes[] = {"shm://", "semshm://", "mq://",
+	                                      "sysv-mq://"};
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncmp(ep, schemes[i], strlen(schemes[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * send_one - send one message; returns an exit status. Waiting for ever
+ * (no -t) on a full ring, say after a second on a terminal what it waits
+ * for and on whom, then keep waiting.
+ */
 static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
                     int timeout_ms)
 {
-	int r = ipcx_send(ch, buf, len, timeout_ms);
+	char who[512];
+	long long rx;
+	int r;
 
+	if (timeout_ms < 0 && send_atomic_wait(ep) && isatty(STDERR_FILENO)) {
+		r = ipcx_send(ch, buf, len, SEND_QUIET_MS);
+		if (r != IPCX_ETIMEDOUT)
+			return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
+		cli_holders(ep, who, sizeof(who), &rx);
+		if (rx > 0)
+			snprintf(who, sizeof(who), "its receiver, pid %lld",
+			         rx);
+		else if (who[0] == '\0')
+			snprintf(who, sizeof(who),
+			         "a receiver (none is running)");
+		fprintf(stderr,
+		        "ipcx: %s: full; waiting for %s to make room "
+		        "(Ctrl-C to stop; -t MS to give up)\n",
+		        ep, who);
+	}
+	r = ipcx_send(ch, buf, len, timeout_ms);
 	return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
 }
 

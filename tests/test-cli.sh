@@ -892,5 +892,46 @@ if command -v script >/dev/null 2>&1; then
 	rm -f "/dev/shm/$shm-full" "$dir/big"
 fi
 
+# Messages that say what to do. expect_says NAME RC PATTERN CMD...
+expect_says() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	expect_fail "$name" "$want" "$@"
+	grep -q -- "$pat" "$dir/ferr" ||
+		bad "$name: says '$pat'" "$dir/ferr"
+}
+expect_says "mistyped command" 2 'did you mean send?' "$IPCX" sned
+expect_says "shm:///x" 1 'drop the leading slash' "$IPCX" send shm:///x hi
+expect_says "tcp service name" 1 'want a port number' \
+	"$IPCX" send tcp://localhost:http hi
+expect_says "nobody listening" 1 'send -t MS' \
+	"$IPCX" send "unix://$dir/nobody.sock" hi
+expect_says "fifo in a missing directory" 1 \
+	"directory $dir/no/such does not exist" \
+	"$IPCX" recv "fifo://$dir/no/such/f"
+expect_says "unix socket in a missing directory" 1 \
+	"directory $dir/no/such does not exist" \
+	"$IPCX" recv "unix://$dir/no/such/s"
+$T "$IPCX" recv -n 1 "shm://$shm-busy" >/dev/null 2>&1 &
+bp=$!
+poll_until "the receiver of $shm-busy" ring_ready "$shm-busy"
+expect_says "a busy ring" 1 'stop that one first' \
+	"$IPCX" recv -t 0 "shm://$shm-busy"
+$T "$IPCX" send "shm://$shm-busy" bye 2>/dev/null
+wait $bp
+rm -f "/dev/shm/$shm-busy"
+# Another user's ring (root only, with a uid that can run the binary).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$IPCX" --version >/dev/null 2>&1; then
+	$T "$IPCX" send "shm://$shm-typo" x 2>/dev/null
+	expect_says "another user's ring" 1 'belongs to uid 0 with mode 0600' \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$IPCX" send "shm://$shm-typo" y
+	rm -f "/dev/shm/$shm-typo"
+else
+	echo "skip another user's ring (not root, or uid 65534 cannot run $IPCX)"
+fi
+
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -625,14 +625,14 @@ fi
 $T "$IPCX" send "shm://$shm-stale" left-behind 2>"$dir/err" ||
 	bad "send to shm://$shm-stale" "$dir/err"
 $T "$IPCX" clean -n >"$dir/out" 2>"$dir/err"
-if grep -qx "would remove shm://$shm-stale" "$dir/out" &&
+if grep -q "^would remove shm://$shm-stale: no process maps it" "$dir/out" &&
 	[ -e "/dev/shm/$shm-stale" ]; then
 	ok "clean -n lists a stale ring and keeps it"
 else
 	bad "clean -n lists a stale ring and keeps it" "$dir/out" "$dir/err"
 fi
 $T "$IPCX" clean "shm://$shm-stale" >"$dir/out" 2>"$dir/err"
-if grep -qx "removed shm://$shm-stale" "$dir/out" &&
+if grep -q "^removed shm://$shm-stale: no process maps it or holds it open, [0-9]* bytes queued, owner uid $(id -u)\$" "$dir/out" &&
 	[ ! -e "/dev/shm/$shm-stale" ]; then
 	ok "clean removes a stale ring"
 else
@@ -673,7 +673,7 @@ crc=$?
 $T "$IPCX" send "unix://$dir/live.sock" still-here 2>"$dir/serr"
 wait $rpid
 rrc=$?
-if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed unix://$dir/dead.sock" ] &&
+if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed unix://$dir/dead.sock: nobody is bound to it, owner uid $(id -u)" ] &&
 	[ ! -e "$dir/dead.sock" ] && [ $rrc -eq 0 ] &&
 	[ "$(cat "$dir/out")" = still-here ]; then
 	ok "clean removes a dead listener's socket file, keeps a live one"
@@ -765,7 +765,7 @@ done
 $T "$IPCX" send "semshm://$shm-stale" left-behind 2>"$dir/err" ||
 	bad "send to semshm://$shm-stale" "$dir/err"
 $T "$IPCX" clean "semshm://$shm-stale" >"$dir/out" 2>"$dir/err"
-if grep -qx "removed semshm://$shm-stale" "$dir/out" &&
+if grep -q "^removed semshm://$shm-stale: no process maps it" "$dir/out" &&
 	[ ! -e "/dev/shm/semshm.$shm-stale" ]; then
 	ok "clean removes a stale semshm buffer"
 else
@@ -931,6 +931,33 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
 	rm -f "/dev/shm/$shm-typo"
 else
 	echo "skip another user's ring (not root, or uid 65534 cannot run $IPCX)"
+fi
+
+# clean: another user's stale ring is kept unless --all-users; --json.
+if [ "$(id -u)" -eq 0 ]; then
+	$T "$IPCX" send "shm://$shm-stale" x 2>/dev/null
+	chown 65534 "/dev/shm/$shm-stale"
+	$T "$IPCX" clean "shm://$shm-stale" >"$dir/out" 2>"$dir/err"
+	if [ ! -s "$dir/out" ] && [ -e "/dev/shm/$shm-stale" ]; then
+		ok "clean keeps another user's stale ring"
+	else
+		bad "clean keeps another user's stale ring" "$dir/out" "$dir/err"
+	fi
+	$T "$IPCX" clean --json --all-users "shm://$shm-stale" >"$dir/out" \
+		2>"$dir/err"
+	if python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert len(v) == 1 and v[0]["action"] == "removed", v
+assert v[0]["uid"] == 65534 and v[0]["queued_bytes"] > 0, v
+assert "owner uid 65534" in v[0]["reason"], v' "$dir/out" &&
+		[ ! -e "/dev/shm/$shm-stale" ]; then
+		ok "clean --json --all-users removes it, with the reason"
+	else
+		bad "clean --json --all-users removes it, with the reason" \
+			"$dir/out" "$dir/err"
+	fi
+	rm -f "/dev/shm/$shm-stale"
 fi
 
 echo "$checks checks, $fails failed"

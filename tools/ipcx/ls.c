@@ -272,22 +272,6 @@ static int ls_table(const struct ipcx__objs *objs, const bool *keep)
 	return rc;
 }
 
-/* ls_json_str - s as a JSON string (control bytes and quotes escaped). */
-static void ls_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 /* ls_json_num - ,"name":v unless v is -1 (the kind has no such fact). */
 static void ls_json_num(const char *name, long long v)
 {
@@ -305,13 +289,13 @@ static void ls_json_obj(const struct ipcx__obj *o)
 		printf(",\"key\":\"0x%08llx\"", o->key);
 	} else {
 		printf(",\"name\":");
-		ls_json_str(o->name);
+		cli_json_str(stdout, o->name);
 	}
 	ls_json_num("id", o->id);
 	if (o->uid >= 0) {
 		ls_owner(o->uid, owner, sizeof(owner));
 		printf(",\"owner\":");
-		ls_json_str(owner);
+		cli_json_str(stdout, owner);
 	}
 	ls_json_num("uid", o->uid);
 	ls_json_num("gid", o->gid);
@@ -338,7 +322,7 @@ static void ls_json_obj(const struct ipcx__obj *o)
 	for (i = 0; i < o->nholders; i++) {
 		const struct ipcx__holder *h = &o->holders[i];
 		printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", (int)h->pid);
-		ls_json_str(h->comm);
+		cli_json_str(stdout, h->comm);
 		printf(",\"fd\":%s,\"map\":%s}",
 		       h->how & IPCX__HOLD_FD ? "true" : "false",
 		       h->how & IPCX__HOLD_MAP ? "true" : "false");

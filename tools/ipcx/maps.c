@@ -263,22 +263,6 @@ static int maps_print_table(const struct ipcx__maps *m)
 	return fflush(stdout) == 0 ? CLI_OK : cli_errno("stdout");
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void maps_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static int maps_print_json(const struct ipcx__maps *m)
 {
 	const struct ipcx__kernel *k = &m->kernel;
@@ -318,7 +302,7 @@ static int maps_print_json(const struct ipcx__maps *m)
 		    "%" PRIu64 ", \"pss_kb\": %" PRIu64 ", \"path\": ",
 		    i + 1 == m->n ? "" : ",", r->start, r->end,
 		    ipcx__kind_name(r->kind), r->perms, r->rss_kb, r->pss_kb);
-		maps_json_str(stdout, r->path);
+		cli_json_str(stdout, r->path);
 		printf("}");
 	}
 	printf("\n ]}\n");

@@ -162,6 +162,12 @@ int cli_errno(const char *what);
  */
 void cli_catch_stop_signals(void (*fn)(int));
 
+/*
+ * cli_json_str - s as a JSON string on f: quotes, backslashes and control
+ * bytes escaped.
+ */
+void cli_json_str(FILE *f, const char *s);
+
 /* cli_sleep_ms - sleep ms milliseconds (EINTR ends it early). */
 void cli_sleep_ms(int ms);
 

@@ -130,14 +130,30 @@ check-python: lib $(B)/ipcx
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 20
-fuzz:
-	@mkdir -p build-fuzz
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/core -Isrc/ring \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ   := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+# The library is compiled for fuzzing once; each harness links against it.
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+build-fuzz/libipcx-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c build-fuzz/libipcx-fuzz.a
+	$(FUZZ_CC) $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS)) -o $@ $< \
+	  build-fuzz/libipcx-fuzz.a -pthread
+
+-include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
+
+fuzz: $(FUZZ_BIN)
 	@set -e; for h in $(FUZZ_SRC); do \
 	  n=$$(basename $$h .c); \
 	  echo "== $$n"; \
-	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc/core -Isrc/ring \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o build-fuzz/$$n $$h $(LIB_SRC) -pthread; \
 	  mkdir -p build-fuzz/$$n.corpus; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=0 build-fuzz/$$n.corpus tests/fuzz/corpus/$$n \

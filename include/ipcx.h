@@ -21,9 +21,9 @@
  *   sysv-sem://0x1234  System V semaphore: zero-byte events
  *   semshm://name      a bounded buffer guarded by System V semaphores
  *   nats://host:port/subject  a subject on a NATS server (libnats at run time)
- *
- * and, parsed today but not implemented yet (IPCX_ENOTSUP): file://,
- * signal://.
+ *   file:///dir        a spool directory, one file a message
+ *   signal://pid       one 64-bit value a message on a real-time signal
+ *                      (signal:// receives in this process)
  *
  * Timeouts are in milliseconds: -1 waits forever, 0 polls once, > 0 waits at
  * most that long and then fails with IPCX_ETIMEDOUT. EINTR is retried inside

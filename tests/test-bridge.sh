@@ -62,6 +62,8 @@ relay() {
 relay "unix abstract -> unix path" "unix://@$abs-a" "unix://$dir/b.sock" 200
 relay "shm -> unix" "shm://$shm-src" "unix://@$abs-b" 200
 relay "unix -> shm" "unix://@$abs-c" "shm://$shm-dst" 200
+relay "mq -> unix" "mq://$shm-mq" "unix://@$abs-d" 200
+"$IPCX" rm "mq://$shm-mq"
 "$IPCX" rm "shm://$shm-src" "shm://$shm-dst"
 
 # pipe -> fifo: A is stdin (framed by ipcx send pipe://); its end of

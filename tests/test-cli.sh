@@ -280,6 +280,54 @@ rt_recv_first sysv-mq "sysv-mq://$sv1"
 rt_send_first sysv-mq "sysv-mq://$sv2"
 rt_queued sysv-mq "sysv-mq://$sv3"
 
+rt_recv_first file "file://$dir/spool1"
+# A spool keeps what is sent before any receiver comes.
+rt_send_first file "file://$dir/spool2"
+
+echo "== signal values"
+# sig_listen: start `ipcx recv signal:// -n 3`; its pid comes from the
+# line it prints first ($! would be timeout's pid).
+sig_listen() {
+	rm -f "$dir/out" "$dir/rerr"
+	$T "$IPCX" recv signal:// -n "$1" -t $WAIT >"$dir/out" 2>"$dir/rerr" &
+	rpid=$!
+	poll_until "the signal receiver" \
+		grep -q '^ipcx: listening on signal://' "$dir/rerr"
+	spid=$(sed -n 's|^ipcx: listening on signal://||p' "$dir/rerr")
+}
+sig_listen 3
+for v in 42 7 1000000; do
+	/usr/bin/kill -s RTMIN+1 --queue $v "$spid" 2>>"$dir/serr"
+done
+wait $rpid
+rrc=$?
+if [ $rrc -eq 0 ] && [ "$(cat "$dir/out")" = "42
+7
+1000000" ]; then
+	ok "signal: /usr/bin/kill --queue 42, 7, 1000000 reach ipcx recv"
+else
+	bad "signal: kill --queue to ipcx recv (exit $rrc)" "$dir/out" \
+		"$dir/rerr" "$dir/serr"
+fi
+sig_listen 2
+$T "$IPCX" send "signal://$spid" 5 0x100000000 2>"$dir/serr"
+src=$?
+wait $rpid
+rrc=$?
+if [ $src -eq 0 ] && [ $rrc -eq 0 ] && [ "$(cat "$dir/out")" = "5
+4294967296" ]; then
+	ok "signal: ipcx send 5 0x100000000 to ipcx recv"
+else
+	bad "signal: ipcx send to ipcx recv (send $src, recv $rrc)" \
+		"$dir/out" "$dir/rerr" "$dir/serr"
+fi
+gone=$(sh -c 'echo $$')
+expect_fail "signal: a pid that is gone" 1 "$IPCX" send "signal://$gone" 5
+expect_fail "signal: a value that is not a number" 2 \
+	"$IPCX" send "signal://$$" 12abc
+expect_fail "signal: a value above 64 bits" 2 \
+	"$IPCX" send "signal://$$" 0x10000000000000000
+
 echo "== binary data"
 head -c 1048576 /dev/urandom >"$dir/big"
 $T "$IPCX" send --raw pipe:// <"$dir/big" 2>"$dir/serr" |
@@ -392,7 +440,8 @@ expect_fail "absent peer, -t 300: exit 3" 3 "$IPCX" send -t 300 \
 	"unix://$dir/nobody" hi
 expect_fail "recv -t 200 with no sender: exit 3" 3 "$IPCX" recv -t 200 \
 	"unix://@$abs-quiet"
-expect_fail "scheme not implemented yet" 1 "$IPCX" send "file://$dir/box" hi
+# Every scheme is implemented now; file:// refuses a climbing path.
+expect_fail "file: a '..' in the spool path" 1 "$IPCX" send "file://$dir/../box" hi
 expect_fail "rm of a missing object" 1 "$IPCX" rm "shm://$shm-none"
 
 # The issue's example: a 1024-byte queue refuses 2000 bytes, naming 1024.
@@ -683,6 +732,28 @@ else
 		"$dir/rerr"
 fi
 
+# A spool with a dead writer's temporary file (no lock held): clean
+# removes it and keeps the messages.
+$T "$IPCX" send "file://$dir/spool3" kept 2>"$dir/err"
+tmpf=t.0123456789abcdef.0000000000000001
+printf 'torn' >"$dir/spool3/$tmpf"
+$T "$IPCX" clean "file://$dir/spool3" >"$dir/cout" 2>"$dir/cerr"
+crc=$?
+$T "$IPCX" recv "file://$dir/spool3" -n 1 -t $WAIT >"$dir/out" 2>"$dir/rerr"
+if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed file://$dir/spool3/$tmpf: its writer died mid-message" ] &&
+	[ ! -e "$dir/spool3/$tmpf" ] && [ "$(cat "$dir/out")" = kept ]; then
+	ok "clean removes a dead writer's temporary file from a spool"
+else
+	bad "clean of a spool" "$dir/cout" "$dir/cerr" "$dir/out" "$dir/rerr"
+fi
+for n in spool1 spool2 spool3; do
+	if $T "$IPCX" rm "file://$dir/$n" 2>"$dir/err" && [ ! -e "$dir/$n" ]
+	then
+		ok "rm file://.../$n"
+	else
+		bad "rm file://.../$n" "$dir/err"
+	fi
+done
 echo "== semaphores and the bounded buffer"
 printf '\n\n' >"$dir/want-ev"
 # rt_event NAME EP ORDER: two empty messages are two posts; recv -n 2

@@ -47,6 +47,9 @@ enum {
 	C_EVENT = 1 << 10, /* zero-byte events only (semaphores) */
 	C_NOFD = 1 << 11,  /* no pollable fd: ipcx_fd() is IPCX_ENOTSUP */
 	C_KEY = 1 << 12,   /* named by a System V key (0x...), not a name */
+	C_VALUE = 1 << 13, /* a message is one 8-byte value (signal) */
+	C_SELF = 1 << 14,  /* the name is this process's pid (signal) */
+	C_STORE = 1 << 15, /* keeps messages for a receiver to come (a spool) */
 };
 
 /* What a survivor may see when its peer is gone (a mask). */
@@ -204,6 +207,38 @@ static struct tp tps[] = {
                 {"shm://x?raw", 0, "", IPCX_EOPTION}},
     },
     {
+        /* A spool: a receiver need not exist, so sends never fail. */
+        .name = "file",
+        .ep = "file://",
+        .opts = "maxmsg=4096&fsync=0",
+        .limit = LIMIT,
+        .caps = C_FRAMED | C_SEP | C_FANIN | C_STORE,
+        .obj = "",
+        .obj_type = S_IFDIR,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_ACCEPTED,
+        .bad = {{"file://", 0, "", IPCX_EENDPOINT},
+                {"file://relative", 0, "", IPCX_EENDPOINT},
+                {"file:///tmp/a/../b", 0, "", IPCX_EENDPOINT},
+                {"file:///tmp/x?raw", 0, "", IPCX_EOPTION},
+                {"file:///tmp/x?fsync=2", 0, "", IPCX_EOPTION}},
+    },
+    {
+        /* One 64-bit value a message, in this process (signal://PID). */
+        .name = "signal",
+        .ep = "signal://",
+        .opts = "",
+        .limit = 8,
+        .caps = C_VALUE | C_SELF,
+        .rx_gone = G_TIMEOUT,
+        .tx_gone = G_EPEER,
+        .bad = {{"signal://x", 0, "", IPCX_EENDPOINT},
+                {"signal://0", 0, "", IPCX_EENDPOINT},
+                {"signal://", 11, "", IPCX_ENAMETOOLONG},
+                {"signal://?sig=TERM", 0, "", IPCX_EOPTION},
+                {"signal://?mode=0600", 0, "", IPCX_EOPTION}},
+    },
+    {
         /* Zero-byte events: a post is a message; posts always fit. */
         .name = "sem",
         .ep = "sem://",
@@ -250,6 +285,8 @@ static struct tp tps[] = {
                 {"semshm://", 249, "", IPCX_ENAMETOOLONG},
                 {"semshm://x?slots=0", 0, "", IPCX_EOPTION},
                 {"semshm://x?raw", 0, "", IPCX_EOPTION}},
+    },
+    {
         /* obj is dropped in main() when /dev/mqueue is not mounted. */
         .name = "mq",
         .ep = "mq://",
@@ -306,6 +343,12 @@ struct ctx {
 static int next_port;
 static unsigned next_key;
 
+/* A case's message of n bytes, or the 8 a C_VALUE transport carries. */
+static size_t vlen(const struct ctx *c, size_t n)
+{
+	return (c->tp->caps & C_VALUE) ? 8 : n;
+}
+
 static void ctx_init(struct ctx *c, const struct tp *tp, const char *tag)
 {
 	memset(c, 0, sizeof(*c));
@@ -318,6 +361,8 @@ static void ctx_init(struct ctx *c, const struct tp *tp, const char *tag)
 	else
 		snprintf(c->name, sizeof(c->name), "%s",
 		         tp->bare ? t_name(tag) : t_tmp_path(tag));
+	if (tp->caps & C_SELF)
+		snprintf(c->name, sizeof(c->name), "%ld", (long)getpid());
 	if (tp->obj)
 		snprintf(c->obj, sizeof(c->obj), "%s%s", tp->obj, c->name);
 }
@@ -460,15 +505,15 @@ static void case_roundtrip(struct ctx *c)
 		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 		memcpy(buf, "hello", 5);
 	} else {
-		T_OK(ipcx_send(tx, "hello", 5, LONG_MS));
+		T_OK(ipcx_send(tx, "hello!!!", vlen(c, 5), LONG_MS));
 	}
 	if (c->tp->caps & C_EVENT) {
-	} else if (c->tp->caps & C_FRAMED) {
-		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 5);
+	} else if (c->tp->caps & (C_FRAMED | C_VALUE)) {
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 5));
 	} else {
 		recv_bytes(rx, buf, 5);
 	}
-	T_ASSERT(memcmp(buf, "hello", 5) == 0);
+	T_ASSERT(memcmp(buf, "hello!!!", vlen(c, 5)) == 0);
 	T_OK(ipcx_peer(rx, &peer));
 	/* Direction is enforced. */
 	T_EXPECT(ipcx_recv(tx, buf, sizeof(buf), 0), IPCX_ESTATE);
@@ -644,15 +689,15 @@ static void case_timeout(struct ctx *c)
 		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 0);
 		memcpy(buf, "abc", 3);
 	} else {
-		T_OK(ipcx_send(tx, "abc", 3, LONG_MS));
+		T_OK(ipcx_send(tx, "abcdefgh", vlen(c, 3), LONG_MS));
 	}
 	if (c->tp->caps & C_EVENT)
 		;
-	else if (c->tp->caps & C_FRAMED)
-		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 3);
+	else if (c->tp->caps & (C_FRAMED | C_VALUE))
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 3));
 	else
 		recv_bytes(rx, buf, 3);
-	T_ASSERT(memcmp(buf, "abc", 3) == 0);
+	T_ASSERT(memcmp(buf, "abcdefgh", vlen(c, 3)) == 0);
 	T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), 0), IPCX_ETIMEDOUT);
 	T_OK(ipcx_close(tx));
 	T_OK(ipcx_close(rx));
@@ -692,7 +737,7 @@ static void case_pollable(struct ctx *c)
 	fd = ipcx_fd(rx);
 	T_ASSERT(fd >= 0);
 	T_EXPECT(ipcx_fd(rx), fd); /* stable */
-	T_OK(ipcx_send(tx, "ping", 4, LONG_MS));
+	T_OK(ipcx_send(tx, "pingPING", vlen(c, 4), LONG_MS));
 	/* A wake-up may be spurious: poll, then receive without waiting. */
 	for (int i = 0; i < 1000 && !got; i++) {
 		ssize_t n;
@@ -703,23 +748,23 @@ static void case_pollable(struct ctx *c)
 		n = ipcx_recv(rx, buf, sizeof(buf), 0);
 		if (n == IPCX_ETIMEDOUT)
 			continue;
-		if (c->tp->caps & C_FRAMED)
-			T_EXPECT(n, 4);
+		if (c->tp->caps & (C_FRAMED | C_VALUE))
+			T_EXPECT(n, vlen(c, 4));
 		else if (n > 0 && n < 4)
 			recv_bytes(rx, buf + n, 4 - (size_t)n);
 		else
 			T_EXPECT(n, 4);
 		got = 1;
 	}
-	T_ASSERT(got && memcmp(buf, "ping", 4) == 0);
+	T_ASSERT(got && memcmp(buf, "pingPING", vlen(c, 4)) == 0);
 	/* A second message after draining: readable again. */
-	T_OK(ipcx_send(tx, "pong", 4, LONG_MS));
+	T_OK(ipcx_send(tx, "pongPONG", vlen(c, 4), LONG_MS));
 	T_ASSERT(t_poll_in(fd, LONG_MS));
-	if (c->tp->caps & C_FRAMED)
-		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), 4);
+	if (c->tp->caps & (C_FRAMED | C_VALUE))
+		T_EXPECT(ipcx_recv(rx, buf, sizeof(buf), LONG_MS), vlen(c, 4));
 	else
 		recv_bytes(rx, buf, 4);
-	T_ASSERT(memcmp(buf, "pong", 4) == 0);
+	T_ASSERT(memcmp(buf, "pongPONG", vlen(c, 4)) == 0);
 	T_OK(ipcx_close(tx));
 	T_OK(ipcx_close(rx));
 }
@@ -928,6 +973,9 @@ static void case_receiver_exits(struct ctx *c)
 	for (i = 0; i < 20000; i++) {
 		r = ipcx_send(tx, buf, mlen(c, sizeof(buf)), 100);
 		if (r < 0)
+			break;
+		/* A store keeps them all: a few show it. */
+		if ((c->tp->caps & C_STORE) && i == 200)
 			break;
 	}
 	if (r == 0)
@@ -1159,8 +1207,8 @@ static const struct kase cases[] = {
     {"no-fd", case_no_fd, C_NOFD, 0, 0},
     {"mode", case_mode, C_MODE, 0, 1},
     {"bad-names", case_bad_names, 0, 0, 0},
-    {"sender-exits", case_sender_exits, 0, 0, 0},
-    {"receiver-exits", case_receiver_exits, 0, 0, 0},
+    {"sender-exits", case_sender_exits, 0, C_VALUE, 0},
+    {"receiver-exits", case_receiver_exits, 0, C_VALUE, 0},
     {"fanin", case_fanin, C_FANIN, 0, 0},
     {"peer-cred", case_peer_cred, C_CRED, 0, 0},
     {"foreign-owner", case_foreign_owner, C_OWNER, 0, 0},

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -46,6 +47,9 @@ enum {
 	K_EVENT = 1 << 5,  /* zero-byte events (semaphores): posts counted */
 	K_SEMSHM = 1 << 6, /* mid-record: killed holding the buffer's mutex */
 	K_KEY = 1 << 7,    /* named by a System V key */
+	K_STORE = 1 << 8, /* a spool: sends never fail for want of a receiver */
+	K_VALUE = 1 << 9, /* signal: 8-byte values, each the sequence number;
+	                     the peer is named by its pid */
 };
 
 /* What a survivor may see once the peer is dead (a mask). */
@@ -81,6 +85,12 @@ static const struct ktp ktps[] = {
      G_EPEER | G_ACCEPTED},
     {"shm", "shm://", 1, "size=256K", K_SHM, 100000, "/dev/shm/", G_TIMEOUT,
      G_EPEER | G_TIMEOUT},
+    /* Writers killed mid-write leave temporary files, never messages. */
+    {"file", "file://", 0, "fsync=0", K_STORE, 150000, "", G_TIMEOUT,
+     G_ACCEPTED},
+    /* A dead but unreaped receiver still takes signals (accepted). */
+    {"signal", "signal://", 1, "", K_VALUE, 8, NULL, G_TIMEOUT,
+     G_EPEER | G_ACCEPTED},
     {"sem", "sem://", 1, "", K_EVENT, 0, "/dev/shm/sem.", G_TIMEOUT,
      G_ACCEPTED},
     {"sysv-sem", "sysv-sem://", 1, "", K_EVENT | K_KEY, 0, NULL, G_TIMEOUT,
@@ -110,6 +120,7 @@ struct round {
 	int port;
 	uint32_t child_seed;
 	struct t_sync sync;
+	pid_t peer;             /* K_VALUE: the other side's pid */
 	int pfd[2];             /* pipe: the raw pipe behind pipe://?fd= */
 	ipcx_chan *keep, *drop; /* pipe: the child's end, the parent's */
 };
@@ -119,7 +130,9 @@ static int next_port;
 
 static void make_ep(struct round *r)
 {
-	if (r->tp->caps & K_PORT)
+	if (r->tp->caps & K_VALUE) /* receive in ourselves, send to peer */
+		snprintf(r->ep, sizeof(r->ep), "signal://");
+	else if (r->tp->caps & K_PORT)
 		snprintf(r->ep, sizeof(r->ep), "%s%d%s%s", r->tp->ep, r->port,
 		         *r->tp->opts ? "?" : "", r->tp->opts);
 	else
@@ -155,7 +168,37 @@ static void open_rx(struct round *r, ipcx_chan **rx)
 static void open_tx(struct round *r, ipcx_chan **tx)
 {
 	make_ep(r);
+	if (r->tp->caps & K_VALUE)
+		snprintf(r->ep, sizeof(r->ep), "signal://%ld", (long)r->peer);
 	T_OK(ipcx_open(r->ep, IPCX_SEND, tx));
+}
+
+/*
+ * A message: t_msg_fill's, or (K_VALUE) the 8-byte sequence number.
+ * msg_check: whether buf/n is whole, and its sequence number.
+ */
+static void msg_fill(const struct ktp *tp, void *b, size_t len, uint32_t seq)
+{
+	uint64_t v = seq;
+
+	if (tp->caps & K_VALUE)
+		memcpy(b, &v, sizeof(v));
+	else
+		t_msg_fill(b, len, seq);
+}
+
+static int msg_check(const struct ktp *tp, const void *b, size_t n,
+                     uint32_t *seq)
+{
+	uint64_t v;
+
+	if (!(tp->caps & K_VALUE))
+		return t_msg_check(b, n, seq);
+	if (n != sizeof(v))
+		return 0;
+	memcpy(&v, b, sizeof(v));
+	*seq = (uint32_t)v;
+	return v <= UINT32_MAX;
 }
 
 /* The size of message seq in a stream seeded with seed: mostly small. */
@@ -163,6 +206,8 @@ static size_t msg_len(const struct ktp *tp, uint32_t seed, uint32_t seq)
 {
 	uint32_t h = (seed ^ (seq * 2654435761u)) * 2246822519u;
 
+	if (tp->caps & K_VALUE)
+		return 8;
 	if (tp->caps & K_EVENT)
 		return 0;
 	h ^= h >> 15;
@@ -181,6 +226,7 @@ static int child_sender(void *arg)
 
 	if (r->drop)
 		ipcx_close(r->drop);
+	r->peer = getppid();
 	if (!tx)
 		open_tx(r, &tx);
 	t_notify_parent(&r->sync);
@@ -193,10 +239,20 @@ static int child_sender(void *arg)
 	for (uint32_t seq = 0; seq < 1000000; seq++) {
 		size_t len = msg_len(r->tp, r->child_seed, seq);
 		int rc;
-		t_msg_fill(buf, len, seq);
+		msg_fill(r->tp, buf, len, seq);
 		rc = ipcx_send(tx, buf, len, LONG_MS);
+		/* A full signal queue: the parent is behind. */
+		while (rc == IPCX_EAGAIN) {
+			sched_yield();
+			rc = ipcx_send(tx, buf, len, LONG_MS);
+		}
 		if (rc < 0)
 			return 3;
+		/* Pending signals count against this uid everywhere on
+		 * the machine, and a spool takes all a sender writes
+		 * (even orphaned): keep to a few. */
+		if ((r->tp->caps & (K_VALUE | K_STORE)) && seq == 2000)
+			t_wait_parent(&r->sync); /* killed here */
 	}
 	return 0;
 }
@@ -220,7 +276,7 @@ static int child_receiver(void *arg)
 			return 3;
 		if ((r->tp->caps & K_EVENT) && n == 0)
 			continue;
-		if (!t_msg_check(buf, (size_t)n, &seq) || seq < want ||
+		if (!msg_check(r->tp, buf, (size_t)n, &seq) || seq < want ||
 		    (seq != want && !(r->tp->caps & K_LOSSY))) {
 			char x = 'X';
 			T_ASSERT(write(r->sync.c2p[1], &x, 1) == 1);
@@ -381,7 +437,7 @@ static ssize_t drain(struct round *r, ipcx_chan *rx, uint32_t *want, int limit,
 			T_ASSERT(++*want <= EVENT_POSTS);
 			continue;
 		}
-		if (!t_msg_check(buf, (size_t)n, &seq) || seq < *want ||
+		if (!msg_check(r->tp, buf, (size_t)n, &seq) || seq < *want ||
 		    (seq != *want && !(r->tp->caps & K_LOSSY))) {
 			fprintf(stderr,
 			        "torn or out-of-order message: %zd bytes, "
@@ -464,6 +520,7 @@ static void round_receiver_random(struct round *r)
 		r->drop = tx;
 	}
 	pid = t_fork(child_receiver, r);
+	r->peer = pid;
 	ipcx_close(rx);
 	T_ASSERT(t_poll_in(r->sync.c2p[0], LONG_MS));
 	T_ASSERT(read(r->sync.c2p[0], &r->port, sizeof(r->port)) ==
@@ -472,7 +529,7 @@ static void round_receiver_random(struct round *r)
 		open_tx(r, &tx);
 	for (i = 0; i < k; i++) {
 		size_t len = msg_len(tp, r->child_seed, (uint32_t)i);
-		t_msg_fill(buf, len, (uint32_t)i);
+		msg_fill(tp, buf, len, (uint32_t)i);
 		T_OK(ipcx_send(tx, buf, len, LONG_MS));
 	}
 	kill_and_reap(pid);
@@ -486,9 +543,9 @@ static void round_receiver_random(struct round *r)
 	 * datagrams, none at all). */
 	for (i = 0; i < 5000; i++) {
 		size_t len = msg_len(tp, r->child_seed, (uint32_t)(k + i));
-		t_msg_fill(buf, len, (uint32_t)(k + i));
+		msg_fill(tp, buf, len, (uint32_t)(k + i));
 		rc = ipcx_send(tx, buf, len, SHORT_MS);
-		if (rc < 0)
+		if (rc < 0 || ((tp->caps & (K_STORE | K_VALUE)) && i == 100))
 			break;
 	}
 	t_expect_gone("sender", rc, tp->tx_gone);

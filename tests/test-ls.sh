@@ -118,6 +118,35 @@ if [ $rrc -ne 0 ]; then
 fi
 $T "$IPCX" rm "shm://$shm"
 
+# 2b. A POSIX queue made by ipcx send, with the ipcx recv that holds it
+# open (where /dev/mqueue is mounted already: ls is not to mount it here).
+if mountpoint -q /dev/mqueue 2>/dev/null; then
+	mq=$shm-mq
+	$T "$IPCX" send "mq://$mq" one 2>"$dir/mqs.err"
+	"$IPCX" recv "mq://$mq" -n 2 -t $WAIT >"$dir/mqout" 2>"$dir/mqr.err" &
+	mpid=$!
+	mq_seen() {
+		$T "$IPCX" ls --json -t mq >"$dir/mq.json" 2>"$dir/mq.err" &&
+			python3 -c '
+import json, sys
+o = [x for x in json.load(open(sys.argv[1]))["objects"] if x["name"] == sys.argv[2]]
+assert len(o) == 1 and o[0]["kind"] == "mq", o
+assert any(h["pid"] == int(sys.argv[3]) and h["fd"] for h in o[0]["holders"]), o
+' "$dir/mq.json" "/dev/mqueue/$mq" "$mpid" 2>"$dir/mq.why"
+	}
+	if poll_until "ls shows the queue held by its receiver" mq_seen; then
+		ok "ls --json: a queue made by ipcx send, its receiver's pid as holder"
+	else
+		bad "ls --json: a queue made by ipcx send with its holder" \
+			"$dir/mq.json" "$dir/mq.why"
+	fi
+	$T "$IPCX" send "mq://$mq" two 2>>"$dir/mqs.err"
+	wait $mpid
+	"$IPCX" rm "mq://$mq"
+else
+	echo "skip the mq:// holder check: /dev/mqueue is not mounted"
+fi
+
 # 3. As root, ls mounts /dev/mqueue when it is not mounted, and says so;
 # in a private mount namespace, so that the system's mounts stay as they are.
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&

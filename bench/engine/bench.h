@@ -302,6 +302,11 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 void bench_sem_row(const struct bench_config *cfg, struct bench_result *res);
 void bench_idle_test(const struct bench_config *cfg, unsigned seq,
                      struct bench_result *res);
+/* kbase.c: bare sigqueue (8 bytes) and bare spool rename round trips. */
+void bench_sigqueue_row(const struct bench_config *cfg,
+                        struct bench_result *res);
+void bench_spool_row(const struct bench_config *cfg, size_t size, unsigned seq,
+                     struct bench_result *res);
 /*
  * bench_msgq_rows - for an mq or sysv-mq item (nothing otherwise): the bare
  * mq_send/mq_receive or msgsnd/msgrcv row, and CPU per message, paced and

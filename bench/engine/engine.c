@@ -13,7 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-enum eng_what { ENG_PINGPONG, ENG_PIPE, ENG_MEMCPY, ENG_IPCX, ENG_SEM, ENG_MSGQ };
+enum eng_what {
+	ENG_PINGPONG,
+	ENG_PIPE,
+	ENG_MEMCPY,
+	ENG_IPCX,
+	ENG_SEM,
+	ENG_MSGQ,
+	ENG_SIGQUEUE,
+	ENG_SPOOL
+};
 
 /*
  * Measure one row (or an item's rows) cfg->repeat times, fold the
@@ -43,6 +52,12 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 		case ENG_IPCX:
 			bench_ipcx_rows(cfg, item, size, ++*seq, res);
 			break;
+		case ENG_SIGQUEUE:
+			bench_sigqueue_row(cfg, res);
+			break;
+		case ENG_SPOOL:
+			bench_spool_row(cfg, size, ++*seq, res);
+			break;
 		case ENG_SEM:
 			bench_sem_row(cfg, res);
 			break;
@@ -65,14 +80,21 @@ static void eng_row(const struct bench_config *cfg, struct bench_result *res,
 		bench_table_row(cfg->out, &res->rows[i]);
 }
 
-static bool eng_has_shm(const struct bench_config *cfg)
+static bool eng_has(const struct bench_config *cfg, const char *scheme)
 {
+	size_t n = strlen(scheme);
+
 	for (size_t i = 0; i < cfg->nitems; i++)
-		if (!strncmp(cfg->items[i], "shm", 3) &&
-		    (cfg->items[i][3] == '\0' || cfg->items[i][3] == ':' ||
-		     cfg->items[i][3] == '?'))
+		if (!strncmp(cfg->items[i], scheme, n) &&
+		    (cfg->items[i][n] == '\0' || cfg->items[i][n] == ':' ||
+		     cfg->items[i][n] == '?'))
 			return true;
 	return false;
+}
+
+static bool eng_has_shm(const struct bench_config *cfg)
+{
+	return eng_has(cfg, "shm");
 }
 
 /* Whether an item is a semaphore (events): sem or sysv-sem, not semshm. */
@@ -139,6 +161,12 @@ int bench_run(const struct bench_config *cfg)
 				        &seq);
 			eng_row(cfg, &res, ENG_PIPE, NULL, size, &seq);
 			eng_row(cfg, &res, ENG_MEMCPY, NULL, size, &seq);
+			/* The floors of signal:// and file://, when listed. */
+			if (size == 8 && eng_has(cfg, "signal"))
+				eng_row(cfg, &res, ENG_SIGQUEUE, NULL, size,
+				        &seq);
+			if (eng_has(cfg, "file"))
+				eng_row(cfg, &res, ENG_SPOOL, NULL, size, &seq);
 			if (s == 0 && eng_has_events(cfg))
 				eng_row(cfg, &res, ENG_SEM, NULL, 0, &seq);
 		}

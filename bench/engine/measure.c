@@ -24,8 +24,10 @@
 
 #include "ipcx.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Everything both sides of a row need; the child gets a copy by fork. */
 struct ipc_job {
@@ -92,6 +94,57 @@ static bool ipc_seq_ok(const void *p, size_t size, uint64_t seq)
 	return got == seq;
 }
 
+/*
+ * signal:// (one-way shape): "signal://PID?opts" to send to pid; each side
+ * receives on the endpoint as resolved ("signal://?opts", itself).
+ */
+static void ipc_sig_to(const struct ipc_job *j, pid_t pid, char *buf,
+                       size_t cap)
+{
+	snprintf(buf, cap, "signal://%ld%s%s", (long)pid,
+	         j->ep.opts[0] ? "?" : "", j->ep.opts);
+}
+
+/*
+ * The acknowledgement as one message, or (signal://, 8 bytes a message)
+ * as its four 8-byte fields in a row.
+ */
+static long ipc_ack_send(const struct ipc_job *j, ipcx_chan *tx,
+                         const struct ipc_ack *ack)
+{
+	const uint64_t f[4] = {ack->count, ack->first_ns, ack->last_ns,
+	                       ack->bad};
+	long rc = 0;
+
+	if (strcmp(j->ep.scheme, "signal"))
+		return ipcx_send(tx, ack, sizeof(*ack), j->to);
+	for (int i = 0; i < 4 && rc == 0; i++)
+		rc = ipcx_send(tx, &f[i], sizeof(f[i]), j->to);
+	return rc;
+}
+
+static ssize_t ipc_ack_recv(const struct ipc_job *j, ipcx_chan *rx,
+                            struct ipc_ack *ack, int to)
+{
+	uint64_t f[4];
+	ssize_t r;
+
+	if (strcmp(j->ep.scheme, "signal"))
+		return ipcx_recv(rx, ack, sizeof(*ack), to);
+	for (int i = 0; i < 4; i++) {
+		r = ipcx_recv(rx, &f[i], sizeof(f[i]), to);
+		if (r < 0)
+			return r;
+		if (r != sizeof(f[i]))
+			return IPCX_ECORRUPT;
+	}
+	ack->count = f[0];
+	ack->first_ns = f[1];
+	ack->last_ns = f[2];
+	ack->bad = f[3];
+	return sizeof(*ack);
+}
+
 /* ---- the child: echo, then sink ---- */
 
 static int ipc_child_open(struct ipc_job *j, ipcx_chan **rx, ipcx_chan **tx)
@@ -110,6 +163,11 @@ static int ipc_child_open(struct ipc_job *j, ipcx_chan **rx, ipcx_chan **tx)
 		/* No IPCX_EXCL: shm:// lets either end create, so the
 		 * sender may have made the object first. */
 		rc = ipcx_open(j->ep.ping, IPCX_RECV | IPCX_CREATE, rx);
+		if (rc == 0 && !strcmp(j->ep.scheme, "signal")) {
+			char to[320];
+			ipc_sig_to(j, getppid(), to, sizeof(to));
+			return ipcx_open(to, IPCX_SEND, tx);
+		}
 		if (rc == 0)
 			rc = ipc_open_retry(j->ep.pong, IPCX_SEND, j->to, tx);
 		return rc;
@@ -196,7 +254,7 @@ static int ipc_child(void *arg, int ctl)
 		bench_report_data(ctl, v);
 		goto out;
 	}
-	rc = ipcx_send(tx, &ack, sizeof(ack), j->to);
+	rc = ipc_ack_send(j, tx, &ack);
 	if (rc < 0 || !j->zc)
 		goto out;
 
@@ -230,7 +288,7 @@ static int ipc_child(void *arg, int ctl)
 	rc = ipc_sink(j, rx, buf, true, &ack);
 	if (rc < 0)
 		goto fail;
-	rc = ipcx_send(tx, &ack, sizeof(ack), j->to);
+	rc = ipc_ack_send(j, tx, &ack);
 out:
 	if (rc < 0)
 		goto fail;
@@ -343,6 +401,11 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 			ipc_put_seq(src, j->size, (uint64_t)i);
 			*what = "send";
 			rc = ipcx_send(tx, src, j->size, j->to);
+			/* signal://: a full queue does not wait; we do. */
+			while (rc == IPCX_EAGAIN && !bench_stop) {
+				sched_yield();
+				rc = ipcx_send(tx, src, j->size, j->to);
+			}
 		}
 		if (rc < 0)
 			return rc;
@@ -358,8 +421,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		ack = (struct ipc_ack){m.v[0], m.v[1], m.v[2], m.v[3]};
 		r = sizeof(ack);
 	} else {
-		r = ipcx_recv(rx, &ack, sizeof(ack),
-		              j->to + (j->ep.lossy ? 200 : 0));
+		r = ipc_ack_recv(j, rx, &ack, j->to + (j->ep.lossy ? 200 : 0));
 	}
 	if (r < 0)
 		return r;
@@ -457,8 +519,13 @@ static long ipc_parent_open(struct ipc_job *j, struct bench_child *c,
 	} else if (j->ep.shape == BENCH_ONEWAY) {
 		*what = "open";
 		rc = ipcx_open(j->ep.pong, IPCX_RECV | IPCX_CREATE, rx);
-		if (rc == 0)
+		if (rc == 0 && !strcmp(j->ep.scheme, "signal")) {
+			char to[320];
+			ipc_sig_to(j, c->pid, to, sizeof(to));
+			rc = ipcx_open(to, IPCX_SEND, tx);
+		} else if (rc == 0) {
 			rc = ipc_open_retry(j->ep.ping, IPCX_SEND, j->to, tx);
+		}
 		if (rc < 0)
 			return rc;
 	}

@@ -195,6 +195,18 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		              ep->scheme, name, ep_q(ep), ep->opts);
 		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s://%s-pong%s%s",
 		              ep->scheme, name, ep_q(ep), ep->opts);
+	} else if (!strcmp(ep->scheme, "signal")) {
+		/* Each side receives in itself and sends to the other's pid,
+		 * known only after fork: ipcx.c names them then. */
+		ep->shape = BENCH_ONEWAY;
+		if (!tmpl) {
+			snprintf(err, errcap,
+			         "signal:// takes no pid in a benchmark");
+			return -1;
+		}
+		n1 = snprintf(ep->ping, sizeof(ep->ping), "signal://%s%s",
+		              ep_q(ep), ep->opts);
+		n2 = snprintf(ep->pong, sizeof(ep->pong), "%s", ep->ping);
 	} else if (!strcmp(ep->scheme, "unix")) {
 		ep->shape = BENCH_SOCKET;
 		if (tmpl)
@@ -230,7 +242,9 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 	} else {
 		snprintf(err, errcap,
 		         "%s:// cannot be benchmarked (try shm, pipe, fifo, "
-		         "unix, tcp, udp, mq, sysv-mq, sem, sysv-sem or semshm)",
+		         "file, signal, unix, tcp, udp, mq, sysv-mq, sem, "
+		         "sysv-sem or "
+		         "semshm)",
 		         ep->scheme);
 		return -1;
 	}

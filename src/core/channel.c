@@ -19,6 +19,9 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_tcp,  /* tcp:// */
     &ipcx__tp_udp,  /* udp:// */
     &ipcx__tp_shm,  /* shm:// */
+    &ipcx__tp_file, /* file:// */
+    /* signal:// */
+    &ipcx__tp_signal,
     &ipcx__tp_nats, /* nats:// (needs libnats at run time) */
     &ipcx__tp_sem,  /* sem:// */
     /* sysv-sem:// */

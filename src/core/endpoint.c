@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,49 @@ static int parse_size(const char *v, size_t n, unsigned long long max,
 	return 0;
 }
 
+/*
+ * A signal for signal://?sig=: "USR1", "USR2", "RTMIN", "RTMIN+N",
+ * "RTMAX", "RTMAX-N" (each with or without "SIG"), or a number that is
+ * one of those. Only these: the others mean something already (SIGTERM
+ * ends a process, SIGKILL and SIGSTOP cannot be waited for). SIGRTMIN is
+ * a run-time value in glibc, hence no table.
+ */
+static int parse_sig(const char *v, size_t n, int *sig)
+{
+	unsigned long long x;
+	int s;
+
+	if (n >= 3 && !memcmp(v, "SIG", 3)) {
+		v += 3;
+		n -= 3;
+	}
+	if (n == 4 && !memcmp(v, "USR1", 4))
+		s = SIGUSR1;
+	else if (n == 4 && !memcmp(v, "USR2", 4))
+		s = SIGUSR2;
+	else if (n >= 5 && !memcmp(v, "RTMIN", 5)) {
+		if (n == 5)
+			x = 0;
+		else if (v[5] != '+' || parse_uint(v + 6, n - 6, 64, &x) < 0)
+			return -1;
+		s = SIGRTMIN + (int)x;
+	} else if (n >= 5 && !memcmp(v, "RTMAX", 5)) {
+		if (n == 5)
+			x = 0;
+		else if (v[5] != '-' || parse_uint(v + 6, n - 6, 64, &x) < 0)
+			return -1;
+		s = SIGRTMAX - (int)x;
+	} else if (parse_uint(v, n, 64, &x) == 0) {
+		s = (int)x;
+	} else {
+		return -1;
+	}
+	if (s != SIGUSR1 && s != SIGUSR2 && (s < SIGRTMIN || s > SIGRTMAX))
+		return -1;
+	*sig = s;
+	return 0;
+}
+
 /* One option: its key, the schemes that take it, and its parser. */
 struct opt_info {
 	const char *key;
@@ -159,6 +203,9 @@ static const struct opt_info opts[] = {
     {"prio", IPCX__O_PRIO, BIT(IPCX__S_MQ), "a priority from 0 to 32767"},
     {"proj", IPCX__O_PROJ, BIT(IPCX__S_SYSV_MQ) | BIT(IPCX__S_SYSV_SEM),
      "an ftok project id from 1 to 255"},
+    {"sig", IPCX__O_SIG, BIT(IPCX__S_SIGNAL),
+     "RTMIN+N, RTMAX-N, a real-time signal number, USR1 or USR2"},
+    {"fsync", IPCX__O_FSYNC, BIT(IPCX__S_FILE), "fsync=1 or fsync=0"},
     {"queue", IPCX__O_QUEUE, BIT(IPCX__S_NATS),
      "a queue group name: letters, digits, '.', '_', '-'"},
     {"durable", IPCX__O_DURABLE, BIT(IPCX__S_NATS),
@@ -318,6 +365,15 @@ static int opt_value(struct ipcx__ep *ep, const struct opt_info *o,
 			goto bad;
 		ep->type = (long)x;
 		return 0;
+	case IPCX__O_SIG:
+		if (parse_sig(v, n, &ep->sig) < 0)
+			goto bad;
+		return 0;
+	case IPCX__O_FSYNC:
+		if (!(n == 1 && (v[0] == '1' || v[0] == '0')))
+			goto bad;
+		ep->nosync = v[0] == '0';
+		return 0;
 	case IPCX__O_VALUE:
 		/* 32767 is System V's SEMVMX; POSIX allows more, but one
 		 * bound for both keeps an endpoint portable between them. */
@@ -430,6 +486,31 @@ static int check_path(const struct ipcx__ep *ep, const char *what)
 		return ipcx__err(IPCX_EENDPOINT,
 		                 "%s://: %s '%s' names a directory", sch, what,
 		                 ep->name);
+	return 0;
+}
+
+/*
+ * A spool directory: an absolute path without a ".." component, so that
+ * a name cannot climb out of where its writer meant it to be.
+ */
+static int check_spool(const struct ipcx__ep *ep)
+{
+	const char *p = ep->name, *end = ep->name + ep->name_len;
+	int r = check_path(ep, "spool directory");
+
+	if (r < 0)
+		return r;
+	while (p < end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *e = slash ? slash : end;
+		if (e - p == 2 && p[0] == '.' && p[1] == '.')
+			return ipcx__err(
+			    IPCX_EENDPOINT,
+			    "file://%s: a '..' in the path is "
+			    "refused (name the directory directly)",
+			    ep->name);
+		p = e + 1;
+	}
 	return 0;
 }
 
@@ -660,6 +741,8 @@ static int check_name(struct ipcx__ep *ep)
 	}
 	switch (si->kind) {
 	case N_PATH:
+		if (ep->scheme == IPCX__S_FILE)
+			return check_spool(ep);
 		return check_path(ep, "path");
 	case N_NAME:
 		return check_bare(ep);

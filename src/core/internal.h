@@ -67,11 +67,13 @@ enum {
 	IPCX__O_CREDS = 1 << 14,
 	IPCX__O_TLS = 1 << 15,
 	IPCX__O_CA = 1 << 16,
-	IPCX__O_VALUE = 1 << 17, /* sem, sysv-sem */
-	IPCX__O_SLOTS = 1 << 18, /* semshm */
-	IPCX__O_PROJ = 1 << 19,  /* sysv-mq, sysv-sem (ftok) */
+	IPCX__O_VALUE = 1 << 17,   /* sem, sysv-sem */
+	IPCX__O_SLOTS = 1 << 18,   /* semshm */
+	IPCX__O_PROJ = 1 << 19,    /* sysv-mq, sysv-sem (ftok) */
 	IPCX__O_MSGSIZE = 1 << 20, /* mq */
 	IPCX__O_PRIO = 1 << 21,    /* mq */
+	IPCX__O_SIG = 1 << 22,     /* signal */
+	IPCX__O_FSYNC = 1 << 23,   /* file */
 };
 
 /* Longest NATS queue group, durable or stream name; option file paths. */
@@ -110,6 +112,8 @@ struct ipcx__ep {
 	bool trust_any; /* trust=any: accept objects owned by other uids */
 	unsigned spin;  /* spin= iterations before parking (shm adaptive) */
 	long type;      /* type= (sysv-mq message type; 0 = any, receive) */
+	int sig;        /* sig= (signal): a signal number, 0 = SIGRTMIN+1 */
+	bool nosync;    /* fsync=0 (file): no fsync before and after rename */
 	unsigned value; /* value= (sem, sysv-sem: initial count), default 0 */
 	unsigned slots; /* slots= (semshm slot count), 0 = default */
 	size_t msgsize; /* msgsize= (mq bytes a message), 0 = system default */
@@ -233,6 +237,8 @@ extern const struct ipcx__transport ipcx__tp_unix IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_tcp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_udp IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_shm IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_signal IPCX__HIDDEN;
+extern const struct ipcx__transport ipcx__tp_file IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_mq IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_sysvmq IPCX__HIDDEN;
 extern const struct ipcx__transport ipcx__tp_nats IPCX__HIDDEN;

@@ -55,8 +55,9 @@ static int same_opts(const struct ipcx__ep *a, const struct ipcx__ep *b)
 	       !strcmp(a->queue, b->queue) && !strcmp(a->durable, b->durable) &&
 	       !strcmp(a->stream, b->stream) && !strcmp(a->creds, b->creds) &&
 	       !strcmp(a->ca, b->ca) && a->msgsize == b->msgsize &&
-	       a->prio == b->prio && a->proj == b->proj && a->value == b->value &&
-	       a->slots == b->slots;
+	       a->prio == b->prio && a->proj == b->proj &&
+	       a->value == b->value && a->slots == b->slots &&
+	       a->sig == b->sig && a->nosync == b->nosync;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -13,7 +13,8 @@
 #include <string.h>
 
 #define BENCH_DEFAULT_ITEMS \
-	"shm://?wait=spin,shm,pipe,fifo,unix,tcp,udp,mq,sysv-mq,semshm,sem,sysv-sem"
+	"shm://"            \
+	"?wait=spin,shm,pipe,fifo,unix,tcp,udp,mq,sysv-mq,semshm,sem,sysv-sem"
 #define BENCH_DEFAULT_SIZES "64,64K"
 
 static const char bench_usage[] =

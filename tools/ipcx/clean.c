@@ -8,8 +8,9 @@
  * open. Given endpoints, it checks each: shm:// and semshm:// as above
  * (a buffer goes with its semaphore set), a unix://
  * socket file nobody is bound to (absent from /proc/net/unix and connect()
- * refused), a fifo:// nobody holds open. Removal goes through ipcx_unlink.
- * Each check is made just before the removal; an object in use is kept.
+ * refused), a fifo:// nobody holds open, a file:// spool's leftovers. Removal
+ * goes through ipcx_unlink. Each check is made just before the removal; an
+ * object in use is kept.
  */
 #include "cli.h"
 #include "util.h"
@@ -41,9 +42,11 @@ static const char clean_usage[] =
     "no process maps or holds open. Each ENDPOINT is checked the same way:\n"
     "shm://name, semshm://name (removed with its semaphore set),\n"
     "unix:///path (removed if nobody is bound to it: connect is refused),\n"
-    "fifo:///path (removed if no process holds it open). Objects in use\n"
-    "are never touched, nor other users' objects unless --all-users.\n"
-    "One line is printed per object removed, with the reason:\n"
+    "fifo:///path (removed if no process holds it open), file:///dir (a\n"
+    "spool: temporary files of dead writers removed, messages claimed by\n"
+    "dead receivers given back). Objects in use are never touched, nor\n"
+    "other users' objects unless --all-users. One line is printed per\n"
+    "object removed, with the reason:\n"
     "  removed shm://jobs: no process maps it, 64 bytes queued, owner uid 0\n"
     "\n"
     "  -n, --dry-run    print what would be removed, remove nothing\n"
@@ -286,6 +289,26 @@ static long long clean_unread(const char *path, const struct stat *st)
 }
 
 /*
+ * clean_print - one object acted on: "<act> <what>: <reason>", or with
+ * --json an element of the array (uid -1 and queued -1: unknown).
+ */
+static void clean_print(struct clean_ctx *cx, const char *act, const char *what,
+                        const char *reason, long long uid, long long queued)
+{
+	if (cx->json) {
+		printf("%s\n{\"endpoint\":", cx->printed ? "," : "");
+		cli_json_str(stdout, what);
+		printf(",\"action\":\"%s\",\"reason\":", act);
+		cli_json_str(stdout, reason);
+		printf(",\"uid\":%lld,\"queued_bytes\":%lld}", uid, queued);
+	} else {
+		printf("%s %s: %s\n", act, what, reason);
+	}
+	cx->printed++;
+	fflush(stdout);
+}
+
+/*
  * clean_remove - remove (or, dry, name) the stale object behind ep,
  * printing why: "<why>, [N bytes queued, ]owner uid U".
  */
@@ -309,18 +332,7 @@ static void clean_remove(struct clean_ctx *cx, const char *ep, const char *why,
 		snprintf(more, sizeof(more), ", %lld bytes queued", unread);
 	snprintf(reason, sizeof(reason), "%s%s, owner uid %lu", why, more,
 	         (unsigned long)st->st_uid);
-	if (cx->json) {
-		printf("%s\n{\"endpoint\":", cx->printed ? "," : "");
-		cli_json_str(stdout, ep);
-		printf(",\"action\":\"%s\",\"reason\":", act);
-		cli_json_str(stdout, reason);
-		printf(",\"uid\":%lu,\"queued_bytes\":%lld}",
-		       (unsigned long)st->st_uid, unread);
-	} else {
-		printf("%s %s: %s\n", act, ep, reason);
-	}
-	cx->printed++;
-	fflush(stdout);
+	clean_print(cx, act, ep, reason, (long long)st->st_uid, unread);
 }
 
 /*
@@ -468,6 +480,101 @@ static bool clean_path(const char *rest, char *path, size_t cap)
 	return true;
 }
 
+/*
+ * Spool leftovers (docs/FORMAT.md section 5), by name: t.<16 hex>.<16 hex>
+ * a message being written, c.<20 dec>.<16 hex>.<16 hex>.<16 hex> one being
+ * received. Each is held by an OFD lock while its process lives.
+ */
+#define SPOOL_TMP_LEN   35
+#define SPOOL_CLAIM_LEN 73
+
+/*
+ * clean_spool_dead - whether nobody holds a lock on dir/name: we get a
+ * write lock on it at once (the kernel dropped its holder's on death,
+ * whatever PID namespace the holder ran in). The fd, still locked, goes
+ * to *fdp so the entry is handled while we hold it.
+ */
+static bool clean_spool_dead(int dir, const char *name, int *fdp)
+{
+	struct flock fl;
+	int fd =
+	    openat(dir, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+		close(fd);
+		return false;
+	}
+	*fdp = fd;
+	return true;
+}
+
+/*
+ * clean_spool - in the spool at path: remove the temporary files of dead
+ * writers, and give the messages that dead receivers had claimed back to
+ * the spool (c.X.rx renamed to m.X), so nothing is lost.
+ */
+static void clean_spool(struct clean_ctx *cx, const char *ep, const char *path)
+{
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *e;
+	DIR *d;
+
+	if (dir < 0) {
+		if (errno != ENOENT) {
+			fprintf(stderr, "ipcx: %s: %s\n", ep, strerror(errno));
+			cx->rc = CLI_ERR;
+		}
+		return;
+	}
+	d = fdopendir(dir);
+	if (d == NULL) {
+		close(dir);
+		cx->rc = cli_errno(path);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+		bool tmp = len == SPOOL_TMP_LEN && !strncmp(e->d_name, "t.", 2);
+		bool claim =
+		    len == SPOOL_CLAIM_LEN && !strncmp(e->d_name, "c.", 2);
+		char back[SPOOL_CLAIM_LEN], what[PATH_MAX + 80];
+		int fd;
+
+		if ((!tmp && !claim) || !clean_spool_dead(dir, e->d_name, &fd))
+			continue;
+		if (tmp && !cx->dry_run && unlinkat(dir, e->d_name, 0) < 0)
+			tmp = false;
+		if (claim) {
+			/* m.<stamp>.<chan>.<seq>: the name without ".<rx>" */
+			snprintf(back, sizeof(back), "m.%.54s", e->d_name + 2);
+			if (!cx->dry_run && renameat2(dir, e->d_name, dir, back,
+			                              RENAME_NOREPLACE) < 0)
+				claim = false;
+		}
+		close(fd);
+		if (tmp) {
+			snprintf(what, sizeof(what), "%s/%s", ep, e->d_name);
+			clean_print(
+			    cx, cx->dry_run ? "would remove" : "removed", what,
+			    "its writer died mid-message", -1, -1);
+		}
+		if (claim) {
+			snprintf(what, sizeof(what), "%s/%s", ep, back);
+			clean_print(
+			    cx, cx->dry_run ? "would restore" : "restored",
+			    what, "a dead receiver's message, given back", -1,
+			    -1);
+		}
+	}
+	closedir(d);
+	fflush(stdout);
+}
+
 static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 {
 	char path[PATH_MAX];
@@ -520,9 +627,18 @@ static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 			             -1);
 		return;
 	}
+	if (strncmp(ep, "file://", 7) == 0) {
+		if (!clean_path(ep + 7, path, sizeof(path))) {
+			fprintf(stderr, "ipcx: %s: not a spool path\n", ep);
+			cx->rc = CLI_ERR;
+			return;
+		}
+		clean_spool(cx, ep, path);
+		return;
+	}
 	fprintf(stderr,
-	        "ipcx: %s: clean knows shm://, semshm://, unix:// and fifo:// "
-	        "endpoints (use 'ipcx rm' for others)\n",
+	        "ipcx: %s: clean knows shm://, semshm://, unix://, fifo:// and "
+	        "file:// endpoints (use 'ipcx rm' for others)\n",
 	        ep);
 	cx->rc = CLI_ERR;
 }

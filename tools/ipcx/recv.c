@@ -21,6 +21,7 @@
  * sets between slices; a timed-out slice leaves the channel as it was.
  */
 #include "cli.h"
+#include "sigval.h"
 #include "util.h"
 
 #include "ipcx.h"
@@ -273,11 +274,14 @@ int cmd_recv(int argc, char **argv)
 		free(b.p);
 		return cli_fail(ep, r, NULL);
 	}
+	cli_sigval_listening(ep);
 
 	while (count == 0 || got < count) {
 		n = recv_wait(ch, &b, timeout_ms, &stopped);
 		if (stopped || n < 0)
 			break;
+		if (!raw) /* signal://: the value in decimal */
+			n = (ssize_t)cli_sigval_text(ep, b.p, b.cap, (size_t)n);
 		if (!recv_print(ch, &b, (size_t)n, raw, from)) {
 			if (recv_stop_sig) {
 				stopped = true;

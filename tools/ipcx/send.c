@@ -4,12 +4,14 @@
  */
 #include "cli.h"
 #include "holders.h"
+#include "sigval.h"
 #include "util.h"
 
 #include "ipcx.h"
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,8 +111,22 @@ static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
                     int timeout_ms)
 {
 	char who[512];
+	uint8_t v[8];
 	long long rx;
 	int r;
+
+	/* signal://: the text is a number, the message its 8 bytes. */
+	if (cli_is_signal(ep)) {
+		r = cli_sigval_parse(buf, len, v);
+		if (r < 0)
+			return cli_usage_error(
+			    "send",
+			    "'%.*s' is not a signal value (want a decimal "
+			    "or 0x hex number of at most 64 bits)",
+			    (int)(len > 40 ? 40 : len), (const char *)buf);
+		buf = v;
+		len = (size_t)r;
+	}
 
 	if (timeout_ms < 0 && send_atomic_wait(ep) && isatty(STDERR_FILENO)) {
 		r = ipcx_send(ch, buf, len, SEND_QUIET_MS);

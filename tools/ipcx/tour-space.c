@@ -5,6 +5,7 @@
  * holding two values and the pages the two processes still share.
  */
 #include "tour.h"
+#include "util.h"
 
 #include "../../src/inspect/inspect.h"
 
@@ -189,7 +190,7 @@ static void space_json(FILE *f, const struct ipcx__maps *m,
 		if (i != SR_KERNEL && i != SR_UNUSED && !w[i].count)
 			continue;
 		fprintf(f, "%s{\"row\": ", first ? "" : ", ");
-		tour_jstr(f, w[i].en);
+		cli_json_str(f, w[i].en);
 		fprintf(f,
 		        ", \"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64
 		        "\", \"mapped_kb\": %" PRIu64 ", \"rss_kb\": %" PRIu64

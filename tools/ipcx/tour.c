@@ -88,22 +88,6 @@ void tour_head(const char *en, const char *ko)
 		printf("\n%s\n", tour_t(en, ko));
 }
 
-/* tour_jstr - s as a JSON string on f. */
-void tour_jstr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* ---- the objects the tour made, for the cleanup ------------------------ */
 
 #define TOUR_MAX_OBJS 16
@@ -547,25 +531,25 @@ static void tour_json_mech(FILE *f, const struct tour_mech *m,
                            const struct tour_result *res, int first)
 {
 	fprintf(f, "%s\n    {\"mechanism\": ", first ? "" : ",");
-	tour_jstr(f, m->en);
+	cli_json_str(f, m->en);
 	fprintf(f, ", \"scheme\": ");
-	tour_jstr(f, m->scheme);
+	cli_json_str(f, m->scheme);
 	fprintf(f, ", \"ok\": %s, ", res->rc == 0 ? "true" : "false");
 	fprintf(f, "\"skipped\": %s, ",
 	        res->rc == IPCX_ENOTSUP ? "true" : "false");
 	fprintf(f, "\"endpoints\": [");
-	tour_jstr(f, res->ab);
+	cli_json_str(f, res->ab);
 	fprintf(f, ", ");
-	tour_jstr(f, res->ba);
+	cli_json_str(f, res->ba);
 	fprintf(f, "], \"object\": ");
-	tour_jstr(f, res->where);
+	cli_json_str(f, res->where);
 	fprintf(f,
 	        ", \"payload\": %zu, \"round_trips\": %d, "
 	        "\"rtt_p50_ns\": %lld, \"rtt_min_ns\": %lld, "
 	        "\"via_kernel_space\": %s, \"error\": ",
 	        m->payload, res->done, res->p50_ns, res->min_ns,
 	        m->kind == TK_FILE ? "false" : "true");
-	tour_jstr(f, res->rc < 0 ? res->err : "");
+	cli_json_str(f, res->rc < 0 ? res->err : "");
 	fputc('}', f);
 }
 
@@ -693,9 +677,9 @@ int cmd_tour(int argc, char **argv)
 	}
 	if (tour_o.json) {
 		printf("\n  ],\n  \"conclusion\": ");
-		tour_jstr(stdout,
-		          "All but the file ride on kernel space, which "
-		          "every process shares.");
+		cli_json_str(stdout,
+		             "All but the file ride on kernel space, which "
+		             "every process shares.");
 		printf(",\n  \"interrupted\": false}\n");
 	} else {
 		tour_conclusion(res);

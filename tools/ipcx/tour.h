@@ -19,8 +19,6 @@ extern struct tour_out tour_o;
 const char *tour_t(const char *en, const char *ko);
 /* tour_head - a heading line (nothing in JSON). */
 void tour_head(const char *en, const char *ko);
-/* tour_jstr - s as a JSON string on f. */
-void tour_jstr(FILE *f, const char *s);
 
 /*
  * tour_space - part 1: this process's address space as the notes' table,

@@ -162,14 +162,14 @@ int cli_errno(const char *what);
  */
 void cli_catch_stop_signals(void (*fn)(int));
 
-/*
- * cli_json_str - s as a JSON string on f: quotes, backslashes and control
- * bytes escaped.
- */
-void cli_json_str(FILE *f, const char *s);
-
 /* cli_sleep_ms - sleep ms milliseconds (EINTR ends it early). */
 void cli_sleep_ms(int ms);
+
+/*
+ * cli_json_str - write s as a JSON string on f: quotes, backslashes and
+ * control bytes escaped, so a hostile name cannot break the document.
+ */
+void cli_json_str(FILE *f, const char *s);
 
 /* cli_now_ms - CLOCK_MONOTONIC now, in milliseconds. */
 long long cli_now_ms(void);

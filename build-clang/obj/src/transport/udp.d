@@ -1,0 +1,6 @@
+build-clang/obj/src/transport/udp.o: src/transport/udp.c \
+  src/core/internal.h include/ipcx.h
+
+src/core/internal.h:
+
+include/ipcx.h:

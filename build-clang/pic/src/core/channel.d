@@ -1,0 +1,6 @@
+build-clang/pic/src/core/channel.o: src/core/channel.c \
+  src/core/internal.h include/ipcx.h
+
+src/core/internal.h:
+
+include/ipcx.h:

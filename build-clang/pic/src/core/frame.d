@@ -1,0 +1,6 @@
+build-clang/pic/src/core/frame.o: src/core/frame.c src/core/internal.h \
+  include/ipcx.h
+
+src/core/internal.h:
+
+include/ipcx.h:

@@ -1,0 +1,8 @@
+build-clang/pic/src/transport/spool.o: src/transport/spool.c \
+  src/transport/spool.h src/core/internal.h include/ipcx.h
+
+src/transport/spool.h:
+
+src/core/internal.h:
+
+include/ipcx.h:

@@ -240,7 +240,9 @@ static int base_pipe_child(void *arg, int ctl)
 		if (base_read_full(j->p2c[0], buf, j->size) ||
 		    base_write_full(j->c2p[1], buf, j->size))
 			return 1;
-	/* Sink m messages, then say when the last one arrived. */
+	/* Sink m messages, then say when the last one arrived and the CPU
+	 * it took. */
+	ack[3] = bench_cpu_self_ns();
 	for (long i = 0; i < j->m; i++) {
 		if (base_read_full(j->p2c[0], buf, j->size))
 			return 1;
@@ -249,6 +251,7 @@ static int base_pipe_child(void *arg, int ctl)
 			ack[1] = ack[2];
 		ack[0]++;
 	}
+	ack[3] = bench_cpu_self_ns() - ack[3];
 	if (base_write_full(j->c2p[1], ack, sizeof(ack)))
 		return 1;
 	bench_free(buf);
@@ -261,7 +264,7 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 	struct base_pipe_job j;
 	struct bench_child c = {-1, -1};
 	struct bench_row row;
-	uint64_t *t = NULL, ack[4], t0;
+	uint64_t *t = NULL, ack[4], t0, c0;
 	void *buf = NULL;
 	long n, warm;
 	char err[160];
@@ -304,6 +307,7 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 	if (row.status == BENCH_OK) {
 		bench_percentiles(t, (size_t)n, &row);
 		t0 = bench_now_ns();
+		c0 = bench_cpu_self_ns();
 		for (long i = 0; i < j.m && row.status == BENCH_OK; i++)
 			if (base_write_full(j.p2c[1], buf, j.size))
 				row.status = BENCH_FAIL;
@@ -315,6 +319,11 @@ void bench_pipe_row(const struct bench_config *cfg, size_t size,
 			row.msgs_per_s = (double)j.m / ((double)(ack[2] - t0) /
 			                                BENCH_NS_PER_S);
 			row.bytes_per_s = row.msgs_per_s * (double)j.size;
+			row.has_cpu = true;
+			row.tx_cpu_ns =
+			    (double)(bench_cpu_self_ns() - c0) / (double)j.m;
+			row.rx_cpu_ns = (double)ack[3] / (double)j.m;
+			row.cpu_ns_per_msg = row.rx_cpu_ns + row.tx_cpu_ns;
 		} else {
 			row.status = BENCH_FAIL;
 		}

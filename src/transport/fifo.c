@@ -151,6 +151,8 @@ static int fifo_open(ipcx_chan *ch)
 	p->dev = fst.st_dev;
 	p->ino = fst.st_ino;
 	p->so.st.fd = fd;
+	if (created)
+		ipcx__pipe_grow(fd);
 	return 0;
 }
 

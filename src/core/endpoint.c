@@ -526,6 +526,11 @@ static int check_bare(const struct ipcx__ep *ep)
 	    (ep->name_len == 2 && !memcmp(ep->name, "..", 2)))
 		return ipcx__err(IPCX_EENDPOINT, "%s://: '%s' is not a name",
 		                 sch, ep->name);
+	if (ep->name[0] == '/')
+		return ipcx__err(IPCX_EENDPOINT,
+		                 "%s://: '%s' is a path; the name is a word: "
+		                 "drop the leading slash (%s://%s)",
+		                 sch, ep->name, sch, ep->name + 1);
 	for (size_t i = 0; i < ep->name_len; i++)
 		if (!name_char(ep->name[i]))
 			return ipcx__err(IPCX_EENDPOINT,
@@ -634,8 +639,11 @@ static int check_hostport(struct ipcx__ep *ep)
 		                 "localhost)",
 		                 sch);
 	if (parse_uint(port, (size_t)(s + n - port), 0xffffffffull, &p) < 0)
-		return ipcx__err(IPCX_EENDPOINT, "%s://: bad port '%s'", sch,
-		                 port);
+		return ipcx__err(IPCX_EENDPOINT,
+		                 "%s://: bad port '%s': want a port number "
+		                 "(service names such as http are not looked "
+		                 "up: tcp://localhost:80)",
+		                 sch, port);
 	if (p > 65535)
 		return ipcx__err(IPCX_EENDPOINT,
 		                 "%s://: port %llu is out of range (0-65535)",

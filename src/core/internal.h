@@ -277,6 +277,13 @@ IPCX__HIDDEN int ipcx__err(int code, const char *fmt, ...)
 IPCX__HIDDEN int ipcx__errno(int e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * ipcx__errno_path - as ipcx__errno for "<what> <path>" (what: "mkfifo
+ * fifo://...") but for ENOENT, the directory of path missing, a message
+ * that names the directory and says to create it. Returns the code.
+ */
+IPCX__HIDDEN int ipcx__errno_path(int e, const char *what, const char *path);
+
 /* ipcx__errno_code - the IPCX_E* code for errno value e. */
 IPCX__HIDDEN int ipcx__errno_code(int e);
 

@@ -231,6 +231,28 @@ static int seg_attach(struct ipcx__seg *g, bool trust_any)
 }
 
 /*
+ * Another user's ring whose mode keeps us out: name its owner and the two
+ * ways in, instead of a bare "Permission denied".
+ */
+static int seg_denied(struct ipcx__seg *g)
+{
+	char path[sizeof(g->name) + 16];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/dev/shm%s", g->name);
+	if (stat(path, &st) < 0)
+		return ipcx__errno(EACCES, "opening %s", path);
+	return ipcx__err(IPCX_EACCES,
+	                 "shm://%s belongs to uid %u with mode %04o, which "
+	                 "keeps you (uid %u) out: its owner must create it "
+	                 "with ?mode=0666 (and you add ?trust=any), or run "
+	                 "as uid %u",
+	                 g->ep_name, (unsigned)st.st_uid,
+	                 (unsigned)(st.st_mode & 07777), (unsigned)geteuid(),
+	                 (unsigned)st.st_uid);
+}
+
+/*
  * Touch each page of our mapping once, at open, so that the messages do
  * not pay for it. The first access to each page of a fresh mapping costs
  * a fault, 10-40 us in this VM (whose page tables are shadowed by the
@@ -279,6 +301,8 @@ static int seg_file(struct ipcx__seg *g, mode_t mode, bool excl, bool *created)
 		g->fd = shm_open(g->name, O_RDWR | O_CLOEXEC, 0);
 		if (g->fd >= 0)
 			return 0;
+		if (errno == EACCES)
+			return seg_denied(g);
 		if (errno != ENOENT)
 			return ipcx__errno(errno, "opening /dev/shm%s",
 			                   g->name);
@@ -357,12 +381,14 @@ int ipcx__seg_claim_rx(struct ipcx__seg *g)
 		return ipcx__err(
 		    IPCX_EBUSY,
 		    "shm://%s already has a receiver (pid %u%s); a "
-		    "ring has one at a time",
+		    "ring has one at a time (stop that one first, e.g. "
+		    "`kill %u`, or receive on another name)",
 		    g->ep_name, (unsigned)pid,
 		    ipcx__proc_alive(pid, 0)
 		        ? ""
 		        : ", in another PID namespace or its "
-		          "segment held open by a child");
+		          "segment held open by a child",
+		    (unsigned)pid);
 	}
 	if (rc < 0)
 		return rc;

@@ -107,6 +107,10 @@ struct ipcx_peer {
  * flags: IPCX_SEND and/or IPCX_RECV, optionally IPCX_CREATE (listen, bind,
  * create the object) and IPCX_EXCL. Does not block: a sender whose receiver is
  * not there yet gets IPCX_ENOPEER at once (retry, or start the receiver).
+ * Objects that hold messages without a receiver (shm://, mq://, semshm://,
+ * sysv-mq://) are created by whichever side opens first, IPCX_CREATE or not:
+ * a sender that comes first creates the object and its messages wait there
+ * for the receiver (a mistyped name strands them: ipcx_unlink it).
  * On success *chp owns the channel until ipcx_close(). Returns 0 or IPCX_E*.
  */
 IPCX_API int ipcx_open(const char *endpoint, int flags, ipcx_chan **chp);

@@ -43,7 +43,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	for n in rt1 rt2 raw stale busy from; do
+	for n in rt1 rt2 raw stale busy from typo big full live; do
 		rm -f "/dev/shm/$shm-$n"
 	done
 	for n in ev1 ev2 quiet; do
@@ -674,14 +674,14 @@ fi
 $T "$IPCX" send "shm://$shm-stale" left-behind 2>"$dir/err" ||
 	bad "send to shm://$shm-stale" "$dir/err"
 $T "$IPCX" clean -n >"$dir/out" 2>"$dir/err"
-if grep -qx "would remove shm://$shm-stale" "$dir/out" &&
+if grep -q "^would remove shm://$shm-stale: no process maps it" "$dir/out" &&
 	[ -e "/dev/shm/$shm-stale" ]; then
 	ok "clean -n lists a stale ring and keeps it"
 else
 	bad "clean -n lists a stale ring and keeps it" "$dir/out" "$dir/err"
 fi
 $T "$IPCX" clean "shm://$shm-stale" >"$dir/out" 2>"$dir/err"
-if grep -qx "removed shm://$shm-stale" "$dir/out" &&
+if grep -q "^removed shm://$shm-stale: no process maps it or holds it open, [0-9]* bytes queued, owner uid $(id -u)\$" "$dir/out" &&
 	[ ! -e "/dev/shm/$shm-stale" ]; then
 	ok "clean removes a stale ring"
 else
@@ -722,7 +722,7 @@ crc=$?
 $T "$IPCX" send "unix://$dir/live.sock" still-here 2>"$dir/serr"
 wait $rpid
 rrc=$?
-if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed unix://$dir/dead.sock" ] &&
+if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed unix://$dir/dead.sock: nobody is bound to it, owner uid $(id -u)" ] &&
 	[ ! -e "$dir/dead.sock" ] && [ $rrc -eq 0 ] &&
 	[ "$(cat "$dir/out")" = still-here ]; then
 	ok "clean removes a dead listener's socket file, keeps a live one"
@@ -740,7 +740,7 @@ printf 'torn' >"$dir/spool3/$tmpf"
 $T "$IPCX" clean "file://$dir/spool3" >"$dir/cout" 2>"$dir/cerr"
 crc=$?
 $T "$IPCX" recv "file://$dir/spool3" -n 1 -t $WAIT >"$dir/out" 2>"$dir/rerr"
-if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed file://$dir/spool3/$tmpf" ] &&
+if [ $crc -eq 0 ] && [ "$(cat "$dir/cout")" = "removed file://$dir/spool3/$tmpf: its writer died mid-message" ] &&
 	[ ! -e "$dir/spool3/$tmpf" ] && [ "$(cat "$dir/out")" = kept ]; then
 	ok "clean removes a dead writer's temporary file from a spool"
 else
@@ -836,11 +836,199 @@ done
 $T "$IPCX" send "semshm://$shm-stale" left-behind 2>"$dir/err" ||
 	bad "send to semshm://$shm-stale" "$dir/err"
 $T "$IPCX" clean "semshm://$shm-stale" >"$dir/out" 2>"$dir/err"
-if grep -qx "removed semshm://$shm-stale" "$dir/out" &&
+if grep -q "^removed semshm://$shm-stale: no process maps it" "$dir/out" &&
 	[ ! -e "/dev/shm/semshm.$shm-stale" ]; then
 	ok "clean removes a stale semshm buffer"
 else
 	bad "clean removes a stale semshm buffer" "$dir/out" "$dir/err"
+fi
+
+echo "== the first fifteen minutes (issue: fail loudly, say what to do)"
+
+# pipe:// fed by something that is no frame stream.
+for input in hi hello; do
+	echo "$input" | $T "$IPCX" recv pipe:// >"$dir/out" 2>"$dir/err"
+	rc=$?
+	if [ $rc -eq 1 ] && [ ! -s "$dir/out" ] &&
+		grep -q 'stdin is not an ipcx frame stream' "$dir/err"; then
+		ok "echo $input | recv pipe:// says it is no frame stream"
+	else
+		echo "     exit $rc"
+		bad "echo $input | recv pipe:// says it is no frame stream" \
+			"$dir/out" "$dir/err"
+	fi
+done
+# A terminal on either side (script(1) gives the command a pty).
+if command -v script >/dev/null 2>&1; then
+	$T script -qec "$IPCX send pipe:// hi" /dev/null >"$dir/out" 2>&1
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'stdout is a terminal' "$dir/out"; then
+		ok "send pipe:// to a terminal refuses"
+	else
+		echo "     exit $rc"
+		bad "send pipe:// to a terminal refuses" "$dir/out"
+	fi
+	$T script -qec "$IPCX recv pipe://" /dev/null >"$dir/out" 2>&1 \
+		</dev/null
+	rc=$?
+	if [ $rc -eq 1 ] && grep -q 'stdin is a terminal' "$dir/out"; then
+		ok "recv pipe:// from a terminal refuses"
+	else
+		echo "     exit $rc"
+		bad "recv pipe:// from a terminal refuses" "$dir/out"
+	fi
+fi
+
+# recv | head -1: SIGPIPE closes the channel and removes the socket file.
+sock="$dir/first15.sock"
+($T "$IPCX" recv "unix://$sock" 2>"$dir/err" | head -1 >"$dir/out") &
+hp=$!
+yes | $T "$IPCX" send -t $WAIT "unix://$sock" 2>/dev/null
+wait $hp
+if [ "$(cat "$dir/out")" = y ] && [ ! -e "$sock" ] && [ ! -s "$dir/err" ]; then
+	ok "recv unix:// | head -1 removes its socket file, quietly"
+else
+	bad "recv unix:// | head -1 removes its socket file, quietly" \
+		"$dir/out" "$dir/err"
+	rm -f "$sock"
+fi
+
+# A shm:// sender that comes first creates the ring, and says so.
+$T "$IPCX" send "shm://$shm-typo" hi >"$dir/out" 2>"$dir/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'created the ring; it has no receiver' "$dir/err" &&
+	grep -q "ipcx rm shm://$shm-typo" "$dir/err"; then
+	ok "send to a new shm:// ring says it made it (exit 0)"
+else
+	echo "     exit $rc"
+	bad "send to a new shm:// ring says it made it" "$dir/err"
+fi
+$T "$IPCX" send "shm://$shm-typo" again >"$dir/out" 2>"$dir/err"
+if [ ! -s "$dir/err" ]; then
+	ok "send to an existing shm:// ring says nothing"
+else
+	bad "send to an existing shm:// ring says nothing" "$dir/err"
+fi
+rm -f "/dev/shm/$shm-typo"
+
+# An oversized message: the ring stays at its size; say to remove it.
+head -c 3000000 /dev/zero >"$dir/big"
+$T "$IPCX" send --raw "shm://$shm-big" <"$dir/big" 2>/dev/null
+$T "$IPCX" send --raw "shm://$shm-big?size=8M" <"$dir/big" 2>"$dir/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'remove it first (`ipcx rm' "$dir/err"; then
+	ok "oversized shm message: remove the ring before a larger ?size="
+else
+	echo "     exit $rc"
+	bad "oversized shm message: remove the ring before a larger ?size=" \
+		"$dir/err"
+fi
+rm -f "/dev/shm/$shm-big" "$dir/big"
+
+# rm on a live object names its holders and keeps it, unless --force.
+$T "$IPCX" recv -n 1 "shm://$shm-live" >"$dir/out" 2>&1 &
+lp=$!
+poll_until "the receiver of $shm-live" ring_ready "$shm-live"
+$T "$IPCX" rm "shm://$shm-live" 2>"$dir/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "in use by pid [0-9]* (ipcx)" "$dir/err" &&
+	[ -e "/dev/shm/$shm-live" ]; then
+	ok "rm on a live ring names its holder and keeps it"
+else
+	echo "     exit $rc"
+	bad "rm on a live ring names its holder and keeps it" "$dir/err"
+fi
+$T "$IPCX" send "shm://$shm-live" bye 2>/dev/null
+wait $lp
+
+# A send that waits for room without -t says so on a terminal.
+if command -v script >/dev/null 2>&1; then
+	head -c 30000 /dev/zero >"$dir/big"
+	nfull=0
+	while $T "$IPCX" send -t 0 --raw "shm://$shm-full?size=64K" \
+		<"$dir/big" 2>/dev/null; do
+		nfull=$((nfull + 1))
+	done
+	$T script -qec "'$IPCX' send --raw shm://$shm-full <'$dir/big'" \
+		/dev/null >"$dir/full" 2>&1 &
+	fp=$!
+	if poll_until "send saying it waits" grep -q 'full; waiting for' \
+		"$dir/full"; then
+		ok "send to a full ring says what it waits for"
+	else
+		bad "send to a full ring says what it waits for" "$dir/full"
+	fi
+	$T "$IPCX" recv -n $((nfull + 1)) "shm://$shm-full" >/dev/null
+	wait $fp
+	rm -f "/dev/shm/$shm-full" "$dir/big"
+fi
+
+# Messages that say what to do. expect_says NAME RC PATTERN CMD...
+expect_says() {
+	name=$1 want=$2 pat=$3
+	shift 3
+	expect_fail "$name" "$want" "$@"
+	grep -q -- "$pat" "$dir/ferr" ||
+		bad "$name: says '$pat'" "$dir/ferr"
+}
+expect_says "mistyped command" 2 'did you mean send?' "$IPCX" sned
+expect_says "shm:///x" 1 'drop the leading slash' "$IPCX" send shm:///x hi
+expect_says "tcp service name" 1 'want a port number' \
+	"$IPCX" send tcp://localhost:http hi
+expect_says "nobody listening" 1 'send -t MS' \
+	"$IPCX" send "unix://$dir/nobody.sock" hi
+expect_says "fifo in a missing directory" 1 \
+	"directory $dir/no/such does not exist" \
+	"$IPCX" recv "fifo://$dir/no/such/f"
+expect_says "unix socket in a missing directory" 1 \
+	"directory $dir/no/such does not exist" \
+	"$IPCX" recv "unix://$dir/no/such/s"
+$T "$IPCX" recv -n 1 "shm://$shm-busy" >/dev/null 2>&1 &
+bp=$!
+poll_until "the receiver of $shm-busy" ring_ready "$shm-busy"
+expect_says "a busy ring" 1 'stop that one first' \
+	"$IPCX" recv -t 0 "shm://$shm-busy"
+$T "$IPCX" send "shm://$shm-busy" bye 2>/dev/null
+wait $bp
+rm -f "/dev/shm/$shm-busy"
+# Another user's ring (root only, with a uid that can run the binary).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$IPCX" --version >/dev/null 2>&1; then
+	$T "$IPCX" send "shm://$shm-typo" x 2>/dev/null
+	expect_says "another user's ring" 1 'belongs to uid 0 with mode 0600' \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$IPCX" send "shm://$shm-typo" y
+	rm -f "/dev/shm/$shm-typo"
+else
+	echo "skip another user's ring (not root, or uid 65534 cannot run $IPCX)"
+fi
+
+# clean: another user's stale ring is kept unless --all-users; --json.
+if [ "$(id -u)" -eq 0 ]; then
+	$T "$IPCX" send "shm://$shm-stale" x 2>/dev/null
+	chown 65534 "/dev/shm/$shm-stale"
+	$T "$IPCX" clean "shm://$shm-stale" >"$dir/out" 2>"$dir/err"
+	if [ ! -s "$dir/out" ] && [ -e "/dev/shm/$shm-stale" ]; then
+		ok "clean keeps another user's stale ring"
+	else
+		bad "clean keeps another user's stale ring" "$dir/out" "$dir/err"
+	fi
+	$T "$IPCX" clean --json --all-users "shm://$shm-stale" >"$dir/out" \
+		2>"$dir/err"
+	if python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert len(v) == 1 and v[0]["action"] == "removed", v
+assert v[0]["uid"] == 65534 and v[0]["queued_bytes"] > 0, v
+assert "owner uid 65534" in v[0]["reason"], v' "$dir/out" &&
+		[ ! -e "/dev/shm/$shm-stale" ]; then
+		ok "clean --json --all-users removes it, with the reason"
+	else
+		bad "clean --json --all-users removes it, with the reason" \
+			"$dir/out" "$dir/err"
+	fi
+	rm -f "/dev/shm/$shm-stale"
 fi
 
 echo "$checks checks, $fails failed"

@@ -136,7 +136,7 @@ static void test_enobufs(void)
 static void test_timeouts(void)
 {
 	ipcx_chan *rd, *wr;
-	static uint8_t msg[100000], buf[100000];
+	static uint8_t msg[300000], buf[300000]; /* past the 128 KiB pipe */
 	long long t0;
 	int n = 0, r;
 
@@ -210,6 +210,17 @@ static void test_peer_gone(void)
 	T_EXPECT(ipcx_send(wr, "x", 1, 1000), IPCX_EPEER);
 	T_ASSERT(!sigpipe_pending());
 	T_OK(ipcx_close(wr));
+
+	/* SIGPIPE ignored when the channel opens: sends write without
+	 * blocking it (one system call), and a gone reader is still
+	 * IPCX_EPEER. */
+	signal(SIGPIPE, SIG_IGN);
+	T_OK(ipcx_pipe(NULL, &rd, &wr));
+	T_OK(ipcx_close(rd));
+	T_EXPECT(ipcx_send(wr, "x", 1, 1000), IPCX_EPEER);
+	T_ASSERT(!sigpipe_pending());
+	T_OK(ipcx_close(wr));
+	signal(SIGPIPE, SIG_DFL);
 }
 
 /* Child: write a header announcing 100 bytes, 10 of them, and die. */

@@ -243,7 +243,9 @@ static int base_pipe_child(void *arg, int ctl)
 		if (base_read_full(j->p2c[0], buf, j->size) ||
 		    base_write_full(j->c2p[1], buf, j->size))
 			return 1;
-	/* Sink m messages, then say when the last one arrived. */
+	/* Sink m messages, then say when the last one arrived and the CPU
+	 * it took. */
+	ack[3] = bench_cpu_self_ns();
 	for (long i = 0; i < j->m; i++) {
 		if (base_read_full(j->p2c[0], buf, j->size))
 			return 1;
@@ -252,6 +254,7 @@ static int base_pipe_child(void *arg, int ctl)
 			ack[1] = ack[2];
 		ack[0]++;
 	}
+	ack[3] = bench_cpu_self_ns() - ack[3];
 	if (base_write_full(j->c2p[1], ack, sizeof(ack)))
 		return 1;
 	bench_free(buf);
@@ -285,8 +288,7 @@ static void base_stream_row(const struct bench_config *cfg, size_t size,
 	struct base_pipe_job j;
 	struct bench_child c = {-1, -1};
 	struct bench_row row;
-	struct bench_cpu cpu;
-	uint64_t *t = NULL, ack[4], t0;
+	uint64_t *t = NULL, ack[4], t0, c0;
 	void *buf = NULL;
 	long n, warm;
 	char err[160];
@@ -331,8 +333,8 @@ static void base_stream_row(const struct bench_config *cfg, size_t size,
 	}
 	if (row.status == BENCH_OK) {
 		bench_percentiles(t, (size_t)n, &row);
-		bench_cpu_start(&cpu, c.pid);
 		t0 = bench_now_ns();
+		c0 = bench_cpu_self_ns();
 		for (long i = 0; i < j.m && row.status == BENCH_OK; i++)
 			if (base_write_full(j.p2c[1], buf, j.size))
 				row.status = BENCH_FAIL;
@@ -344,7 +346,11 @@ static void base_stream_row(const struct bench_config *cfg, size_t size,
 			row.msgs_per_s = (double)j.m / ((double)(ack[2] - t0) /
 			                                BENCH_NS_PER_S);
 			row.bytes_per_s = row.msgs_per_s * (double)j.size;
-			row.cpu_ns_per_msg = bench_cpu_per_msg(&cpu, j.m);
+			row.has_cpu = true;
+			row.tx_cpu_ns =
+			    (double)(bench_cpu_self_ns() - c0) / (double)j.m;
+			row.rx_cpu_ns = (double)ack[3] / (double)j.m;
+			row.cpu_ns_per_msg = row.rx_cpu_ns + row.tx_cpu_ns;
 		} else {
 			row.status = BENCH_FAIL;
 		}
@@ -532,6 +538,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 			row.msgs_per_s = (double)m / ((double)(msg.v[2] - t0) /
 			                              BENCH_NS_PER_S);
 			row.cpu_ns_per_msg = bench_cpu_per_msg(&cpu, m);
+			row.has_cpu = row.cpu_ns_per_msg > 0;
 		} else {
 			row.status = BENCH_FAIL;
 		}

@@ -32,11 +32,14 @@ struct bench_config {
 	size_t nitems;
 	size_t *sizes; /* -s: message sizes in bytes */
 	size_t nsizes;
-	long roundtrips;  /* -n: timed round trips per row (0 = default) */
-	long messages;    /* -m: messages per throughput run (0 = default) */
-	int repeat;       /* -r: measure each row this often, keep the best */
-	int timeout_ms;   /* the bound on every single wait */
-	double idle_s;    /* idle-receiver window in seconds (0 = skip) */
+	long roundtrips; /* -n: timed round trips per row (0 = default) */
+	long messages;   /* -m: messages per throughput run (0 = default) */
+	int repeat;      /* -r: measure each row this often, keep the best */
+	int timeout_ms;  /* the bound on every single wait */
+	double idle_s;   /* idle-receiver window in seconds (0 = skip) */
+	long rate;       /* --rate: a paced stream of N msgs/s (0 = none) */
+	uint64_t gaps_ns[8]; /* --gaps: first message after this much idle */
+	size_t ngaps;
 	bool pin;         /* pin parent and child to two CPUs */
 	bool quick;       /* tiny counts, for tests */
 	bool baselines;   /* measure the reference rows */
@@ -73,9 +76,12 @@ struct bench_row {
 	long messages; /* sent */
 	long received; /* arrived (udp may lose some) */
 	double msgs_per_s, bytes_per_s;
-	/* user + system CPU of both processes over the streaming run, per
-	 * message; 0 when not measured */
-	double cpu_ns_per_msg;
+
+	/* paced rows (paced.c): rtt_* hold the one-way latency */
+	char pace[32]; /* "10000/s", "idle 1.00 ms", or "" */
+	bool has_cpu;
+	double cpu_ns_per_msg;       /* both sides, getrusage */
+	double rx_cpu_ns, tx_cpu_ns; /* receiver's, sender's share */
 
 	/* The bare row this one is compared with (bench_link_baseline), and
 	 * this row's round-trip p50 over that row's; "" and 0 when none. */
@@ -338,6 +344,13 @@ void bench_sigqueue_row(const struct bench_config *cfg,
 void bench_spool_row(const struct bench_config *cfg, size_t size, unsigned seq,
                      struct bench_result *res);
 /*
+ * bench_paced_rows - --rate and --gaps: a paced one-way stream and the
+ * first message after idle, over a bare pipe and each shm item; prints
+ * its own lines (paced.c).
+ */
+void bench_paced_rows(const struct bench_config *cfg, unsigned *seq,
+                      struct bench_result *res);
+/*
  * bench_msgq_rows - for an mq or sysv-mq item (nothing otherwise): the bare
  * mq_send/mq_receive or msgsnd/msgrcv row, and CPU per message, paced and
  * back to back, bare and through ipcx (msgq.c).
@@ -363,6 +376,13 @@ void bench_table_row(FILE *f, const struct bench_row *r);
 void bench_print_idle(FILE *f, const struct bench_idle *idle);
 /* Find the target ratios res allows (at most 5); returns how many. */
 int bench_targets(const struct bench_result *res, struct bench_target *t);
+/*
+ * bench_paced_targets - the paced rows' targets (at most 2): the adaptive
+ * shm receiver's CPU per message against the bare pipe's at the same
+ * rate, and its first message after idle against the pipe's (the worst
+ * gap). Returns how many it wrote to t.
+ */
+int bench_paced_targets(const struct bench_result *res, struct bench_target *t);
 void bench_print_targets(FILE *f, const struct bench_target *t, int n);
 /*
  * bench_baseline_name - the bare row an ipcx row is compared with ("bare

@@ -169,7 +169,7 @@ static void eng_date(char *buf, size_t cap)
 int bench_run(const struct bench_config *cfg)
 {
 	struct bench_result res;
-	struct bench_target t[8];
+	struct bench_target t[12];
 	struct eng_state st = {0, 0, 0};
 	FILE *f = cfg->out;
 	unsigned seq = 0;
@@ -278,6 +278,7 @@ int bench_run(const struct bench_config *cfg)
 		bench_idle_test(cfg, ++seq, &res);
 		bench_print_idle(f, &res.idle);
 	}
+	bench_paced_rows(cfg, &seq, &res);
 	bench_pin_restore();
 	res.load_end = bench_loadavg();
 	fprintf(f,
@@ -287,6 +288,7 @@ int bench_run(const struct bench_config *cfg)
 
 	if (targets) {
 		nt = bench_targets(&res, t);
+		nt += bench_paced_targets(&res, t + nt);
 		bench_print_targets(f, t, nt);
 	}
 	for (size_t i = 0; i < res.nrows; i++)

@@ -45,6 +45,7 @@ struct ipc_job {
 /* The acknowledgement that ends a streaming phase. */
 struct ipc_ack {
 	uint64_t count, first_ns, last_ns, bad;
+	uint64_t cpu_ns; /* the receiver's CPU over the stream */
 };
 
 /* Errors worth a skip rather than a failure: the mechanism cannot do it. */
@@ -192,6 +193,8 @@ static void ipc_close_pair(ipcx_chan *rx, ipcx_chan *tx)
 static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
                      struct ipc_ack *ack)
 {
+	uint64_t c0 = bench_cpu_self_ns();
+
 	memset(ack, 0, sizeof(*ack));
 	for (long i = 0; i < j->m; i++) {
 		int to = j->ep.lossy && i > 0 ? 100 : j->to;
@@ -219,6 +222,7 @@ static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
 		}
 		ack->count++;
 	}
+	ack->cpu_ns = bench_cpu_self_ns() - c0;
 	return 0;
 }
 
@@ -381,12 +385,10 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
                        const char **what)
 {
 	struct ipc_ack ack;
-	struct bench_cpu cpu;
-	uint64_t t0;
+	uint64_t t0 = bench_now_ns(), c0 = bench_cpu_self_ns();
 	long rc = 0;
 	ssize_t r;
 
-	bench_cpu_start(&cpu, j->c->pid);
 	t0 = bench_now_ns();
 
 	for (long i = 0; i < j->m && !bench_stop; i++) {
@@ -422,7 +424,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		int w = bench_wait_report(j->c, &m, j->to);
 		if (w != 1 || m.kind != 'D')
 			return w == 0 ? IPCX_ETIMEDOUT : IPCX_EPEER;
-		ack = (struct ipc_ack){m.v[0], m.v[1], m.v[2], m.v[3]};
+		ack = (struct ipc_ack){m.v[0], m.v[1], m.v[2], m.v[3], 0};
 		r = sizeof(ack);
 	} else {
 		r = ipc_ack_recv(j, rx, &ack, j->to + (j->ep.lossy ? 200 : 0));
@@ -440,7 +442,14 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 	row->has_tput = true;
 	row->messages = j->m;
 	row->received = (long)ack.count;
-	row->cpu_ns_per_msg = bench_cpu_per_msg(&cpu, (long)ack.count);
+	if (ack.count > 0 && ack.cpu_ns) {
+		/* Both sides' CPU over the stream (getrusage), per message. */
+		row->has_cpu = true;
+		row->tx_cpu_ns =
+		    (double)(bench_cpu_self_ns() - c0) / (double)ack.count;
+		row->rx_cpu_ns = (double)ack.cpu_ns / (double)ack.count;
+		row->cpu_ns_per_msg = row->rx_cpu_ns + row->tx_cpu_ns;
+	}
 	if (ack.count > 0 && ack.last_ns > t0) {
 		double s = (double)(ack.last_ns - t0) / BENCH_NS_PER_S;
 

@@ -315,6 +315,7 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 		    (double)j->m / ((double)(v[2] - t0) / BENCH_NS_PER_S);
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;
 		row->cpu_ns_per_msg = bench_cpu_per_msg(&cpu, j->m);
+		row->has_cpu = row->cpu_ns_per_msg > 0;
 	}
 	return 0;
 }

@@ -32,16 +32,16 @@ struct bench_row *bench_row_add(struct bench_result *res)
 
 void bench_table_header(FILE *f)
 {
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s  %s\n", "transport",
+	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s\n", "transport",
 	        "size", "wait", "rtt p50", "p99", "p99.9", "msgs/s", "bytes/s",
-	        "note");
+	        "cpu/msg", "note");
 	fflush(f);
 }
 
 void bench_table_row(FILE *f, const struct bench_row *r)
 {
 	char sz[16], p50[16] = "-", p99[16] = "-", p999[16] = "-";
-	char mps[16] = "-", bps[16] = "-", vs[80] = "";
+	char mps[16] = "-", bps[16] = "-", cpu[16] = "-", vs[80] = "";
 
 	bench_fmt_size(r->size, sz, sizeof(sz));
 	if (r->status == BENCH_OK && r->has_rtt) {
@@ -56,8 +56,10 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 	if (r->base_ratio > 0)
 		snprintf(vs, sizeof(vs), "%.2fx %s%s", r->base_ratio,
 		         r->baseline, r->note[0] ? "; " : "");
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s  %s%s%s\n", r->name, sz,
-	        r->wait, p50, p99, p999, mps, bps, vs,
+	if (r->status == BENCH_OK && r->has_cpu)
+		bench_fmt_ns((uint64_t)r->cpu_ns_per_msg, cpu, sizeof(cpu));
+	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s%s%s\n", r->name,
+	        sz, r->wait, p50, p99, p999, mps, bps, cpu, vs,
 	        r->status == BENCH_FAIL   ? "FAILED: "
 	        : r->status == BENCH_SKIP ? "skipped: "
 	                                  : "",
@@ -175,7 +177,8 @@ static const struct bench_row *rep_find_base(const struct bench_result *res,
 		const struct bench_row *r = &res->rows[i];
 
 		if (r->kind == BENCH_BASELINE && r->status == BENCH_OK &&
-		    !strcmp(r->name, name) && (size == 0 || r->size == size))
+		    !r->pace[0] && !strcmp(r->name, name) &&
+		    (size == 0 || r->size == size))
 			return r;
 	}
 	return NULL;
@@ -191,7 +194,8 @@ static const struct bench_row *rep_find_shm_rtt(const struct bench_result *res,
 		const struct bench_row *r = &res->rows[i];
 
 		if (rep_is_shm(r) && !r->zero_copy && r->has_rtt &&
-		    !strcmp(r->wait, wait) && (!best || r->size < best->size))
+		    !r->pace[0] && !strcmp(r->wait, wait) &&
+		    (!best || r->size < best->size))
 			best = r;
 	}
 	return best;
@@ -371,10 +375,17 @@ static void rep_json_row(FILE *f, const struct bench_row *r)
 		fputs(", \"messages\": null, \"received\": null, "
 		      "\"msgs_per_s\": null, \"bytes_per_s\": null",
 		      f);
-	if (r->status == BENCH_OK && r->cpu_ns_per_msg > 0)
-		fprintf(f, ", \"cpu_ns_per_msg\": %.0f", r->cpu_ns_per_msg);
+	if (r->status == BENCH_OK && r->has_cpu)
+		fprintf(f,
+		        ", \"cpu_ns_per_msg\": %.0f, \"rx_cpu_ns_per_msg\": "
+		        "%.0f, \"tx_cpu_ns_per_msg\": %.0f",
+		        r->cpu_ns_per_msg, r->rx_cpu_ns, r->tx_cpu_ns);
 	else
-		fputs(", \"cpu_ns_per_msg\": null", f);
+		fputs(", \"cpu_ns_per_msg\": null, \"rx_cpu_ns_per_msg\": "
+		      "null, \"tx_cpu_ns_per_msg\": null",
+		      f);
+	fputs(", \"pace\": ", f);
+	rep_json_str(f, r->pace);
 	fputs(", \"baseline\": ", f);
 	if (r->baseline[0])
 		rep_json_str(f, r->baseline);

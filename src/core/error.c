@@ -131,6 +131,21 @@ int ipcx__errno_code(int e)
 	}
 }
 
+int ipcx__errno_path(int e, const char *what, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dlen = slash == NULL ? 0 : (int)(slash - path);
+
+	if (e != ENOENT || slash == NULL)
+		return ipcx__errno(e, "%s", what);
+	if (dlen == 0)
+		dlen = 1; /* "/name": the root, which always exists */
+	return ipcx__err(IPCX_ENOENT,
+	                 "%s: the directory %.*s does not exist (create it "
+	                 "first: mkdir -p %.*s)",
+	                 what, dlen, path, dlen, path);
+}
+
 int ipcx__errno(int e, const char *fmt, ...)
 {
 	va_list ap;

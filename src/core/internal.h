@@ -143,6 +143,17 @@ IPCX__HIDDEN int ipcx__ep_parse(const char *s, size_t len, struct ipcx__ep *ep);
  */
 IPCX__HIDDEN void ipcx__ep_defaults(struct ipcx__ep *ep, enum ipcx__scheme s);
 
+/* ipcx__name_char - a character of a bare name: [A-Za-z0-9._-]. */
+IPCX__HIDDEN bool ipcx__name_char(char c);
+
+/*
+ * ipcx__parse_uint - n decimal digits (no sign) as a number up to max into
+ * *out. Returns 0, or -1 on anything else or an overflow past max.
+ */
+IPCX__HIDDEN int ipcx__parse_uint(const char *v, size_t n,
+                                  unsigned long long max,
+                                  unsigned long long *out);
+
 /* ipcx__scheme_name - "shm" for IPCX__S_SHM, etc. */
 IPCX__HIDDEN const char *ipcx__scheme_name(enum ipcx__scheme s);
 
@@ -276,6 +287,13 @@ IPCX__HIDDEN int ipcx__err(int code, const char *fmt, ...)
  */
 IPCX__HIDDEN int ipcx__errno(int e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * ipcx__errno_path - as ipcx__errno for "<what> <path>" (what: "mkfifo
+ * fifo://...") but for ENOENT, the directory of path missing, a message
+ * that names the directory and says to create it. Returns the code.
+ */
+IPCX__HIDDEN int ipcx__errno_path(int e, const char *what, const char *path);
 
 /* ipcx__errno_code - the IPCX_E* code for errno value e. */
 IPCX__HIDDEN int ipcx__errno_code(int e);

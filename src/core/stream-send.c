@@ -125,7 +125,9 @@ int ipcx__stream_send(struct ipcx__stream *st, const void *buf, size_t len,
 	uint8_t hdr[HDR];
 	struct iovec iov[2], *v = iov;
 	struct sigpipe_guard g;
-	bool guard = st->kind == IPCX__ST_PIPE || st->kind == IPCX__ST_SHARED;
+	bool guard =
+	    (st->kind == IPCX__ST_PIPE || st->kind == IPCX__ST_SHARED) &&
+	    !st->sigpipe_ign;
 	size_t total = 0, done = 0;
 	int cnt = 0, r = 0, e = 0;
 

@@ -14,7 +14,9 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,6 +38,29 @@ void ipcx__stream_init(struct ipcx__stream *st, int fd, enum ipcx__st_kind kind,
 	st->peer.uid = (uid_t)-1;
 	st->peer.gid = (gid_t)-1;
 	st->name = name;
+	/*
+	 * Pipes cannot send with MSG_NOSIGNAL. If the process ignores
+	 * SIGPIPE when the channel opens (the ipcx command's case, and any
+	 * server's), a write to a gone reader just fails with EPIPE, so
+	 * sends skip the two rt_sigprocmask calls that otherwise block it
+	 * around each write. Read once: a process that restores the default
+	 * disposition later must reopen its pipe channels (libipcx(3)).
+	 */
+	if (kind == IPCX__ST_PIPE || kind == IPCX__ST_SHARED) {
+		struct sigaction sa;
+
+		st->sigpipe_ign = sigaction(SIGPIPE, NULL, &sa) == 0 &&
+		                  !(sa.sa_flags & SA_SIGINFO) &&
+		                  sa.sa_handler == SIG_IGN;
+	}
+}
+
+void ipcx__pipe_grow(int fd)
+{
+	int cur = fcntl(fd, F_GETPIPE_SZ);
+
+	if (cur >= 0 && (unsigned)cur < IPCX__PIPE_SZ)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)IPCX__PIPE_SZ);
 }
 
 /* See stream.h. Closes the fd (if still open) and frees the buffer. */
@@ -105,6 +130,15 @@ static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
 			n = readv(st->fd, iov, cnt);
 		}
 	} while (n < 0 && errno == EINTR);
+	/* A short read, or none, emptied the kernel's buffer. */
+	if (n > 0) {
+		size_t want = 0;
+		for (int i = 0; i < cnt; i++)
+			want += iov[i].iov_len;
+		st->drained = (size_t)n < want;
+	} else {
+		st->drained = n < 0 && errno == EAGAIN;
+	}
 	return n;
 }
 
@@ -444,11 +478,20 @@ ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf, size_t cap,
 {
 	struct rx rx = {0};
 	bool readable = false;
+	/* The last read emptied the kernel's buffer and nothing is
+	 * buffered: a read now would most likely just say EAGAIN, so wait
+	 * for data first. Messages that come one at a time (a round trip)
+	 * then cost poll + read, not read + poll + read. */
+	bool wait_first = st->drained && st->fd >= 0 && st->rlen == 0 &&
+	                  !(st->raw && cap == 0);
 
 	for (;;) {
-		ssize_t r = st_step(st, buf, cap, ch, &rx, readable);
+		ssize_t r = wait_first
+		                ? IPCX_EAGAIN
+		                : st_step(st, buf, cap, ch, &rx, readable);
 		int p;
 
+		wait_first = false;
 		if (r != IPCX_EAGAIN)
 			return r;
 		p = ipcx__poll1(st->fd, POLLIN, deadline);

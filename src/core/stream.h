@@ -66,6 +66,8 @@ struct ipcx__stream {
 	bool broken; /* a send timed out mid-frame: the stream is out of step */
 	bool killed; /* we closed fd after a bad frame */
 	bool hup;    /* the peer closed cleanly, at a frame boundary */
+	bool sigpipe_ign; /* SIGPIPE was ignored at init: no guard on writes */
+	bool drained;     /* the last read found the kernel's buffer empty */
 	size_t maxmsg;
 	uint8_t *rbuf;
 	size_t rcap, rpos, rlen;
@@ -82,6 +84,15 @@ IPCX__HIDDEN void ipcx__stream_init(struct ipcx__stream *st, int fd,
                                     enum ipcx__st_kind kind,
                                     const struct ipcx__ep *ep,
                                     const char *name);
+
+/*
+ * ipcx__pipe_grow - ask the kernel for a pipe buffer of IPCX__PIPE_SZ on
+ * a pipe or FIFO we created (F_SETPIPE_SZ), so that a 64 KiB message and
+ * its header fit at once. Best effort: a limit (pipe-max-size, the
+ * per-user soft limit) leaves the default.
+ */
+#define IPCX__PIPE_SZ (128u << 10)
+IPCX__HIDDEN void ipcx__pipe_grow(int fd);
 
 /* ipcx__stream_fini - close the fd and free the buffer. Accepts a stream
  * set up by ipcx__stream_init with fd -1, and a second call. */

@@ -356,8 +356,10 @@ static int ring_place(struct ipcx__ring *r, size_t len, uint64_t *tp,
 		return ipcx__err(IPCX_EMSGSIZE,
 		                 "message of %zu bytes exceeds the ring's "
 		                 "limit of %zu bytes (half its %llu-byte data "
-		                 "area, less headers); create the ring with a "
-		                 "larger ?size=",
+		                 "area, less headers); a ring keeps the size "
+		                 "it was created with: remove it first (`ipcx "
+		                 "rm ENDPOINT`), then open it with a larger "
+		                 "?size=",
 		                 len, max, (unsigned long long)r->size);
 	span = align_up(IPCX__RING_REC_HDR + (uint64_t)len);
 	/* Our own tail store, or another writer's, made visible by the

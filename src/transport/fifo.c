@@ -79,9 +79,11 @@ static int fifo_open(ipcx_chan *ch)
 	if (ch->flags & IPCX_CREATE) {
 		if (mkfifo(path, ch->ep.mode) == 0)
 			created = true;
-		else if (errno != EEXIST)
-			return ipcx__errno(errno, "mkfifo %s", p->name);
-		else if (ch->flags & IPCX_EXCL)
+		else if (errno != EEXIST) {
+			char what[sizeof(p->name) + 8];
+			snprintf(what, sizeof(what), "mkfifo %s", p->name);
+			return ipcx__errno_path(errno, what, path);
+		} else if (ch->flags & IPCX_EXCL)
 			return ipcx__err(IPCX_EEXIST,
 			                 "mkfifo %s: the path exists "
 			                 "(IPCX_EXCL)",
@@ -149,6 +151,8 @@ static int fifo_open(ipcx_chan *ch)
 	p->dev = fst.st_dev;
 	p->ino = fst.st_ino;
 	p->so.st.fd = fd;
+	if (created)
+		ipcx__pipe_grow(fd);
 	return 0;
 }
 

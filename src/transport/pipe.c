@@ -256,6 +256,8 @@ int ipcx_pipe(const char *options, ipcx_chan **rdp, ipcx_chan **wrp)
 		              "(use ipcx_open(\"pipe://?fd=N\") for that)");
 	if (r == 0 && pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
 		r = ipcx__errno(errno, "ipcx_pipe: pipe2");
+	if (r == 0)
+		ipcx__pipe_grow(fds[1]);
 	if (r == 0) {
 		r = pipe_chan(ep, fds[0], IPCX_RECV, rdp);
 		if (r < 0)

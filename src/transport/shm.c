@@ -25,6 +25,7 @@
  */
 #include "bus.h"
 #include "futex.h"
+#include "idle.h"
 #include "internal.h"
 #include "segment.h"
 
@@ -39,19 +40,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/*
- * Adaptive policy: spin this long before parking. Spinning for about what
- * a sleep-and-wake costs is the classic 2-competitive choice: a reply that
- * comes later than that costs at most twice the optimum. Measured here
- * (bench/shm-pingpong.c and a reply-delay sweep, 2-vCPU VM): a futex
- * sleep-and-wake adds 25-70 us (p50) to a round trip; with a 20 us spin a
- * 30 us reply paid ~26 us extra, with 50 us it paid 0.5 us. An idle
- * receiver still parks after it. Override at build time with
- * -DSHM_SPIN_NS=..., per channel with ?spin=N (polls).
- */
-#ifndef SHM_SPIN_NS
-#define SHM_SPIN_NS 50000
-#endif
 /* Spin policy: look at the tail for a dead writer at most this often. */
 #define SHM_STUCK_PEEK_NS 1000000
 /* Re-check a stuck writer's or a receiver's liveness this often. */
@@ -60,12 +48,10 @@
 #define SHM_CLOCK_EVERY 32u
 
 struct shm {
-	struct ipcx__seg seg;    /* the segment, our roles, the ring */
-	struct ipcx__ring *ring; /* &seg.ring */
-	enum ipcx__wait wait;
+	struct ipcx__seg seg;          /* the segment, our roles, the ring */
+	struct ipcx__ring *ring;       /* &seg.ring */
+	struct ipcx__idle_policy idle; /* wait=, spin= and their estimates */
 	bool broken; /* truncated under us (SIGBUS caught): never touch it */
-	bool spin_iters_set;
-	unsigned spin_iters;
 	bool loaned;
 	struct ipcx__ring_resv loan;
 	bool peeked;
@@ -76,12 +62,11 @@ struct shm {
 	int64_t rx_chk_ns; /* last check of a dead receiver (sender side) */
 };
 
-/* One wait: when it started and how often we went round. */
+/* One receiver's wait: the policy's part, and dead writers. */
 struct shm_wait {
-	int64_t t0;
-	int64_t next_peek; /* spin policy: next look for a dead writer */
-	unsigned n;
-	bool stuck; /* a live writer's reservation sits at head */
+	struct ipcx__idle_wait iw;
+	int64_t next_peek; /* next look for a dead writer */
+	bool stuck;        /* a live writer's reservation sits at head */
 };
 
 /* ---- the pollable fd: an abstract unix datagram socket ---- */
@@ -186,9 +171,7 @@ static int shm_op_open(ipcx_chan *ch)
 	s->poll_fd = s->poke_fd = -1;
 	s->ring = &s->seg.ring;
 	ch->priv = s;
-	s->wait = ch->ep.wait;
-	s->spin_iters_set = (ch->ep.set & IPCX__O_SPIN) != 0;
-	s->spin_iters = ch->ep.spin;
+	ipcx__idle_policy_init(&s->idle, &ch->ep);
 	rc = ipcx__seg_open(&s->seg, &ch->ep, (ch->flags & IPCX_EXCL) != 0);
 	if (rc == 0 && s->seg.exposed)
 		rc = ipcx__bus_init();
@@ -199,16 +182,24 @@ static int shm_op_open(ipcx_chan *ch)
 
 /* ---- waiting ---- */
 
-/* Whether the policy still says spin (rather than park). */
-static bool spinning(const struct shm *s, const struct shm_wait *w, int64_t now)
+/*
+ * The hot spin, for up to SHM_CLOCK_EVERY polls of the stamp at head (or
+ * of head), with a pause and without the clock (~35 ns in a VM): true if
+ * the wait is to go on to the clock, false to look again now.
+ */
+static bool hot_spin(const struct shm *s, struct ipcx__idle_wait *w, bool room,
+                     uint64_t seen)
 {
-	if (s->wait == IPCX__WAIT_SPIN)
+	if (w->budget == 0 || s->idle.polls_set ||
+	    !(++w->n & (SHM_CLOCK_EVERY - 1)))
 		return true;
-	if (s->wait == IPCX__WAIT_SLEEP)
-		return false;
-	if (s->spin_iters_set)
-		return w->n < s->spin_iters;
-	return now - w->t0 < SHM_SPIN_NS;
+	do {
+		ipcx__cpu_relax();
+		if (room ? ipcx__ring_head_moved(s->ring, seen)
+		         : ipcx__ring_ready(s->ring))
+			return false;
+	} while (++w->n & (SHM_CLOCK_EVERY - 1));
+	return true;
 }
 
 /*
@@ -270,8 +261,12 @@ static void park_rx(struct shm *s, const struct shm_wait *w, int64_t deadline)
 static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
                     const void **ptr, size_t *len)
 {
-	struct shm_wait w = {.t0 = -1};
+	/* A receive after this thread sent on a ring waits for a reply. */
+	enum ipcx__idle_kind kind =
+	    ipcx__idle_sent ? IPCX__IDLE_REPLY : IPCX__IDLE_NEXT;
+	struct shm_wait w = {.stuck = false};
 	struct ipcx__ring_who who;
+	bool waiting = false;
 
 	for (;;) {
 		int64_t now;
@@ -280,33 +275,30 @@ static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
 
 		wake_tx(s);
 		if (rc == 0) {
+			if (waiting)
+				ipcx__idle_end(&w.iw);
+			else
+				ipcx__idle_hit(&s->idle, kind);
+			ipcx__idle_sent = false;
 			ch->peer.pid = (pid_t)who.pid;
 			ch->peer.uid = (uid_t)who.uid;
 			return 0;
 		}
 		if (rc != IPCX_EAGAIN)
 			return rc;
-		/* Hot spin: re-read only the stamp at head, with a pause, and
-		 * the clock (~40 ns in a VM) only every SHM_CLOCK_EVERY rounds,
-		 * not at all if the message comes within them. */
-		if (!s->spin_iters_set && s->wait != IPCX__WAIT_SLEEP &&
-		    (++w.n & (SHM_CLOCK_EVERY - 1))) {
-			ipcx__cpu_relax();
-			while ((w.n & (SHM_CLOCK_EVERY - 1)) &&
-			       !ipcx__ring_ready(s->ring)) {
-				ipcx__cpu_relax();
-				w.n++;
-			}
-			if (w.n & (SHM_CLOCK_EVERY - 1))
-				continue; /* something at head: peek */
+		if (!waiting) {
+			ipcx__idle_begin(&s->idle, &w.iw, kind);
+			waiting = true;
 		}
+		if (!hot_spin(s, &w.iw, false, 0))
+			continue; /* something at head: peek */
 		now = ipcx__now_ns();
-		if (w.t0 < 0) {
-			w.t0 = now;
+		if (w.iw.t0 < 0) {
+			w.iw.t0 = now;
 			w.next_peek = now + SHM_STUCK_PEEK_NS;
 		}
 		expired = deadline >= 0 && now >= deadline;
-		park = !spinning(s, &w, now);
+		park = !ipcx__idle_spinning(&s->idle, &w.iw, now);
 		if (expired || park || now >= w.next_peek) {
 			rc = check_stuck(s, &w, now);
 			if (rc < 0)
@@ -322,11 +314,10 @@ static int next_msg(ipcx_chan *ch, struct shm *s, int64_t deadline,
 			                 "(is a sender running?)");
 		}
 		if (!park) {
-			if (s->spin_iters_set)
-				w.n++;
-			ipcx__cpu_relax();
+			ipcx__idle_step(&s->idle, &w.iw, now);
 			continue;
 		}
+		ipcx__idle_sleeping(&s->idle, &w.iw, now);
 		park_rx(s, &w, deadline);
 	}
 }
@@ -350,22 +341,23 @@ static int rx_dead(ipcx_chan *ch, struct shm *s, int64_t now)
  * receiver is found dead (IPCX_EPEER) or the deadline passes.
  */
 static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
-                     int64_t deadline, struct shm_wait *w)
+                     int64_t deadline)
 {
+	struct ipcx__idle_wait w;
+
+	ipcx__idle_begin(&s->idle, &w, IPCX__IDLE_ROOM);
 	for (;;) {
 		int64_t now;
 		int rc;
-
-		if (ipcx__ring_head_moved(s->ring, seen))
+		if (ipcx__ring_head_moved(s->ring, seen)) {
+			ipcx__idle_end(&w);
 			return 0;
-		if (!s->spin_iters_set && s->wait != IPCX__WAIT_SLEEP &&
-		    (++w->n & (SHM_CLOCK_EVERY - 1))) {
-			ipcx__cpu_relax();
-			continue;
 		}
+		if (!hot_spin(s, &w, true, seen))
+			continue;
 		now = ipcx__now_ns();
-		if (w->t0 < 0)
-			w->t0 = now;
+		if (w.t0 < 0)
+			w.t0 = now;
 		rc = rx_dead(ch, s, now);
 		if (rc < 0)
 			return rc;
@@ -375,21 +367,20 @@ static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
 			                 "receiver made no room within the "
 			                 "timeout (is it running? a larger "
 			                 "?size= absorbs bursts)");
-		if (spinning(s, w, now)) {
-			if (s->spin_iters_set)
-				w->n++;
-			ipcx__cpu_relax();
+		if (ipcx__idle_spinning(&s->idle, &w, now)) {
+			ipcx__idle_step(&s->idle, &w, now);
 			continue;
 		}
 		/* Announce, fence, re-check, sleep: the mirror of park_rx
 		 * (the receiver stores head, fences, then reads tx_wait). */
 		uint32_t v = ipcx__ring_tx_wait_set(s->ring);
 		if (ipcx__ring_head_moved(s->ring, seen))
-			return 0;
+			continue;
 		/* Sleep in slices to notice a receiver that dies. */
 		int64_t until = now + SHM_LIVE_SLICE_NS;
 		if (deadline >= 0 && deadline < until)
 			until = deadline;
+		ipcx__idle_sleeping(&s->idle, &w, now);
 		ipcx__futex_wait(ipcx__ring_words(s->ring).tx_wait, v, until);
 	}
 }
@@ -397,8 +388,6 @@ static int wait_room(ipcx_chan *ch, struct shm *s, uint64_t seen,
 static int reserve_wait(ipcx_chan *ch, struct shm *s, size_t len,
                         int64_t deadline, struct ipcx__ring_resv *rv)
 {
-	struct shm_wait w = {.t0 = -1};
-
 	for (;;) {
 		int rc = ipcx__seg_lock(&s->seg, deadline);
 		if (rc < 0)
@@ -407,7 +396,7 @@ static int reserve_wait(ipcx_chan *ch, struct shm *s, size_t len,
 		ipcx__seg_unlock(&s->seg);
 		if (rc != IPCX_EAGAIN)
 			return rc;
-		rc = wait_room(ch, s, s->ring->head_cache, deadline, &w);
+		rc = wait_room(ch, s, s->ring->head_cache, deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -424,7 +413,6 @@ static int shm_send(ipcx_chan *ch, const void *buf, size_t len,
                     int64_t deadline)
 {
 	struct shm *s = ch->priv;
-	struct shm_wait w = {.t0 = -1};
 
 	for (;;) {
 		/* The lock is free on the fast path: one call takes it,
@@ -438,12 +426,13 @@ static int shm_send(ipcx_chan *ch, const void *buf, size_t len,
 		}
 		if (rc == 0) {
 			wake_rx(s);
+			ipcx__idle_sent = true;
 			return 0;
 		}
 		if (rc != IPCX_EAGAIN)
 			return rc;
 		wake_rx(s); /* writers asleep on the lock, if any */
-		rc = wait_room(ch, s, s->ring->head_cache, deadline, &w);
+		rc = wait_room(ch, s, s->ring->head_cache, deadline);
 		if (rc < 0)
 			return rc;
 	}
@@ -610,6 +599,7 @@ static int shm_commit(ipcx_chan *ch, void *ptr, size_t len)
 	s->loaned = false;
 	ipcx__ring_commit(s->ring, &s->loan, len, IPCX__RING_K_MSG);
 	wake_rx(s);
+	ipcx__idle_sent = true;
 	return 0;
 }
 

@@ -178,7 +178,8 @@ static int tcp_dial(ipcx_chan *ch, struct tcp_priv *p, struct addrinfo *res)
 		if (e == ECONNREFUSED)
 			return ipcx__err(IPCX_ENOPEER,
 			                 "connect %s: nobody is listening "
-			                 "(start the receiver first)",
+			                 "(start the receiver first, or give "
+			                 "`ipcx send -t MS` to wait for it)",
 			                 p->name);
 		if (e == ETIMEDOUT)
 			return ipcx__err(IPCX_ETIMEDOUT,

@@ -132,8 +132,11 @@ static int un_bind(ipcx_chan *ch, struct unix_priv *p, int fd,
 		if (bind(fd, (const struct sockaddr *)a, len) == 0)
 			return 0;
 		e = errno;
-		if (e != EADDRINUSE)
-			return ipcx__errno(e, "bind %s", p->name);
+		if (e != EADDRINUSE) {
+			char what[sizeof(p->name) + 8];
+			snprintf(what, sizeof(what), "bind %s", p->name);
+			return ipcx__errno_path(e, what, path);
+		}
 		if (un_abstract(&ch->ep))
 			return ipcx__err(IPCX_EEXIST,
 			                 "bind %s: address in use (another "
@@ -239,7 +242,8 @@ static int un_dial(ipcx_chan *ch, struct unix_priv *p,
 		if (e == ENOENT || e == ECONNREFUSED)
 			return ipcx__err(IPCX_ENOPEER,
 			                 "connect %s: nobody is listening "
-			                 "(start the receiver first)",
+			                 "(start the receiver first, or give "
+			                 "`ipcx send -t MS` to wait for it)",
 			                 p->name);
 		if (e == EAGAIN)
 			return ipcx__err(

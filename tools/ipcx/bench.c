@@ -55,6 +55,11 @@ static const char bench_usage[] =
     "      --targets          print the shm target ratios (default: when a\n"
     "                         shm item is listed); --no-targets never\n"
     "      --timeout MS       bound on every single wait (default 5000)\n"
+    "      --rate N           also a one-way stream paced at N msgs/s\n"
+    "                         (shm items and a bare pipe): latency and\n"
+    "                         CPU per message, both sides\n"
+    "      --gaps LIST        also the first message after each idle gap\n"
+    "                         (e.g. 1ms,10ms,1s; units us, ms, s; at most 8)\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
     "\n"
@@ -85,6 +90,8 @@ enum {
 	OPT_TARGETS,
 	OPT_NO_TARGETS,
 	OPT_TIMEOUT,
+	OPT_RATE,
+	OPT_GAPS,
 };
 
 static const struct option bench_opts[] = {
@@ -102,6 +109,8 @@ static const struct option bench_opts[] = {
     {"targets", no_argument, NULL, OPT_TARGETS},
     {"no-targets", no_argument, NULL, OPT_NO_TARGETS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"gaps", required_argument, NULL, OPT_GAPS},
     CLI_OPTS_END,
 };
 
@@ -135,6 +144,51 @@ static bool bench_parse_seconds(const char *s, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+/* "500us", "1ms", "1s": a gap of 10 us to 10 s, in ns. */
+static bool bench_parse_gap(const char *s, uint64_t *out)
+{
+	char *end;
+	double v, unit;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (!strcmp(end, "us"))
+		unit = 1e3;
+	else if (!strcmp(end, "ms"))
+		unit = 1e6;
+	else if (!strcmp(end, "s"))
+		unit = 1e9;
+	else
+		return false;
+	v *= unit;
+	if (errno || v < 1e4 || v > 1e10)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+/* --gaps LIST into cfg (a copy of LIST is cut up). */
+static bool bench_parse_gaps(const char *list, struct bench_config *cfg)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf))
+		return false;
+	strcpy(buf, list);
+	cfg->ngaps = 0;
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (cfg->ngaps ==
+		        sizeof(cfg->gaps_ns) / sizeof(cfg->gaps_ns[0]) ||
+		    !bench_parse_gap(t, &cfg->gaps_ns[cfg->ngaps]))
+			return false;
+		cfg->ngaps++;
+	}
+	return cfg->ngaps > 0;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -223,6 +277,23 @@ int cmd_bench(int argc, char **argv)
 				    "bench",
 				    "--timeout wants milliseconds >= 1, not "
 				    "'%s'",
+				    optarg);
+			break;
+		case OPT_RATE:
+			if (!cli_parse_count(optarg, &cfg.rate) ||
+			    cfg.rate > 1000000)
+				return cli_usage_error(
+				    "bench",
+				    "--rate wants msgs/s from 1 to 1000000, "
+				    "not '%s'",
+				    optarg);
+			break;
+		case OPT_GAPS:
+			if (!bench_parse_gaps(optarg, &cfg))
+				return cli_usage_error(
+				    "bench",
+				    "--gaps wants up to 8 gaps of 10us to 10s "
+				    "(e.g. 1ms,10ms,1s), not '%s'",
 				    optarg);
 			break;
 		}

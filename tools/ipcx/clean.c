@@ -17,6 +17,8 @@
 
 #include "ipcx.h"
 
+#include "../../src/inspect/objects.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,17 +44,26 @@ static const char clean_usage[] =
     "unix:///path (removed if nobody is bound to it: connect is refused),\n"
     "fifo:///path (removed if no process holds it open), file:///dir (a\n"
     "spool: temporary files of dead writers removed, messages claimed by\n"
-    "dead receivers given back). Objects in use are never touched. One\n"
-    "line is printed per object removed.\n"
+    "dead receivers given back). Objects in use are never touched, nor\n"
+    "other users' objects unless --all-users. One line is printed per\n"
+    "object removed, with the reason:\n"
+    "  removed shm://jobs: no process maps it, 64 bytes queued, owner uid 0\n"
     "\n"
-    "  -n, --dry-run  print what would be removed, remove nothing\n"
+    "  -n, --dry-run    print what would be removed, remove nothing\n"
+    "      --all-users  clean other users' objects too (root)\n"
+    "      --json       one JSON array of {endpoint, action, reason,\n"
+    "                   uid, queued_bytes} instead of text\n"
     "  -h, --help     show this help\n"
     "  -V, --version  show the version\n"
     "\n"
     "Exit status: 0 ok, 1 error, 2 usage error.\n";
 
+enum { CLEAN_OPT_ALL = 256, CLEAN_OPT_JSON };
+
 static const struct option clean_opts[] = {
     {"dry-run", no_argument, NULL, 'n'},
+    {"all-users", no_argument, NULL, CLEAN_OPT_ALL},
+    {"json", no_argument, NULL, CLEAN_OPT_JSON},
     CLI_OPTS_END,
 };
 
@@ -226,6 +237,9 @@ static int clean_ring(const char *path, struct stat *st, uint32_t want)
 
 struct clean_ctx {
 	bool dry_run;
+	bool all_users; /* not only the caller's own objects */
+	bool json;      /* JSON array on stdout */
+	size_t printed; /* objects printed so far (JSON commas) */
 	struct clean_used used;
 	bool scanned;
 	int rc;
@@ -241,9 +255,68 @@ static int clean_ensure_scan(struct clean_ctx *cx)
 	return 0;
 }
 
-/* clean_remove - remove (or, dry, name) the stale object behind ep. */
-static void clean_remove(struct clean_ctx *cx, const char *ep)
+/*
+ * clean_mine - whether clean may touch an object owned by uid: the
+ * caller's own, or any with --all-users.
+ */
+static bool clean_mine(const struct clean_ctx *cx, uid_t uid)
 {
+	return cx->all_users || uid == geteuid();
+}
+
+/*
+ * clean_unread - the bytes a ring at path holds unread (from its header,
+ * as `ipcx ls` reads it), or -1 when unknown.
+ */
+static long long clean_unread(const char *path, const struct stat *st)
+{
+	static uint8_t hdr[IPCX__OBJS_RING_PAGE];
+	struct ipcx__obj o;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	close(fd);
+	memset(&o, 0, sizeof(o));
+	o.bytes = -1;
+	if (n <= 0 ||
+	    ipcx__objs_ring_hdr(hdr, (size_t)n, (long long)st->st_size, &o) < 0)
+		return -1;
+	return o.bytes;
+}
+
+/*
+ * clean_print - one object acted on: "<act> <what>: <reason>", or with
+ * --json an element of the array (uid -1 and queued -1: unknown).
+ */
+static void clean_print(struct clean_ctx *cx, const char *act, const char *what,
+                        const char *reason, long long uid, long long queued)
+{
+	if (cx->json) {
+		printf("%s\n{\"endpoint\":", cx->printed ? "," : "");
+		cli_json_str(stdout, what);
+		printf(",\"action\":\"%s\",\"reason\":", act);
+		cli_json_str(stdout, reason);
+		printf(",\"uid\":%lld,\"queued_bytes\":%lld}", uid, queued);
+	} else {
+		printf("%s %s: %s\n", act, what, reason);
+	}
+	cx->printed++;
+	fflush(stdout);
+}
+
+/*
+ * clean_remove - remove (or, dry, name) the stale object behind ep,
+ * printing why: "<why>, [N bytes queued, ]owner uid U".
+ */
+static void clean_remove(struct clean_ctx *cx, const char *ep, const char *why,
+                         const struct stat *st, long long unread)
+{
+	const char *act = cx->dry_run ? "would remove" : "removed";
+	char reason[160], more[48] = "";
 	int r;
 
 	if (!cx->dry_run) {
@@ -255,8 +328,11 @@ static void clean_remove(struct clean_ctx *cx, const char *ep)
 			return;
 		}
 	}
-	printf("%s %s\n", cx->dry_run ? "would remove" : "removed", ep);
-	fflush(stdout);
+	if (unread >= 0)
+		snprintf(more, sizeof(more), ", %lld bytes queued", unread);
+	snprintf(reason, sizeof(reason), "%s%s, owner uid %lu", why, more,
+	         (unsigned long)st->st_uid);
+	clean_print(cx, act, ep, reason, (long long)st->st_uid, unread);
 }
 
 /*
@@ -302,8 +378,8 @@ static void clean_shm(struct clean_ctx *cx, const char *name, bool semshm,
 		}
 		return;
 	}
-	if (geteuid() != 0 && st.st_uid != geteuid())
-		return;
+	if (!clean_mine(cx, st.st_uid))
+		return; /* another user's: only with --all-users */
 	if (clean_ensure_scan(cx) != 0) {
 		cx->rc = CLI_ERR;
 		return;
@@ -312,7 +388,8 @@ static void clean_shm(struct clean_ctx *cx, const char *name, bool semshm,
 		return;
 	if (cx->used.blind && (st.st_mode & 077) != 0)
 		return;
-	clean_remove(cx, ep);
+	clean_remove(cx, ep, "no process maps it or holds it open", &st,
+	             semshm ? -1 : clean_unread(path, &st));
 }
 
 /* Every ring in /dev/shm. */
@@ -465,7 +542,7 @@ static void clean_spool(struct clean_ctx *cx, const char *ep, const char *path)
 		bool tmp = len == SPOOL_TMP_LEN && !strncmp(e->d_name, "t.", 2);
 		bool claim =
 		    len == SPOOL_CLAIM_LEN && !strncmp(e->d_name, "c.", 2);
-		char back[SPOOL_CLAIM_LEN];
+		char back[SPOOL_CLAIM_LEN], what[PATH_MAX + 80];
 		int fd;
 
 		if ((!tmp && !claim) || !clean_spool_dead(dir, e->d_name, &fd))
@@ -480,14 +557,19 @@ static void clean_spool(struct clean_ctx *cx, const char *ep, const char *path)
 				claim = false;
 		}
 		close(fd);
-		if (tmp)
-			printf("%s %s/%s\n",
-			       cx->dry_run ? "would remove" : "removed", ep,
-			       e->d_name);
-		if (claim)
-			printf("%s %s/%s (a dead receiver's message)\n",
-			       cx->dry_run ? "would restore" : "restored", ep,
-			       back);
+		if (tmp) {
+			snprintf(what, sizeof(what), "%s/%s", ep, e->d_name);
+			clean_print(
+			    cx, cx->dry_run ? "would remove" : "removed", what,
+			    "its writer died mid-message", -1, -1);
+		}
+		if (claim) {
+			snprintf(what, sizeof(what), "%s/%s", ep, back);
+			clean_print(
+			    cx, cx->dry_run ? "would restore" : "restored",
+			    what, "a dead receiver's message, given back", -1,
+			    -1);
+		}
 	}
 	closedir(d);
 	fflush(stdout);
@@ -521,8 +603,9 @@ static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 			        ep);
 			cx->rc = CLI_ERR;
 		} else if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		           clean_mine(cx, st.st_uid) &&
 		           clean_unix_stale(path)) {
-			clean_remove(cx, ep);
+			clean_remove(cx, ep, "nobody is bound to it", &st, -1);
 		}
 		return;
 	}
@@ -532,14 +615,16 @@ static void clean_endpoint(struct clean_ctx *cx, const char *ep)
 			cx->rc = CLI_ERR;
 			return;
 		}
-		if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode))
+		if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode) ||
+		    !clean_mine(cx, st.st_uid))
 			return;
 		if (clean_ensure_scan(cx) != 0) {
 			cx->rc = CLI_ERR;
 			return;
 		}
 		if (!clean_used_has(&cx->used, path))
-			clean_remove(cx, ep);
+			clean_remove(cx, ep, "no process holds it open", &st,
+			             -1);
 		return;
 	}
 	if (strncmp(ep, "file://", 7) == 0) {
@@ -570,13 +655,21 @@ int cmd_clean(int argc, char **argv)
 	while ((c = cli_args_next(&a)) > 0) {
 		if (c == 'n')
 			cx.dry_run = true;
+		else if (c == CLEAN_OPT_ALL)
+			cx.all_users = true;
+		else if (c == CLEAN_OPT_JSON)
+			cx.json = true;
 	}
 	if (c == CLI_ARGS_EXIT)
 		return a.rc;
+	if (cx.json)
+		putchar('[');
 	if (cli_args_left(&a) == 0)
 		clean_all_shm(&cx);
 	while ((ep = cli_args_operand(&a)) != NULL)
 		clean_endpoint(&cx, ep);
+	if (cx.json)
+		printf("%s]\n", cx.printed ? "\n" : "");
 	clean_used_free(&cx.used);
 	return cx.rc;
 }

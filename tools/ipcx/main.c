@@ -66,6 +66,54 @@ static const struct cli_cmd *main_find(const char *name)
 	return NULL;
 }
 
+/*
+ * main_distance - the edit distance of a and b (insertions, deletions,
+ * substitutions, and swaps of two neighbours: "sned" is one from "send"),
+ * for names of at most 15 bytes; larger otherwise.
+ */
+static size_t main_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, v;
+	size_t d[16][16];
+
+	if (la > 15 || lb > 15)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* main_suggest - the command closest to name (at most 2 edits), or NULL. */
+static const char *main_suggest(const char *name)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = 3;
+
+	for (i = 0; i < CLI_NCMDS; i++) {
+		d = main_distance(name, cli_cmds[i].name);
+		/* Two edits turn "rm" into nearly anything short: one there. */
+		if (d < bestd && (d < 2 || strlen(cli_cmds[i].name) > 3)) {
+			best = cli_cmds[i].name;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
 /* ipcx help [COMMAND]: runs COMMAND --help so each text lives in one place. */
 static int main_help(int argc, char **argv)
 {
@@ -112,9 +160,17 @@ int main(int argc, char **argv)
 	}
 	c = main_find(name);
 	if (c == NULL) {
-		fprintf(stderr,
-		        "ipcx: unknown command '%s' (try 'ipcx --help')\n",
-		        name);
+		const char *near = main_suggest(name);
+		if (near != NULL)
+			fprintf(stderr,
+			        "ipcx: unknown command '%s' (did you mean "
+			        "%s?)\n",
+			        name, near);
+		else
+			fprintf(stderr,
+			        "ipcx: unknown command '%s' (try 'ipcx "
+			        "--help')\n",
+			        name);
 		return CLI_USAGE;
 	}
 	if (c->run == NULL)

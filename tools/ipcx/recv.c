@@ -10,7 +10,8 @@
  *    fewer than COUNT messages came;
  *  - on any other error (exit 1, or 3 for a timeout);
  *  - when a wait exceeds -t MS (exit 3);
- *  - on SIGINT, SIGTERM or SIGHUP (unless ignored when recv started): the
+ *  - on SIGINT, SIGTERM, SIGHUP or SIGPIPE (stdout's reader left, as in
+ *    `recv ... | head -1`; unless ignored when recv started): the
  *    channel is closed (a unix listener's socket file goes away) and the
  *    command ends by that signal.
  *
@@ -196,6 +197,26 @@ static bool recv_print(ipcx_chan *ch, const struct recv_buf *b, size_t n,
 	return recv_write(b->p, n) && (raw || recv_write("\n", 1));
 }
 
+/*
+ * What to say when plain pipe:// (framed, on stdin) gets something that is
+ * no frame stream: text typed or piped from another program.
+ */
+static const char recv_not_frames[] =
+    "stdin is not an ipcx frame stream: pipe it from `ipcx send pipe://`, "
+    "or use --raw with pipe://?raw for plain bytes";
+
+/*
+ * recv_torn - whether n, the end of a pipe:// receive, means stdin was no
+ * frame stream: the first frame announced more than maxmsg, or input ended
+ * inside a header or a frame (a torn stream, not a clean end).
+ */
+static bool recv_torn(ssize_t n, long got)
+{
+	if (n == IPCX_EMSGSIZE && got == 0)
+		return true;
+	return n == IPCX_EPEER && strstr(ipcx_errmsg(), "mid-message") != NULL;
+}
+
 int cmd_recv(int argc, char **argv)
 {
 	const char *cmd = "recv";
@@ -203,7 +224,7 @@ int cmd_recv(int argc, char **argv)
 	    CLI_ARGS(cmd, recv_usage, "n:t:", recv_opts, argc, argv);
 	int timeout_ms = -1;
 	long count = 0, got = 0;
-	bool raw = false, from = false, stopped = false;
+	bool raw = false, from = false, stopped = false, pipe_in;
 	struct recv_buf b = {NULL, 0};
 	ipcx_chan *ch;
 	const char *ep;
@@ -235,6 +256,14 @@ int cmd_recv(int argc, char **argv)
 		return rc;
 	ep = cli_args_operand(&a);
 
+	/* A terminal on stdin types text, not frames: refuse before waiting. */
+	pipe_in = strcmp(ep, "pipe://") == 0;
+	if (pipe_in && isatty(STDIN_FILENO)) {
+		fprintf(stderr, "ipcx: %s: stdin is a terminal; %s\n", ep,
+		        recv_not_frames);
+		return CLI_ERR;
+	}
+
 	recv_signals();
 	b.cap = RECV_BUF_INIT;
 	b.p = malloc(b.cap);
@@ -265,7 +294,11 @@ int cmd_recv(int argc, char **argv)
 	}
 
 	if (rc == CLI_OK && !stopped && n < 0) {
-		if (n == IPCX_EPEER && count == 0) {
+		if (pipe_in && recv_torn(n, got)) {
+			fprintf(stderr, "ipcx: %s: %s (%s)\n", ep,
+			        recv_not_frames, ipcx_errmsg());
+			rc = CLI_ERR;
+		} else if (n == IPCX_EPEER && count == 0) {
 			rc = CLI_OK; /* the peer left: the end of the stream */
 		} else if (n == IPCX_EPEER) {
 			char ctx[64];

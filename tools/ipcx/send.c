@@ -3,6 +3,7 @@
  * none, each line of stdin one message; --raw sends all of stdin as one.
  */
 #include "cli.h"
+#include "holders.h"
 #include "sigval.h"
 #include "util.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 static const char send_usage[] =
     "usage: ipcx send [OPTIONS] ENDPOINT [MSG...]\n"
@@ -80,11 +82,37 @@ int cli_send_open(const char *ep, int timeout_ms, ipcx_chan **chp)
 	return CLI_OK;
 }
 
-/* send_one - send one message; returns an exit status. */
+/* How long a send waits for room before it says so on a terminal. */
+#define SEND_QUIET_MS 1000
+
+/*
+ * send_atomic_wait - whether a send on ep that times out leaves nothing
+ * behind (a ring or a queue takes a message whole or not at all), so that
+ * a wait may be cut in two; a stream would be left mid-frame.
+ */
+static bool send_atomic_wait(const char *ep)
+{
+	static const char *const schemes[] = {"shm://", "semshm://", "mq://",
+	                                      "sysv-mq://"};
+	size_t i;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncmp(ep, schemes[i], strlen(schemes[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * send_one - send one message; returns an exit status. Waiting for ever
+ * (no -t) on a full ring, say after a second on a terminal what it waits
+ * for and on whom, then keep waiting.
+ */
 static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
                     int timeout_ms)
 {
+	char who[512];
 	uint8_t v[8];
+	long long rx;
 	int r;
 
 	/* signal://: the text is a number, the message its 8 bytes. */
@@ -98,6 +126,23 @@ static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
 			    (int)(len > 40 ? 40 : len), (const char *)buf);
 		buf = v;
 		len = (size_t)r;
+	}
+
+	if (timeout_ms < 0 && send_atomic_wait(ep) && isatty(STDERR_FILENO)) {
+		r = ipcx_send(ch, buf, len, SEND_QUIET_MS);
+		if (r != IPCX_ETIMEDOUT)
+			return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
+		cli_holders(ep, who, sizeof(who), &rx);
+		if (rx > 0)
+			snprintf(who, sizeof(who), "its receiver, pid %lld",
+			         rx);
+		else if (who[0] == '\0')
+			snprintf(who, sizeof(who),
+			         "a receiver (none is running)");
+		fprintf(stderr,
+		        "ipcx: %s: full; waiting for %s to make room "
+		        "(Ctrl-C to stop; -t MS to give up)\n",
+		        ep, who);
 	}
 	r = ipcx_send(ch, buf, len, timeout_ms);
 	return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
@@ -175,13 +220,29 @@ static int send_raw(ipcx_chan *ch, const char *ep, int timeout_ms)
 	return rc;
 }
 
+/*
+ * send_shm_path - for a shm:// endpoint, its file "/dev/shm/NAME" in buf
+ * (true); false for any other endpoint or a name that does not fit.
+ */
+static bool send_shm_path(const char *ep, char *buf, size_t cap)
+{
+	size_t n;
+
+	if (strncmp(ep, "shm://", 6) != 0)
+		return false;
+	n = strcspn(ep + 6, "?");
+	return n > 0 && n < 256 &&
+	       snprintf(buf, cap, "/dev/shm/%.*s", (int)n, ep + 6) < (int)cap;
+}
+
 int cmd_send(int argc, char **argv)
 {
 	const char *cmd = "send";
 	struct cli_args a =
 	    CLI_ARGS(cmd, send_usage, "t:", send_opts, argc, argv);
 	int timeout_ms = -1;
-	bool raw = false;
+	bool raw = false, shm;
+	char shm_path[300];
 	ipcx_chan *ch;
 	const char *ep, *msg;
 	int c, rc, r;
@@ -208,9 +269,31 @@ int cmd_send(int argc, char **argv)
 		                       "--raw reads the message from stdin: "
 		                       "give no MSG");
 
+	/* Frames are binary: a terminal would show bytes nobody can read. */
+	if (strcmp(ep, "pipe://") == 0 && isatty(STDOUT_FILENO)) {
+		fprintf(stderr,
+		        "ipcx: %s: stdout is a terminal; pipe:// writes ipcx "
+		        "frames for `ipcx recv pipe://` (pipe it there, or use "
+		        "--raw with pipe://?raw for plain bytes)\n",
+		        ep);
+		return CLI_ERR;
+	}
+	/*
+	 * A shm:// sender creates the ring when it comes first, so a typo
+	 * strands the message: say so when this open made the ring.
+	 */
+	shm = send_shm_path(ep, shm_path, sizeof(shm_path)) &&
+	      access(shm_path, F_OK) != 0;
 	rc = cli_send_open(ep, timeout_ms, &ch);
 	if (rc != CLI_OK)
 		return rc;
+	if (shm && access(shm_path, F_OK) == 0)
+		fprintf(stderr,
+		        "ipcx: %s: created the ring; it has no receiver yet, "
+		        "the messages wait for one (`ipcx recv %.*s`; a typo? "
+		        "`ipcx rm %.*s`)\n",
+		        ep, (int)strcspn(ep, "?"), ep, (int)strcspn(ep, "?"),
+		        ep);
 	if (raw)
 		rc = send_raw(ch, ep, timeout_ms);
 	else if (cli_args_left(&a) == 0)

@@ -97,6 +97,12 @@ static void space_fold(const struct ipcx__maps *m, struct space_row *w)
 			break;
 		}
 	}
+	/* No [heap] mapping (an allocator that maps instead, as under ASan):
+	 * the row still stands, empty, between start_brk and the break. */
+	if (!w[SR_HEAP].count && m->start_brk) {
+		w[SR_HEAP].start = m->start_brk;
+		w[SR_HEAP].end = m->brk > m->start_brk ? m->brk : m->start_brk;
+	}
 	w[SR_KERNEL].start = m->kernel.start;
 	w[SR_KERNEL].end = UINT64_MAX;
 	w[SR_UNUSED].start = 0;
@@ -122,7 +128,8 @@ static void space_table(FILE *f, const struct ipcx__maps *m,
 	        tour_t("to", "끝"), tour_t("row of the notes", "노트의 행"),
 	        tour_t("mapped", "매핑"), tour_t("resident", "상주"));
 	for (int i = 0; i < SR_COUNT; i++) {
-		if (i != SR_KERNEL && i != SR_UNUSED && !w[i].count)
+		if (i != SR_KERNEL && i != SR_UNUSED && i != SR_HEAP &&
+		    !w[i].count)
 			continue;
 		space_size(sz, sizeof(sz), w[i].size_kb);
 		space_size(rss, sizeof(rss), w[i].rss_kb);
@@ -187,7 +194,8 @@ static void space_json(FILE *f, const struct ipcx__maps *m,
 	        ", \"rss_kb\": %" PRIu64 ", \"rows\": [",
 	        m->kernel.start, m->sp, m->brk, m->size_kb, m->rss_kb);
 	for (int i = 0, first = 1; i < SR_COUNT; i++) {
-		if (i != SR_KERNEL && i != SR_UNUSED && !w[i].count)
+		if (i != SR_KERNEL && i != SR_UNUSED && i != SR_HEAP &&
+		    !w[i].count)
 			continue;
 		fprintf(f, "%s{\"row\": ", first ? "" : ", ");
 		cli_json_str(f, w[i].en);

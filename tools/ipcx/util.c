@@ -189,7 +189,7 @@ int cli_errno(const char *what)
 
 void cli_catch_stop_signals(void (*fn)(int))
 {
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 	struct sigaction sa, old;
 	size_t i;
 

@@ -154,9 +154,11 @@ int cli_help(const char *text);
 int cli_errno(const char *what);
 
 /*
- * cli_catch_stop_signals - run fn on SIGINT, SIGTERM and SIGHUP, without
- * SA_RESTART (a blocking call returns EINTR); a signal ignored when the
- * command started (nohup, a shell's background job) stays ignored.
+ * cli_catch_stop_signals - run fn on SIGINT, SIGTERM, SIGHUP and SIGPIPE
+ * (a reader such as `head -1` went away: close the channel, remove its
+ * socket file, then end), without SA_RESTART (a blocking call returns
+ * EINTR); a signal ignored when the command started (nohup, a shell's
+ * background job) stays ignored.
  */
 void cli_catch_stop_signals(void (*fn)(int));
 

@@ -1,6 +1,0 @@
-build-clang/obj/src/transport/semshm.o: src/transport/semshm.c \
-  src/core/internal.h include/ipcx.h
-
-src/core/internal.h:
-
-include/ipcx.h:

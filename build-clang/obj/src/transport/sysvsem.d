@@ -1,6 +1,0 @@
-build-clang/obj/src/transport/sysvsem.o: src/transport/sysvsem.c \
-  src/core/internal.h include/ipcx.h
-
-src/core/internal.h:
-
-include/ipcx.h:

@@ -1,8 +1,0 @@
-build-clang/pic/src/inspect/compare.o: src/inspect/compare.c \
-  src/inspect/inspect.h src/core/internal.h include/ipcx.h
-
-src/inspect/inspect.h:
-
-src/core/internal.h:
-
-include/ipcx.h:

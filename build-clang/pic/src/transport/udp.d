@@ -1,6 +1,0 @@
-build-clang/pic/src/transport/udp.o: src/transport/udp.c \
-  src/core/internal.h include/ipcx.h
-
-src/core/internal.h:
-
-include/ipcx.h:

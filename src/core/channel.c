@@ -28,7 +28,7 @@ static const struct ipcx__transport *const transports[] = {
     &ipcx__tp_sysv_sem,
     /* semshm:// */
     &ipcx__tp_semshm,
-    &ipcx__tp_mq,   /* mq:// */
+    &ipcx__tp_mq, /* mq:// */
     /* sysv-mq:// */
     &ipcx__tp_sysvmq,
 };

@@ -36,7 +36,6 @@ struct scheme_info {
 	size_t max; /* longest name accepted */
 };
 
-
 static const struct scheme_info schemes[IPCX__S_COUNT] = {
     [IPCX__S_FILE] = {"file", N_PATH, PATH_MAX - 1},
     /* mq and sem names live in one directory entry: NAME_MAX. sem_open

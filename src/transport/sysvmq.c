@@ -359,11 +359,12 @@ static ssize_t sv_recv(ipcx_chan *ch, void *buf, size_t cap, int64_t deadline)
 static int sv_fd(ipcx_chan *ch)
 {
 	(void)ch;
-	return ipcx__err(IPCX_ENOTSUP,
-	                 "sysv-mq:// has no file descriptor: the kernel offers "
-	                 "no way to poll a System V queue (ipcx waits on it "
-	                 "with IPC_NOWAIT tries and a back-off); receive with a "
-	                 "timeout, or use mq:// whose queue descriptor polls");
+	return ipcx__err(
+	    IPCX_ENOTSUP,
+	    "sysv-mq:// has no file descriptor: the kernel offers "
+	    "no way to poll a System V queue (ipcx waits on it "
+	    "with IPC_NOWAIT tries and a back-off); receive with a "
+	    "timeout, or use mq:// whose queue descriptor polls");
 }
 
 static int sv_close(ipcx_chan *ch)

@@ -27,6 +27,8 @@ struct bench_row *bench_row_add(struct bench_result *res)
 		res->rows = r;
 		res->cap = cap;
 	}
+	/* A new row starts empty: callers fill only what they measured. */
+	memset(&res->rows[res->nrows], 0, sizeof(res->rows[0]));
 	return &res->rows[res->nrows++];
 }
 

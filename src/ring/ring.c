@@ -698,7 +698,7 @@ int ipcx__ring_skip(struct ipcx__ring *r)
 	if (!span || r->stuck_pos != r->head)
 		return 2;
 	/* Acquire, again, after the caller's liveness test: a writer may
-	 * have committed between pending's read and its exit (crash window 2
+	 * have committed between pending's read and its end (crash window 2
 	 * of issue 14). Found dead, it stores nothing more, so this read is
 	 * final: a committed record is delivered, only a 0 one is dropped. */
 	if (atomic_load_explicit(&rec_at(r, r->head)->stamp, ACQ) != 0)

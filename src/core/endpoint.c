@@ -154,17 +154,10 @@ static int check_sysv(struct ipcx__ep *ep)
 		if (n > 10)
 			goto bad;
 		for (size_t i = 2; i < n; i++) {
-			char c = v[i];
-			unsigned d;
-			if (c >= '0' && c <= '9')
-				d = (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				d = (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				d = (unsigned)(c - 'A' + 10);
-			else
+			int d = ipcx__hex_digit(v[i]);
+			if (d < 0)
 				goto bad;
-			x = x * 16 + d;
+			x = x * 16 + (unsigned)d;
 		}
 	} else if (ipcx__parse_uint(v, n, 0xffffffffull, &x) < 0) {
 		goto bad;

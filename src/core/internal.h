@@ -146,6 +146,9 @@ IPCX__HIDDEN void ipcx__ep_defaults(struct ipcx__ep *ep, enum ipcx__scheme s);
 /* ipcx__name_char - a character of a bare name: [A-Za-z0-9._-]. */
 IPCX__HIDDEN bool ipcx__name_char(char c);
 
+/* ipcx__hex_digit - the value of hex digit c (0-9, a-f, A-F), or -1. */
+IPCX__HIDDEN int ipcx__hex_digit(char c);
+
 /*
  * ipcx__parse_uint - n decimal digits (no sign) as a number up to max into
  * *out. Returns 0, or -1 on anything else or an overflow past max.

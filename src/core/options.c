@@ -21,6 +21,17 @@ bool ipcx__name_char(char c)
 }
 
 /* Decimal digits only, no sign, no overflow past max. */
+int ipcx__hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int ipcx__parse_uint(const char *v, size_t n, unsigned long long max,
                      unsigned long long *out)
 {

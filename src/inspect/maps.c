@@ -57,19 +57,12 @@ static bool maps_hex(const char **p, const char *end, uint64_t *v)
 
 	*v = 0;
 	while (*p < end) {
-		char c = **p;
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
+		int d = ipcx__hex_digit(**p);
+		if (d < 0)
 			break;
 		if (++n > 16)
 			return false;
-		*v = *v << 4 | d;
+		*v = *v << 4 | (unsigned)d;
 		(*p)++;
 	}
 	return n > 0;

@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -131,6 +132,27 @@ IPCX_API int ipcx_pipe(const char *options, ipcx_chan **rdp, ipcx_chan **wrp);
  */
 IPCX_API int ipcx_send(ipcx_chan *ch, const void *buf, size_t len,
                        int timeout_ms);
+
+/*
+ * ipcx_sendv - send n messages in order, msgs[i] being one message of
+ * iov_len bytes at iov_base, in as few system calls as the transport
+ * allows: pipe://, fifo://, unix:// and tcp:// write the frames of up to
+ * 256 messages with one writev(); shm:// copies them all into the ring and
+ * wakes the receiver once; every other transport sends them one by one.
+ * The receiver sees n ordinary messages. timeout_ms bounds the whole call.
+ * Returns n when all went; k (1 <= k < n) when messages 0..k-1 went and
+ * message k did not (full until the timeout, too large, peer gone:
+ * ipcx_errmsg() says which; sending again from msgs + k returns the
+ * error); a negative IPCX_E* when none went; 0 for n == 0. A message
+ * counted sits whole in the kernel object or the ring, and no byte of a
+ * later one does, with the exception ipcx_send has too: if the timeout
+ * expires while a stream holds part of a frame (unix://, tcp://, and on a
+ * pipe or FIFO a message over PIPE_BUF - 4 bytes: smaller ones go in writes
+ * a pipe takes whole or not at all), the stream is out of step and later
+ * sends fail with IPCX_ESTATE. The caller keeps the buffers.
+ */
+IPCX_API int ipcx_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
+                        int timeout_ms);
 
 /*
  * ipcx_recv - receive one whole message into buf (capacity cap).

@@ -560,6 +560,73 @@ static void case_boundaries(struct ctx *c)
 	T_OK(ipcx_close(rx));
 }
 
+/*
+ * ipcx_sendv: batches (small enough for any kernel buffer, and for a
+ * stream more than one writev's worth) arrive as that many messages, in
+ * order; a message above the limit ends a batch, the ones before it sent.
+ */
+static void case_sendv(struct ctx *c)
+{
+	static uint8_t data[700][16];
+	static struct iovec v[700];
+	size_t top = c->tp->limit < 16 ? c->tp->limit : 16;
+	int n = (c->tp->caps & C_STREAM) ? 700 : 40;
+	ipcx_chan *rx, *tx;
+	uint32_t seq = 0;
+
+	if (c->tp->depth && (size_t)n > c->tp->depth)
+		n = (int)c->tp->depth;
+	pair_open(c, &rx, &tx);
+	T_EXPECT(ipcx_sendv(tx, v, 0, 0), 0);
+	T_EXPECT(ipcx_sendv(tx, v, -1, 0), IPCX_EINVAL);
+	T_EXPECT(ipcx_sendv(tx, NULL, 1, 0), IPCX_EINVAL);
+	T_EXPECT(ipcx_sendv(rx, v, 1, 0), IPCX_ESTATE);
+	for (int round = 0; round < 3; round++) {
+		size_t total = 0;
+		for (int i = 0; i < n; i++) {
+			v[i].iov_base = data[i];
+			v[i].iov_len =
+			    mlen(c, vlen(c, t_rand_below((uint32_t)top + 1)));
+			t_msg_fill(data[i], v[i].iov_len, seq + (uint32_t)i);
+			total += v[i].iov_len;
+		}
+		T_EXPECT(ipcx_sendv(tx, v, n, LONG_MS), n);
+		if (c->tp->caps & (C_FRAMED | C_VALUE | C_EVENT)) {
+			for (int i = 0; i < n; i++)
+				recv_is(rx, v[i].iov_len, seq + (uint32_t)i);
+		} else {
+			/* Raw bytes: the batch arrives as one byte string. */
+			uint8_t got[sizeof(data)], *at = got;
+			recv_bytes(rx, got, total);
+			for (int i = 0; i < n; i++) {
+				T_ASSERT(memcmp(at, data[i], v[i].iov_len) ==
+				         0);
+				at += v[i].iov_len;
+			}
+		}
+		seq += (uint32_t)n;
+	}
+	T_EXPECT(ipcx_recv(rx, data, sizeof(data), 0), IPCX_ETIMEDOUT);
+	if ((c->tp->caps & C_FRAMED) && c->tp->limit) {
+		/* Too big in the middle: the two before it go, then it fails
+		 * on its own and names the limit. */
+		uint8_t *big = calloc(1, c->tp->limit + 1);
+		T_ASSERT(big != NULL);
+		v[0].iov_len = v[1].iov_len = 3;
+		t_msg_fill(data[0], 3, 1);
+		t_msg_fill(data[1], 3, 2);
+		v[2].iov_base = big;
+		v[2].iov_len = c->tp->limit + 1;
+		T_EXPECT(ipcx_sendv(tx, v, 3, LONG_MS), 2);
+		T_EXPECT(ipcx_sendv(tx, v + 2, 1, LONG_MS), IPCX_EMSGSIZE);
+		recv_is(rx, 3, 1);
+		recv_is(rx, 3, 2);
+		free(big);
+	}
+	T_OK(ipcx_close(tx));
+	T_OK(ipcx_close(rx));
+}
+
 /* A sender thread floods while this thread receives: blocking both ways. */
 struct flood {
 	ipcx_chan *tx;
@@ -1199,6 +1266,7 @@ static const struct kase cases[] = {
     {"roundtrip", case_roundtrip, 0, 0, 0},
     {"boundaries", case_boundaries, C_FRAMED, 0, 0},
     {"flood", case_flood, C_FRAMED, C_LOSSY, 0},
+    {"sendv", case_sendv, 0, 0, 0},
     {"sizes", case_sizes, C_FRAMED, 0, 0},
     {"rx-limit", case_rx_limit, C_STREAM | C_SEP, 0, 0},
     {"timeout", case_timeout, 0, 0, 0},

@@ -1,7 +1,8 @@
 /*
  * test-stream-send.c - the stream send path (src/core/stream-send.c): the
  * bytes on the wire, the sender's own size limit, a send timing out
- * mid-frame, raw mode and SIGPIPE on pipes.
+ * mid-frame, raw mode and SIGPIPE on pipes; batches (ipcx__stream_sendv)
+ * into a pipe that fills, a socket that times out, a shared blocking pipe.
  */
 #include "ipcx.h"
 #include "stream.h"
@@ -134,6 +135,145 @@ static void test_raw_and_sigpipe(void)
 	ipcx__stream_fini(&w);
 }
 
+/* Receive n messages of lens[] from r in order (seq from 0), then none. */
+static void recv_batch(struct ipcx__stream *r, const size_t *lens, int n)
+{
+	static uint8_t buf[4096];
+
+	for (int i = 0; i < n; i++) {
+		ssize_t got = ipcx__stream_recv(r, buf, sizeof(buf), &ch, 1000);
+		T_EXPECT(got, (ssize_t)lens[i]);
+		T_ASSERT(t_msg_is(buf, lens[i], (uint32_t)i));
+	}
+	T_EXPECT(ipcx__stream_recv(r, buf, sizeof(buf), &ch, 0),
+	         IPCX_ETIMEDOUT);
+}
+
+/*
+ * sendv with a timeout into a pipe that fills: whole frames of at most
+ * PIPE_BUF bytes a write, so every call returns how many went, none is cut
+ * and the stream never breaks; the receiver gets exactly those.
+ */
+static void test_sendv_full_pipe(void)
+{
+	enum { N = 3000 };
+	static uint8_t data[N][200];
+	static struct iovec v[N];
+	static size_t lens[N];
+	struct ipcx__stream w, r;
+	int p[2], at = 0, calls = 0, ret;
+
+	reset_ep();
+	T_ASSERT(pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0);
+	ipcx__stream_init(&r, p[0], IPCX__ST_PIPE, &ep, "r");
+	ipcx__stream_init(&w, p[1], IPCX__ST_PIPE, &ep, "w");
+	for (int i = 0; i < N; i++) {
+		lens[i] = 1 + t_rand_below(200);
+		t_msg_fill(data[i], lens[i], (uint32_t)i);
+		v[i].iov_base = data[i];
+		v[i].iov_len = lens[i];
+	}
+	/* ~300 KiB: more than the pipe holds. Timeout 0, then 1 ms. */
+	while (at < N) {
+		ret = ipcx__stream_sendv(&w, v + at, N - at,
+		                         ipcx__deadline(calls++ & 1));
+		if (ret == IPCX_ETIMEDOUT)
+			break;
+		T_ASSERT(ret > 0 && ret <= N - at);
+		T_ASSERT(!w.broken);
+		at += ret;
+	}
+	T_ASSERT(at > 0 && at < N);
+	T_ASSERT(!w.broken);
+	T_ASSERT(strstr(ipcx_errmsg(), "nothing sent") != NULL);
+	recv_batch(&r, lens, at);
+	/* Room again: the rest goes on where it stopped. */
+	T_EXPECT(ipcx__stream_sendv(&w, v + at, 10, 0), 10);
+	for (int i = 0; i < 10; i++) {
+		uint8_t buf[256];
+		T_EXPECT(ipcx__stream_recv(&r, buf, sizeof(buf), &ch, 0),
+		         (ssize_t)lens[at + i]);
+		T_ASSERT(t_msg_is(buf, lens[at + i], (uint32_t)(at + i)));
+	}
+	/* The reader gone: EPEER for the batch, no SIGPIPE left pending. */
+	ipcx__stream_fini(&r);
+	signal(SIGPIPE, SIG_DFL);
+	T_EXPECT(ipcx__stream_sendv(&w, v, 5, -1), IPCX_EPEER);
+	{
+		sigset_t pend;
+		sigemptyset(&pend);
+		sigpending(&pend);
+		T_ASSERT(!sigismember(&pend, SIGPIPE));
+	}
+	ipcx__stream_fini(&w);
+}
+
+/*
+ * A socket has no atomic writes: a batch that times out may cut a frame.
+ * The return still counts exactly the whole ones, which arrive; a cut one
+ * puts the stream out of step.
+ */
+static void test_sendv_socket_timeout(void)
+{
+	enum { N = 2000, LEN = 1000 };
+	static uint8_t data[N][LEN];
+	static struct iovec v[N];
+	static size_t lens[N];
+	struct ipcx__stream w, r;
+	int sv[2], ret;
+
+	reset_ep();
+	t_socketpair(sv);
+	ipcx__stream_init(&w, sv[0], IPCX__ST_SOCK, &ep, "w");
+	ipcx__stream_init(&r, sv[1], IPCX__ST_SOCK, &ep, "r");
+	for (int i = 0; i < N; i++) {
+		lens[i] = LEN;
+		t_msg_fill(data[i], LEN, (uint32_t)i);
+		v[i].iov_base = data[i];
+		v[i].iov_len = LEN;
+	}
+	ret = ipcx__stream_sendv(&w, v, N, ipcx__deadline(20));
+	T_ASSERT(ret > 0 && ret < N);
+	if (w.broken)
+		T_EXPECT(ipcx__stream_sendv(&w, v, 1, 0), IPCX_ESTATE);
+	for (int i = 0; i < ret; i++) {
+		uint8_t buf[LEN];
+		T_EXPECT(ipcx__stream_recv(&r, buf, sizeof(buf), &ch, 1000),
+		         LEN);
+		T_ASSERT(t_msg_is(buf, LEN, (uint32_t)i));
+	}
+	if (!w.broken)
+		recv_batch(&r, lens, 0);
+	ipcx__stream_fini(&w);
+	ipcx__stream_fini(&r);
+}
+
+/* A shared blocking pipe: writes of whole frames after POLLOUT. */
+static void test_sendv_shared(void)
+{
+	static uint8_t data[100][300];
+	struct iovec v[100];
+	size_t lens[100];
+	struct ipcx__stream w, r;
+	int p[2];
+
+	reset_ep();
+	T_ASSERT(pipe2(p, O_CLOEXEC) == 0);
+	T_ASSERT(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+	ipcx__stream_init(&r, p[0], IPCX__ST_PIPE, &ep, "r");
+	ipcx__stream_init(&w, p[1], IPCX__ST_SHARED, &ep, "w");
+	for (int i = 0; i < 100; i++) {
+		lens[i] = (size_t)i * 3;
+		t_msg_fill(data[i], lens[i], (uint32_t)i);
+		v[i].iov_base = data[i];
+		v[i].iov_len = lens[i];
+	}
+	T_EXPECT(ipcx__stream_sendv(&w, v, 100, 1000), 100);
+	recv_batch(&r, lens, 100);
+	ipcx__stream_fini(&w);
+	ipcx__stream_fini(&r);
+}
+
 int main(void)
 {
 	t_leak_begin();
@@ -141,6 +281,9 @@ int main(void)
 	test_sender_limit();
 	test_send_timeout_breaks();
 	test_raw_and_sigpipe();
+	test_sendv_full_pipe();
+	test_sendv_socket_timeout();
+	test_sendv_shared();
 	t_leak_end();
 	return T_EXIT_PASS;
 }

@@ -155,6 +155,37 @@ int ipcx_send(ipcx_chan *ch, const void *buf, size_t len, int timeout_ms)
 	return ch->tp->send(ch, buf, len, ipcx__deadline(timeout_ms));
 }
 
+/* See ipcx.h. One deadline for the whole batch. */
+int ipcx_sendv(ipcx_chan *ch, const struct iovec *msgs, int n, int timeout_ms)
+{
+	int64_t deadline;
+	int r = chk(ch, IPCX_SEND, "ipcx_sendv");
+
+	if (r < 0)
+		return r;
+	if (n < 0 || (!msgs && n))
+		return ipcx__err(IPCX_EINVAL, "ipcx_sendv: %s",
+		                 n < 0 ? "n is negative" : "msgs is NULL");
+	for (int i = 0; i < n; i++)
+		if (!msgs[i].iov_base && msgs[i].iov_len)
+			return ipcx__err(
+			    IPCX_EINVAL,
+			    "ipcx_sendv: msgs[%d].iov_base is NULL", i);
+	if (n == 0)
+		return 0;
+	deadline = ipcx__deadline(timeout_ms);
+	if (ch->tp->sendv)
+		return ch->tp->sendv(ch, msgs, n, deadline);
+	/* No batch path: one by one; the first failure ends the batch. */
+	for (int i = 0; i < n; i++) {
+		r = ch->tp->send(ch, msgs[i].iov_base, msgs[i].iov_len,
+		                 deadline);
+		if (r < 0)
+			return i > 0 ? i : r;
+	}
+	return n;
+}
+
 ssize_t ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
 	int r = chk(ch, IPCX_RECV, "ipcx_recv");

@@ -359,9 +359,9 @@ out:
 	return r;
 }
 
-/* See stream.h. Blocks until the deadline; the caller keeps buf. */
-int ipcx__fanin_send(struct ipcx__fanin *f, const void *buf, size_t len,
-                     int64_t deadline)
+/* See stream.h. Blocks until the deadline; the caller keeps the buffers. */
+int ipcx__fanin_sendv(struct ipcx__fanin *f, const struct iovec *msgs, int n,
+                      int64_t deadline)
 {
 	if (!f->last) {
 		if (f->had_last)
@@ -375,7 +375,17 @@ int ipcx__fanin_send(struct ipcx__fanin *f, const void *buf, size_t len,
 		                 "sender",
 		                 f->name);
 	}
-	return ipcx__stream_send(f->last, buf, len, deadline);
+	return ipcx__stream_sendv(f->last, msgs, n, deadline);
+}
+
+/* See stream.h: a batch of one. */
+int ipcx__fanin_send(struct ipcx__fanin *f, const void *buf, size_t len,
+                     int64_t deadline)
+{
+	struct iovec m = {.iov_base = (void *)buf, .iov_len = len};
+	int r = ipcx__fanin_sendv(f, &m, 1, deadline);
+
+	return r < 0 ? r : 0;
 }
 
 /* See stream.h. Does not block; the epoll fd is owned by f. */

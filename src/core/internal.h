@@ -214,6 +214,16 @@ struct ipcx__transport {
 	            int64_t deadline);
 
 	/*
+	 * sendv: optional; n >= 1 messages in order, each whole or not at
+	 * all, in as few system calls as the mechanism allows. Returns how
+	 * many went (1..n) or, if none did, IPCX_E*; when it returns k < n,
+	 * ipcx_errmsg() says why message k did not go. Blocks until
+	 * deadline. Without it the core sends the messages one by one.
+	 */
+	int (*sendv)(ipcx_chan *ch, const struct iovec *msgs, int n,
+	             int64_t deadline);
+
+	/*
 	 * recv: one whole message into buf. If it does not fit, set
 	 * ch->pending/has_pending, keep the message queued and return
 	 * IPCX_ENOBUFS. Blocks until deadline. Sets ch->peer if known.

@@ -17,14 +17,24 @@ void ipcx__sock_reset(struct ipcx__sock *s)
 }
 
 /* See stream.h: the listener replies, a dialer sends. Blocks. */
-int ipcx__sock_send(ipcx_chan *ch, const void *buf, size_t len,
-                    int64_t deadline)
+int ipcx__sock_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
+                     int64_t deadline)
 {
 	struct ipcx__sock *s = ch->priv;
 
 	if (s->listening)
-		return ipcx__fanin_send(&s->fan, buf, len, deadline);
-	return ipcx__stream_send(&s->solo.st, buf, len, deadline);
+		return ipcx__fanin_sendv(&s->fan, msgs, n, deadline);
+	return ipcx__stream_sendv(&s->solo.st, msgs, n, deadline);
+}
+
+/* See stream.h: a batch of one. Blocks. */
+int ipcx__sock_send(ipcx_chan *ch, const void *buf, size_t len,
+                    int64_t deadline)
+{
+	struct iovec m = {.iov_base = (void *)buf, .iov_len = len};
+	int r = ipcx__sock_sendv(ch, &m, 1, deadline);
+
+	return r < 0 ? r : 0;
 }
 
 /* See stream.h. Blocks until the deadline. */

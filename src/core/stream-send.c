@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #define HDR IPCX__FRAME_HDR
+/* Messages one writev takes at most: two iovecs each, within IOV_MAX. */
+#define SENDV_MAX 256
 /*
  * Writing to a pipe whose reader is gone raises SIGPIPE, which kills the
  * process by default. Sockets avoid it with MSG_NOSIGNAL; pipes cannot, so
@@ -91,8 +93,8 @@ static void iov_advance(struct iovec **v, int *cnt, size_t n)
 static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
 {
 	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)cnt};
-	struct iovec cut[2];
-	size_t room = PIPE_BUF;
+	size_t room = PIPE_BUF, keep;
+	ssize_t n;
 	int k;
 
 	switch (st->kind) {
@@ -105,31 +107,133 @@ static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
 	case IPCX__ST_SHARED:
 		break;
 	}
-	for (k = 0; k < cnt && k < 2 && room > 0; k++) {
-		cut[k] = v[k];
-		if (cut[k].iov_len > room)
-			cut[k].iov_len = room;
-		room -= cut[k].iov_len;
-	}
-	return writev(st->fd, cut, k);
+	for (k = 0; k < cnt && v[k].iov_len < room; k++)
+		room -= v[k].iov_len;
+	if (k == cnt)
+		return writev(st->fd, v, cnt);
+	/* Cut the iovec at PIPE_BUF bytes for this one call. */
+	keep = v[k].iov_len;
+	v[k].iov_len = room;
+	n = writev(st->fd, v, k + 1);
+	v[k].iov_len = keep;
+	return n;
 }
 
 /*
- * See stream.h. Blocks until the deadline. Header and payload go out in one
- * writev/sendmsg; on a full kernel buffer we poll() for POLLOUT and go on
- * with the rest. The caller keeps buf.
+ * Write v[0..cnt), total bytes, until all of it is in the kernel or the
+ * deadline passes; *done counts what went. On a full kernel buffer poll()
+ * for POLLOUT and go on with the rest. Returns 0, a positive errno of a
+ * failed write, or IPCX_E* from poll (IPCX_ETIMEDOUT).
  */
-int ipcx__stream_send(struct ipcx__stream *st, const void *buf, size_t len,
-                      int64_t deadline)
+static int st_push(struct ipcx__stream *st, struct iovec *v, int cnt,
+                   size_t total, int64_t deadline, size_t *done)
 {
-	uint8_t hdr[HDR];
-	struct iovec iov[2], *v = iov;
+	int r;
+
+	*done = 0;
+	while (*done < total) {
+		ssize_t n;
+
+		if (st->kind == IPCX__ST_SHARED) {
+			/* Never write to a shared blocking fd without room. */
+			r = ipcx__poll1(st->fd, POLLOUT, deadline);
+			if (r < 0)
+				return r;
+		}
+		n = st_writev(st, v, cnt);
+		if (n >= 0) {
+			*done += (size_t)n;
+			if (*done == total)
+				break;
+			iov_advance(&v, &cnt, (size_t)n);
+			if (st->kind == IPCX__ST_SHARED)
+				continue;
+			/* A short write on a nonblocking fd: it is full. */
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno != EAGAIN) {
+			return errno;
+		}
+		r = ipcx__poll1(st->fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The sender's own limit, checked before anything is written. */
+static int st_too_big(const struct ipcx__stream *st, size_t len)
+{
+	if (st->raw || (len <= st->maxmsg && len <= UINT32_MAX))
+		return 0;
+	return ipcx__err(IPCX_EMSGSIZE,
+	                 "send %s: message of %zu bytes exceeds maxmsg %zu "
+	                 "(raise ?maxmsg= on both ends)",
+	                 st->name, len, st->maxmsg);
+}
+
+/*
+ * A write of a batch stopped after done bytes with error r (a positive
+ * errno, or IPCX_E*): count the messages of msgs[0..k) that went whole
+ * into *whole, and return the error for the one that did not. A frame cut
+ * by a timeout puts the stream out of step (marked broken).
+ */
+static int st_stopped(struct ipcx__stream *st, const struct iovec *msgs, int k,
+                      size_t done, int r, int *whole)
+{
+	size_t hdr = st->raw ? 0 : HDR, at = 0;
+	int i = 0;
+
+	while (i < k && at + hdr + msgs[i].iov_len <= done)
+		at += hdr + msgs[i++].iov_len;
+	*whole = i;
+	done -= at; /* bytes of message i that went */
+	if (r == EPIPE || r == ECONNRESET)
+		return ipcx__err(IPCX_EPEER,
+		                 "send %s: peer gone (the receiving end was "
+		                 "closed)",
+		                 st->name);
+	if (r > 0)
+		return ipcx__errno(r, "send %s", st->name);
+	if (r != IPCX_ETIMEDOUT)
+		return r;
+	if (done == 0)
+		return ipcx__err(IPCX_ETIMEDOUT,
+		                 "send %s: timed out, nothing sent%s (the "
+		                 "receiver is not keeping up)",
+		                 st->name, i ? " of the next message" : "");
+	if (!st->raw) {
+		st->broken = true;
+		return ipcx__err(IPCX_ETIMEDOUT,
+		                 "send %s: timed out after %zu of %zu bytes of "
+		                 "a message; the stream is out of step now: "
+		                 "close and reopen the channel",
+		                 st->name, done, hdr + msgs[i].iov_len);
+	}
+	return ipcx__err(IPCX_ETIMEDOUT,
+	                 "send %s: timed out after writing %zu of %zu bytes",
+	                 st->name, done, msgs[i].iov_len);
+}
+
+/*
+ * See stream.h. Blocks until the deadline. Each round takes up to
+ * SENDV_MAX messages into one writev/sendmsg of header, payload, header,
+ * payload... On a pipe with a deadline a round takes whole frames of at
+ * most PIPE_BUF bytes (or one bigger frame): a nonblocking pipe takes such
+ * a write whole or not at all, so a timeout never cuts a small message.
+ * Without a deadline only the reader's death stops a write, so the bigger
+ * rounds cost nothing. The caller keeps the buffers.
+ */
+int ipcx__stream_sendv(struct ipcx__stream *st, const struct iovec *msgs, int n,
+                       int64_t deadline)
+{
+	uint8_t hdr[SENDV_MAX][HDR];
+	struct iovec iov[SENDV_MAX * 2];
 	struct sigpipe_guard g;
-	bool guard =
-	    (st->kind == IPCX__ST_PIPE || st->kind == IPCX__ST_SHARED) &&
-	    !st->sigpipe_ign;
-	size_t total = 0, done = 0;
-	int cnt = 0, r = 0, e = 0;
+	bool is_pipe = st->kind == IPCX__ST_PIPE || st->kind == IPCX__ST_SHARED;
+	bool guard = is_pipe && !st->sigpipe_ign;
+	bool atomic = is_pipe && (deadline >= 0 || st->kind == IPCX__ST_SHARED);
+	int sent = 0, r = 0;
 
 	if (st->killed || st->fd < 0)
 		return ipcx__stream_dead(st, "send");
@@ -139,90 +243,56 @@ int ipcx__stream_send(struct ipcx__stream *st, const void *buf, size_t len,
 		                 "through a message, so the stream is out of "
 		                 "step; close and reopen the channel",
 		                 st->name);
-	if (!st->raw) {
-		if (len > st->maxmsg || len > UINT32_MAX)
-			return ipcx__err(
-			    IPCX_EMSGSIZE,
-			    "send %s: message of %zu bytes exceeds "
-			    "maxmsg %zu (raise ?maxmsg= on both "
-			    "ends)",
-			    st->name, len, st->maxmsg);
-		ipcx__frame_put(hdr, (uint32_t)len);
-		iov[cnt].iov_base = hdr;
-		iov[cnt++].iov_len = HDR;
-		total = HDR;
-	} else if (len == 0) {
-		return 0;
-	}
-	if (len) {
-		iov[cnt].iov_base = (void *)buf;
-		iov[cnt++].iov_len = len;
-		total += len;
-	}
-
 	if (guard)
 		sp_block(&g);
-	for (;;) {
-		ssize_t n;
+	while (sent < n && r == 0) {
+		const struct iovec *m = msgs + sent;
+		size_t total = 0, done;
+		int k = 0, cnt = 0, whole;
 
-		if (st->kind == IPCX__ST_SHARED) {
-			/* Never write to a shared blocking fd without room. */
-			r = ipcx__poll1(st->fd, POLLOUT, deadline);
+		for (; sent + k < n && k < SENDV_MAX; k++) {
+			size_t len = m[k].iov_len;
+			size_t f = len + (st->raw ? 0 : HDR);
+
+			if (atomic && k > 0 && total + f > PIPE_BUF)
+				break;
+			r = st_too_big(st, len);
 			if (r < 0)
 				break;
-			r = 0;
+			if (!st->raw) {
+				ipcx__frame_put(hdr[k], (uint32_t)len);
+				iov[cnt].iov_base = hdr[k];
+				iov[cnt++].iov_len = HDR;
+			}
+			if (len) {
+				iov[cnt].iov_base = m[k].iov_base;
+				iov[cnt++].iov_len = len;
+			}
+			total += f;
 		}
-		n = st_writev(st, v, cnt);
-		if (n >= 0) {
-			done += (size_t)n;
-			if (done == total)
-				break;
-			iov_advance(&v, &cnt, (size_t)n);
-			if (st->kind == IPCX__ST_SHARED)
-				continue;
-			/* A short write on a nonblocking fd: it is full. */
-		} else if (errno == EINTR) {
+		if (total == 0) { /* nothing to write: empty raw messages */
+			sent += k;
 			continue;
-		} else if (errno != EAGAIN) {
-			e = errno;
-			break;
 		}
-		r = ipcx__poll1(st->fd, POLLOUT, deadline);
-		if (r < 0)
-			break;
-		r = 0;
+		int w = st_push(st, iov, cnt, total, deadline, &done);
+		if (w == 0) {
+			sent += k;
+			continue;
+		}
+		r = st_stopped(st, m, k, done, w, &whole);
+		sent += whole;
 	}
 	if (guard)
-		sp_restore(&g, e == EPIPE);
+		sp_restore(&g, r == IPCX_EPEER);
+	return sent > 0 ? sent : r;
+}
 
-	if (e == EPIPE || e == ECONNRESET)
-		return ipcx__err(IPCX_EPEER,
-		                 "send %s: peer gone (the receiving end was "
-		                 "closed)",
-		                 st->name);
-	if (e)
-		return ipcx__errno(e, "send %s", st->name);
-	if (r == IPCX_ETIMEDOUT) {
-		if (done == 0)
-			return ipcx__err(
-			    IPCX_ETIMEDOUT,
-			    "send %s: timed out, nothing sent (the "
-			    "receiver is not keeping up)",
-			    st->name);
-		if (!st->raw) {
-			st->broken = true;
-			return ipcx__err(
-			    IPCX_ETIMEDOUT,
-			    "send %s: timed out after %zu of %zu "
-			    "bytes of a message; the stream is out "
-			    "of step now: close and reopen the "
-			    "channel",
-			    st->name, done, total);
-		}
-		return ipcx__err(IPCX_ETIMEDOUT,
-		                 "send %s: timed out after writing %zu of %zu "
-		                 "bytes",
-		                 st->name, done, total);
-	}
-	return r;
+/* See stream.h: a batch of one. */
+int ipcx__stream_send(struct ipcx__stream *st, const void *buf, size_t len,
+                      int64_t deadline)
+{
+	struct iovec m = {.iov_base = (void *)buf, .iov_len = len};
+	int r = ipcx__stream_sendv(st, &m, 1, deadline);
+
+	return r < 0 ? r : 0;
 }

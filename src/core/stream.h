@@ -110,6 +110,16 @@ IPCX__HIDDEN int ipcx__stream_send(struct ipcx__stream *st, const void *buf,
                                    size_t len, int64_t deadline);
 
 /*
+ * ipcx__stream_sendv - write n >= 1 messages in order, as few writev()
+ * calls as IOV_MAX allows (see ipcx_sendv in ipcx.h). Blocks until the
+ * deadline. Returns how many went whole (1..n; ipcx_errmsg() says why the
+ * next did not), or as ipcx__stream_send when none did.
+ */
+IPCX__HIDDEN int ipcx__stream_sendv(struct ipcx__stream *st,
+                                    const struct iovec *msgs, int n,
+                                    int64_t deadline);
+
+/*
  * ipcx__stream_recv - one whole frame into buf (raw: whatever bytes are
  * there, at most cap). Blocks until the deadline. Returns its length, or
  * IPCX_ENOBUFS with ch->pending set (the frame stays buffered),
@@ -272,6 +282,11 @@ IPCX__HIDDEN ssize_t ipcx__fanin_recv(struct ipcx__fanin *f, void *buf,
  */
 IPCX__HIDDEN int ipcx__fanin_send(struct ipcx__fanin *f, const void *buf,
                                   size_t len, int64_t deadline);
+/* ipcx__fanin_sendv - as ipcx__fanin_send for a batch: see
+ * ipcx__stream_sendv. */
+IPCX__HIDDEN int ipcx__fanin_sendv(struct ipcx__fanin *f,
+                                   const struct iovec *msgs, int n,
+                                   int64_t deadline);
 /* ipcx__fanin_fd - the epoll fd covering the listener and connections. */
 IPCX__HIDDEN int ipcx__fanin_fd(struct ipcx__fanin *f);
 
@@ -289,11 +304,14 @@ IPCX__HIDDEN void ipcx__sock_reset(struct ipcx__sock *s);
  * The send, recv and fd ops of a transport whose ch->priv begins with a
  * struct ipcx__sock (unix, tcp): put them in its ops table as they are.
  * send: ipcx__fanin_send or ipcx__stream_send; blocks until the deadline.
+ * sendv: the same for a batch (ipcx__stream_sendv).
  * recv: ipcx__fanin_recv or ipcx__solo_recv; blocks; sets ch->peer.
  * fd: ipcx__fanin_fd or ipcx__solo_fd; does not block.
  */
 IPCX__HIDDEN int ipcx__sock_send(ipcx_chan *ch, const void *buf, size_t len,
                                  int64_t deadline);
+IPCX__HIDDEN int ipcx__sock_sendv(ipcx_chan *ch, const struct iovec *msgs,
+                                  int n, int64_t deadline);
 IPCX__HIDDEN ssize_t ipcx__sock_recv(ipcx_chan *ch, void *buf, size_t cap,
                                      int64_t deadline);
 IPCX__HIDDEN int ipcx__sock_fd(ipcx_chan *ch);

@@ -192,6 +192,15 @@ static int fifo_send(ipcx_chan *ch, const void *buf, size_t len,
 	return ipcx__stream_send(&p->so.st, buf, len, deadline);
 }
 
+/* sendv: a batch of frames, one writev per round; blocks until deadline. */
+static int fifo_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
+                      int64_t deadline)
+{
+	struct fifo_priv *p = ch->priv;
+
+	return ipcx__stream_sendv(&p->so.st, msgs, n, deadline);
+}
+
 /*
  * recv: one whole frame from whichever writer. Blocks until the deadline,
  * across writers leaving and new ones arriving.
@@ -282,6 +291,7 @@ const struct ipcx__transport ipcx__tp_fifo = {
     .scheme = IPCX__S_FIFO,
     .open = fifo_open,
     .send = fifo_send,
+    .sendv = fifo_sendv,
     .recv = fifo_recv,
     .fd = fifo_fd,
     .close = fifo_close,

@@ -155,6 +155,15 @@ static int pipe_send(ipcx_chan *ch, const void *buf, size_t len,
 	return ipcx__stream_send(&p->so.st, buf, len, deadline);
 }
 
+/* sendv: a batch of frames, one writev per round; blocks until deadline. */
+static int pipe_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
+                      int64_t deadline)
+{
+	struct pipe_priv *p = ch->priv;
+
+	return ipcx__stream_sendv(&p->so.st, msgs, n, deadline);
+}
+
 /*
  * recv: one whole frame; blocks until the deadline. End of stream at a
  * frame boundary is IPCX_EPEER "peer closed": a pipe has one writer side.
@@ -195,6 +204,7 @@ const struct ipcx__transport ipcx__tp_pipe = {
     .scheme = IPCX__S_PIPE,
     .open = pipe_open,
     .send = pipe_send,
+    .sendv = pipe_sendv,
     .recv = pipe_recv,
     .fd = pipe_fd,
     .close = pipe_close,

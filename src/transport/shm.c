@@ -405,15 +405,14 @@ static int reserve_wait(ipcx_chan *ch, struct shm *s, size_t len,
 /* ---- the ops ---- */
 
 /*
- * send: copy one message into the ring. Blocks (per wait=) while the ring
- * is full, until deadline: IPCX_ETIMEDOUT, or IPCX_EPEER if the receiver
- * died. IPCX_EMSGSIZE above half the ring. The caller keeps buf.
+ * Copy one message into the ring, waiting (per wait=) for room until the
+ * deadline. The receiver's wake-up bits the commit found go into *rxw for
+ * the caller to act on once, after its last message; before waiting for
+ * room we wake the receiver ourselves, since it is the one to make room.
  */
-static int shm_send(ipcx_chan *ch, const void *buf, size_t len,
-                    int64_t deadline)
+static int shm_put(ipcx_chan *ch, struct shm *s, const void *buf, size_t len,
+                   int64_t deadline, uint32_t *rxw)
 {
-	struct shm *s = ch->priv;
-
 	for (;;) {
 		/* The lock is free on the fast path: one call takes it,
 		 * writes and lets it go. Held: wait for it, then write. */
@@ -424,18 +423,55 @@ static int shm_send(ipcx_chan *ch, const void *buf, size_t len,
 				rc = ipcx__ring_write(s->ring, buf, len,
 				                      &s->seg.me, true);
 		}
-		if (rc == 0) {
-			wake_rx(s);
-			ipcx__idle_sent = true;
-			return 0;
-		}
+		*rxw |= s->ring->rx_wake;
+		s->ring->rx_wake = 0;
+		wake_rx(s); /* now: only writers asleep on the lock, if any */
 		if (rc != IPCX_EAGAIN)
 			return rc;
-		wake_rx(s); /* writers asleep on the lock, if any */
+		s->ring->rx_wake = *rxw;
+		*rxw = 0;
+		wake_rx(s);
 		rc = wait_room(ch, s, s->ring->head_cache, deadline);
 		if (rc < 0)
 			return rc;
 	}
+}
+
+/*
+ * sendv: copy n messages into the ring in order, then wake the receiver
+ * once (if it sleeps). Blocks per wait= while the ring is full, until
+ * deadline. Returns how many went (ipcx__transport), or IPCX_ETIMEDOUT,
+ * IPCX_EPEER (the receiver died), IPCX_EMSGSIZE (above half the ring) for
+ * the first. The caller keeps the buffers.
+ */
+static int shm_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
+                     int64_t deadline)
+{
+	struct shm *s = ch->priv;
+	uint32_t rxw = 0;
+	int i, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		rc = shm_put(ch, s, msgs[i].iov_base, msgs[i].iov_len, deadline,
+		             &rxw);
+		if (rc < 0)
+			break;
+	}
+	s->ring->rx_wake = rxw;
+	wake_rx(s);
+	if (i > 0)
+		ipcx__idle_sent = true;
+	return i > 0 ? i : rc;
+}
+
+/* send: sendv of one message. */
+static int shm_send(ipcx_chan *ch, const void *buf, size_t len,
+                    int64_t deadline)
+{
+	struct iovec m = {.iov_base = (void *)buf, .iov_len = len};
+	int rc = shm_sendv(ch, &m, 1, deadline);
+
+	return rc < 0 ? rc : 0;
 }
 
 /*
@@ -676,6 +712,12 @@ static int shm_op_send(ipcx_chan *ch, const void *buf, size_t len,
 	SHM_GUARDED(ch, shm_send(ch, buf, len, deadline));
 }
 
+static int shm_op_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
+                        int64_t deadline)
+{
+	SHM_GUARDED(ch, shm_sendv(ch, msgs, n, deadline));
+}
+
 static ssize_t shm_op_recv(ipcx_chan *ch, void *buf, size_t cap,
                            int64_t deadline)
 {
@@ -739,6 +781,7 @@ const struct ipcx__transport ipcx__tp_shm = {
     .try_first = true,
     .open = shm_op_open,
     .send = shm_op_send,
+    .sendv = shm_op_sendv,
     .recv = shm_op_recv,
     .fd = shm_op_fd,
     .close = shm_op_close,

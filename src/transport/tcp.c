@@ -242,6 +242,7 @@ const struct ipcx__transport ipcx__tp_tcp = {
     .scheme = IPCX__S_TCP,
     .open = tcp_open,
     .send = ipcx__sock_send,
+    .sendv = ipcx__sock_sendv,
     .recv = ipcx__sock_recv,
     .fd = ipcx__sock_fd,
     .close = tcp_close,

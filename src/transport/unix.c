@@ -364,6 +364,7 @@ const struct ipcx__transport ipcx__tp_unix = {
     .scheme = IPCX__S_UNIX,
     .open = unix_open,
     .send = ipcx__sock_send,
+    .sendv = ipcx__sock_sendv,
     .recv = ipcx__sock_recv,
     .fd = ipcx__sock_fd,
     .close = unix_close,

@@ -23,6 +23,12 @@
  *    bridge at once and says on stderr that the message in hand (its
  *    size) was not delivered.
  *
+ * Batches: where A copies (not shm://), the first message is waited for,
+ * then what else A has ready is taken without waiting (up to
+ * BRIDGE_BATCH messages and the receive buffer) and the lot goes to B in
+ * one ipcx_sendv. A message never waits for more to come. If B fails
+ * part way, the messages of the batch not delivered are named on stderr.
+ *
  * Waiting uses only the public API: ipcx_fd(A) polled next to a
  * self-pipe the signal handler writes to; where A has no fd, receives
  * wait in slices and the flag is checked between them.
@@ -90,6 +96,8 @@ static const struct option bridge_opts[] = {
 #define BRIDGE_RATE_MS 1000
 /* First receive buffer; it grows to the largest message seen. */
 #define BRIDGE_BUF_INIT (64 * 1024)
+/* Most messages one ipcx_sendv to B carries (one writev on a stream). */
+#define BRIDGE_BATCH 256
 
 static volatile sig_atomic_t bridge_sig;
 /* Signals received so far: a second one ends the draining. */
@@ -141,6 +149,9 @@ struct bridge {
 	const void *held; /* the lent message, or NULL */
 	char *buf;        /* receive buffer when A does not lend */
 	size_t cap;
+	struct iovec v[BRIDGE_BATCH]; /* the batch in buf, for B */
+	int a_err;                    /* A failed while a batch was gathered */
+	char a_msg[512];              /* its ipcx_errmsg() */
 	long long sent, bytes, skipped;
 	long long t0, last_rate, last_sent, last_bytes;
 };
@@ -218,6 +229,13 @@ static ssize_t bridge_next(struct bridge *br, bool *stopped)
 	ssize_t n;
 	char drain[16];
 
+	if (br->a_err) {
+		/* Met while gathering the last batch, which went first. */
+		n = br->a_err;
+		br->a_err = 0;
+		return n;
+	}
+	br->a_msg[0] = '\0';
 	for (;;) {
 		if (bridge_sig) {
 			*stopped = true;
@@ -261,58 +279,146 @@ static ssize_t bridge_next(struct bridge *br, bool *stopped)
 }
 
 /*
- * bridge_send - send the message in hand (n bytes) to B, then release it
- * from A if lent. Returns an exit status; CLI_OK also for a skipped
- * oversize message.
+ * bridge_gather - with the first message (n bytes) in br->buf, take what
+ * else A has ready, without waiting, into the rest of br->buf: at most
+ * BRIDGE_BATCH messages and `room` (what COUNT leaves). Fills br->v and
+ * returns how many it holds. A lending A gives one at a time. An error
+ * from A (other than nothing ready, or a message larger than the space
+ * left, which stays queued) is kept for bridge_next to return after this
+ * batch is sent.
  */
-static int bridge_send(struct bridge *br, size_t n)
+static int bridge_gather(struct bridge *br, size_t n, long long room)
 {
-	const void *msg = br->lend ? br->held : br->buf;
-	char ctx[160];
-	int r;
+	size_t used = n;
+	int k = 1;
+	ssize_t m;
 
-	bridge_lost_len = snprintf(
-	    bridge_lost_msg, sizeof(bridge_lost_msg),
-	    "ipcx bridge: interrupted again: message %lld (%zu bytes) %s\n",
-	    br->sent + br->skipped + 1, n,
-	    br->lend ? "stays unread in A" : "was not delivered to B");
+	br->v[0].iov_base = br->lend ? (void *)br->held : br->buf;
+	br->v[0].iov_len = n;
+	while (!br->lend && k < BRIDGE_BATCH && k < room && used < br->cap) {
+		m = ipcx_recv(br->ca, br->buf + used, br->cap - used, 0);
+		if (m < 0) {
+			if (m != IPCX_ETIMEDOUT && m != IPCX_EAGAIN &&
+			    m != IPCX_ENOBUFS) {
+				br->a_err = (int)m;
+				snprintf(br->a_msg, sizeof(br->a_msg), "%s",
+				         ipcx_errmsg());
+			}
+			break;
+		}
+		br->v[k].iov_base = br->buf + used;
+		br->v[k++].iov_len = (size_t)m;
+		used += (size_t)m;
+	}
+	return k;
+}
+
+/* What a second signal prints while messages i..k-1 of the batch wait. */
+static void bridge_lost_set(struct bridge *br, int i, int k, long long first)
+{
+	size_t bytes = 0;
+
+	for (int j = i; j < k; j++)
+		bytes += br->v[j].iov_len;
+	if (k - i == 1)
+		bridge_lost_len = snprintf(
+		    bridge_lost_msg, sizeof(bridge_lost_msg),
+		    "ipcx bridge: interrupted again: message %lld (%zu "
+		    "bytes) %s\n",
+		    first, bytes,
+		    br->lend ? "stays unread in A" : "was not delivered to B");
+	else
+		bridge_lost_len = snprintf(
+		    bridge_lost_msg, sizeof(bridge_lost_msg),
+		    "ipcx bridge: interrupted again: messages %lld to %lld "
+		    "(%zu bytes) were not delivered to B\n",
+		    first, first + (k - i) - 1, bytes);
 	if (bridge_lost_len >= (int)sizeof(bridge_lost_msg))
 		bridge_lost_len = sizeof(bridge_lost_msg) - 1;
-	bridge_in_hand = 1;
-	r = ipcx_send(br->cb, msg, n, br->timeout_ms);
-	bridge_in_hand = 0;
-	if (r == IPCX_EMSGSIZE) {
-		bool skip = br->skip_oversize;
-		snprintf(
-		    ctx, sizeof(ctx),
-		    "message %lld of %zu bytes from %s is too large%s",
-		    br->sent + br->skipped + 1, n, br->a,
-		    skip ? "; skipped"
-		    : br->lend
-		        ? "; it stays unread in A, bridge stops"
-		        : "; it was taken from A and is lost, bridge stops");
-		cli_fail(br->b, r, ctx);
-		if (!skip)
-			return CLI_ERR;
-		br->skipped++;
-		if (br->lend)
-			ipcx_release(br->ca);
-		return CLI_OK;
-	}
-	if (r < 0) {
-		snprintf(ctx, sizeof(ctx),
-		         "message %lld of %zu bytes from %s %s",
-		         br->sent + br->skipped + 1, n, br->a,
-		         br->lend ? "stays unread in A"
-		                  : "was taken from A and is lost");
+}
+
+/*
+ * bridge_send - send the batch br->v[0..k) to B (one ipcx_sendv, more if
+ * B takes part of it), then release the message from A if lent. Returns
+ * an exit status; CLI_OK also when oversize messages were skipped. A
+ * message too large for B without --skip-oversize stops bridge, after the
+ * rest of its batch (taken from A already) went to B.
+ */
+static int bridge_send(struct bridge *br, int k)
+{
+	char ctx[256];
+	int i = 0, r, rc = CLI_OK, lost = 0;
+
+	while (i < k) {
+		size_t n = br->v[i].iov_len;
+		long long no = br->sent + br->skipped + lost + 1;
+
+		bridge_lost_set(br, i, k, no);
+		bridge_in_hand = 1;
+		r = ipcx_sendv(br->cb, br->v + i, k - i, br->timeout_ms);
+		bridge_in_hand = 0;
+		if (r > 0) {
+			for (int j = i; j < i + r; j++)
+				br->bytes += (long long)br->v[j].iov_len;
+			br->sent += r;
+			i += r;
+			continue;
+		}
+		if (r == IPCX_EMSGSIZE) {
+			bool skip = br->skip_oversize;
+			snprintf(ctx, sizeof(ctx),
+			         "message %lld of %zu bytes from %s is too "
+			         "large%s",
+			         no, n, br->a,
+			         skip       ? "; skipped"
+			         : br->lend ? "; it stays unread in A, bridge "
+			                      "stops"
+			                    : "; it was taken from A and is "
+			                      "lost, bridge stops");
+			cli_fail(br->b, r, ctx);
+			if (skip) {
+				br->skipped++;
+			} else {
+				rc = CLI_ERR;
+				lost++;
+			}
+			i++;
+			continue;
+		}
+		if (k - i > 1)
+			snprintf(
+			    ctx, sizeof(ctx),
+			    "messages %lld to %lld from %s were taken from "
+			    "A and are lost",
+			    no, no + (k - i) - 1, br->a);
+		else
+			snprintf(ctx, sizeof(ctx),
+			         "message %lld of %zu bytes from %s %s", no, n,
+			         br->a,
+			         br->lend ? "stays unread in A"
+			                  : "was taken from A and is lost");
 		return cli_fail(br->b, r, ctx);
 	}
-	if (br->lend && (r = ipcx_release(br->ca)) < 0)
+	/* Lent (a batch of one): sent or skipped, it leaves A now. */
+	if (rc == CLI_OK && br->lend && (r = ipcx_release(br->ca)) < 0)
 		return cli_fail(br->a, r, "release");
-	br->sent++;
-	br->bytes += (long long)n;
 	bridge_rate(br, false);
-	return CLI_OK;
+	return rc;
+}
+
+/* left - messages COUNT still allows (count 0: no limit). */
+static long long left(const struct bridge *br, long count)
+{
+	return count == 0 ? BRIDGE_BATCH : count - br->sent - br->skipped;
+}
+
+/* bridge_fail_a - report A's failure code, with the message kept for it
+ * when it came while a batch was gathered. */
+static int bridge_fail_a(struct bridge *br, int code, const char *ctx)
+{
+	if (br->a_msg[0])
+		return cli_fail_msg(br->a, code, ctx, br->a_msg);
+	return cli_fail(br->a, code, ctx);
 }
 
 /* bridge_run - the relay loop; returns an exit status. */
@@ -332,11 +438,12 @@ static int bridge_run(struct bridge *br, long count, bool *stopped)
 			char ctx[64];
 			snprintf(ctx, sizeof(ctx), "got %lld of %ld messages",
 			         br->sent + br->skipped, count);
-			return cli_fail(br->a, (int)n, ctx);
+			return bridge_fail_a(br, (int)n, ctx);
 		}
 		if (n < 0)
-			return cli_fail(br->a, (int)n, NULL);
-		rc = bridge_send(br, (size_t)n);
+			return bridge_fail_a(br, (int)n, NULL);
+		rc = bridge_send(br,
+		                 bridge_gather(br, (size_t)n, left(br, count)));
 		if (rc != CLI_OK)
 			return rc;
 	}
@@ -358,7 +465,8 @@ static int bridge_drain(struct bridge *br, long count)
 		n = bridge_try(br);
 		if (n < 0)
 			return CLI_OK; /* nothing more ready, or A is gone */
-		rc = bridge_send(br, (size_t)n);
+		rc = bridge_send(br,
+		                 bridge_gather(br, (size_t)n, left(br, count)));
 		if (rc != CLI_OK)
 			return rc;
 	}
@@ -405,6 +513,14 @@ int cmd_bridge(int argc, char **argv)
 	br.a = cli_args_operand(&a);
 	br.b = cli_args_operand(&a);
 
+	/*
+	 * B's reader leaving is reported (IPCX_EPEER), not a death by
+	 * SIGPIPE; ignored before B opens, a pipe:// or fifo:// B sends with
+	 * one writev, without blocking the signal around it. (So SIGPIPE is
+	 * not one of bridge's stop signals: nothing else it writes is a
+	 * pipe.)
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (bridge_signals() < 0)
 		return cli_errno("pipe");
 	br.cap = BRIDGE_BUF_INIT;

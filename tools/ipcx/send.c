@@ -9,7 +9,9 @@
 
 #include "ipcx.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -102,70 +104,146 @@ static bool send_atomic_wait(const char *ep)
 	return false;
 }
 
+/* On a terminal: say what a send that waits for room waits for. */
+static void send_notice(const char *ep)
+{
+	char who[512];
+	long long rx;
+
+	cli_holders(ep, who, sizeof(who), &rx);
+	if (rx > 0)
+		snprintf(who, sizeof(who), "its receiver, pid %lld", rx);
+	else if (who[0] == '\0')
+		snprintf(who, sizeof(who), "a receiver (none is running)");
+	fprintf(stderr,
+	        "ipcx: %s: full; waiting for %s to make room "
+	        "(Ctrl-C to stop; -t MS to give up)\n",
+	        ep, who);
+}
+
 /*
- * send_one - send one message; returns an exit status. Waiting for ever
- * (no -t) on a full ring, say after a second on a terminal what it waits
- * for and on whom, then keep waiting.
+ * send_batch - send the k messages of v in order, with as few ipcx_sendv
+ * calls as the channel takes them in; returns an exit status. Waiting
+ * for ever (no -t) on a full ring, say after a second on a terminal what
+ * it waits for and on whom, then keep waiting.
  */
+static int send_batch(ipcx_chan *ch, const char *ep, struct iovec *v, int k,
+                      int timeout_ms)
+{
+	bool quiet =
+	    timeout_ms < 0 && send_atomic_wait(ep) && isatty(STDERR_FILENO);
+	int i = 0, r;
+
+	while (i < k) {
+		r = ipcx_sendv(ch, v + i, k - i,
+		               quiet ? SEND_QUIET_MS : timeout_ms);
+		if (r == IPCX_ETIMEDOUT && quiet) {
+			send_notice(ep);
+			quiet = false;
+			continue;
+		}
+		if (r < 0)
+			return cli_fail(ep, r, NULL);
+		i += r; /* a short count: the next call says why */
+	}
+	return CLI_OK;
+}
+
+/* send_one - send one message; returns an exit status. */
 static int send_one(ipcx_chan *ch, const char *ep, const void *buf, size_t len,
                     int timeout_ms)
 {
-	char who[512];
-	uint8_t v[8];
-	long long rx;
+	struct iovec v;
+	uint8_t val[8];
 	int r;
 
 	/* signal://: the text is a number, the message its 8 bytes. */
 	if (cli_is_signal(ep)) {
-		r = cli_sigval_parse(buf, len, v);
+		r = cli_sigval_parse(buf, len, val);
 		if (r < 0)
 			return cli_usage_error(
 			    "send",
 			    "'%.*s' is not a signal value (want a decimal "
 			    "or 0x hex number of at most 64 bits)",
 			    (int)(len > 40 ? 40 : len), (const char *)buf);
-		buf = v;
+		buf = val;
 		len = (size_t)r;
 	}
-
-	if (timeout_ms < 0 && send_atomic_wait(ep) && isatty(STDERR_FILENO)) {
-		r = ipcx_send(ch, buf, len, SEND_QUIET_MS);
-		if (r != IPCX_ETIMEDOUT)
-			return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
-		cli_holders(ep, who, sizeof(who), &rx);
-		if (rx > 0)
-			snprintf(who, sizeof(who), "its receiver, pid %lld",
-			         rx);
-		else if (who[0] == '\0')
-			snprintf(who, sizeof(who),
-			         "a receiver (none is running)");
-		fprintf(stderr,
-		        "ipcx: %s: full; waiting for %s to make room "
-		        "(Ctrl-C to stop; -t MS to give up)\n",
-		        ep, who);
-	}
-	r = ipcx_send(ch, buf, len, timeout_ms);
-	return r < 0 ? cli_fail(ep, r, NULL) : CLI_OK;
+	v.iov_base = (void *)buf;
+	v.iov_len = len;
+	return send_batch(ch, ep, &v, 1, timeout_ms);
 }
 
-/* send_lines - each line of stdin one message, the newline stripped. */
+/* Lines one ipcx_sendv carries at most (one writev on a stream). */
+#define SEND_BATCH 256
+/* First stdin buffer; it grows to hold the longest line. */
+#define SEND_BUF_INIT (64 * 1024)
+
+/*
+ * send_lines - each line of stdin one message, the newline stripped (a
+ * last line without one too). What one read() of stdin brings goes out at
+ * once, every whole line of it in one ipcx_sendv: a line never waits for
+ * more input, and a burst costs one system call, not one a line. A
+ * signal:// value is parsed line by line.
+ */
 static int send_lines(ipcx_chan *ch, const char *ep, int timeout_ms)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = SEND_BUF_INIT, have = 0, at;
+	char *buf = malloc(cap), *nl, *nb;
+	struct iovec v[SEND_BATCH];
+	bool sig = cli_is_signal(ep);
+	int rc = CLI_OK, k;
 	ssize_t n;
-	int rc = CLI_OK;
 
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		if (n > 0 && line[n - 1] == '\n')
-			n--;
-		rc = send_one(ch, ep, line, (size_t)n, timeout_ms);
-		if (rc != CLI_OK)
+	if (buf == NULL)
+		return cli_errno("stdin");
+	while (rc == CLI_OK) {
+		if (have == cap) {
+			nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				rc = cli_errno("stdin");
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(STDIN_FILENO, buf + have, cap - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = cli_errno("stdin");
 			break;
+		}
+		if (n == 0) {
+			if (have > 0)
+				rc = send_one(ch, ep, buf, have, timeout_ms);
+			break;
+		}
+		have += (size_t)n;
+		at = 0;
+		k = 0;
+		while (rc == CLI_OK &&
+		       (nl = memchr(buf + at, '\n', have - at)) != NULL) {
+			size_t len = (size_t)(nl - (buf + at));
+			if (sig) {
+				rc =
+				    send_one(ch, ep, buf + at, len, timeout_ms);
+			} else {
+				v[k].iov_base = buf + at;
+				v[k++].iov_len = len;
+			}
+			at += len + 1;
+			if (k == SEND_BATCH) {
+				rc = send_batch(ch, ep, v, k, timeout_ms);
+				k = 0;
+			}
+		}
+		if (rc == CLI_OK && k > 0)
+			rc = send_batch(ch, ep, v, k, timeout_ms);
+		memmove(buf, buf + at, have - at);
+		have -= at;
 	}
-	if (rc == CLI_OK && ferror(stdin))
-		rc = cli_errno("stdin");
-	free(line);
+	free(buf);
 	return rc;
 }
 
@@ -284,6 +362,13 @@ int cmd_send(int argc, char **argv)
 	 */
 	shm = send_shm_path(ep, shm_path, sizeof(shm_path)) &&
 	      access(shm_path, F_OK) != 0;
+	/*
+	 * A reader that leaves is an error we report (IPCX_EPEER: "peer
+	 * gone"), never a death by SIGPIPE; with SIGPIPE ignored when the
+	 * channel opens, a pipe:// or fifo:// send is one writev, without
+	 * blocking the signal around it. send writes nothing else to a pipe.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	rc = cli_send_open(ep, timeout_ms, &ch);
 	if (rc != CLI_OK)
 		return rc;

@@ -97,7 +97,12 @@ static void cli_put_escaped(FILE *f, const char *s)
 
 int cli_fail(const char *endpoint, int code, const char *context)
 {
-	const char *msg = ipcx_errmsg();
+	return cli_fail_msg(endpoint, code, context, ipcx_errmsg());
+}
+
+int cli_fail_msg(const char *endpoint, int code, const char *context,
+                 const char *msg)
+{
 	char buf[2048];
 
 	/*

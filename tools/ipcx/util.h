@@ -119,6 +119,13 @@ bool cli_parse_count(const char *s, long *n);
  */
 int cli_fail(const char *endpoint, int code, const char *context);
 
+/*
+ * cli_fail_msg - cli_fail with the library's message given (one saved
+ * from an earlier failure) instead of the current ipcx_errmsg().
+ */
+int cli_fail_msg(const char *endpoint, int code, const char *context,
+                 const char *msg);
+
 /* cli_exit_code - the exit status for the IPCX_E* code (see cli_fail). */
 int cli_exit_code(int code);
 

@@ -63,6 +63,9 @@ relay "unix abstract -> unix path" "unix://@$abs-a" "unix://$dir/b.sock" 200
 relay "shm -> unix" "shm://$shm-src" "unix://@$abs-b" 200
 relay "unix -> shm" "unix://@$abs-c" "shm://$shm-dst" 200
 relay "mq -> unix" "mq://$shm-mq" "unix://@$abs-d" 200
+# A burst: bridge forwards what A has ready in batches (one ipcx_sendv).
+relay "unix -> fifo, batched" "unix://@$abs-e" "fifo://$dir/bf" 20000
+rm -f "$dir/bf"
 "$IPCX" rm "mq://$shm-mq"
 "$IPCX" rm "shm://$shm-src" "shm://$shm-dst"
 

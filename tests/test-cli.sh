@@ -255,6 +255,17 @@ l3
 ' 'printf "l1\n\nl3" | $T "$IPCX" send pipe:// | $T "$IPCX" recv pipe://'
 expect_out "pipe: empty stdin sends nothing, recv ends at EOF" '' \
 	'$T "$IPCX" send pipe:// </dev/null | $T "$IPCX" recv pipe://'
+# Many lines: batched (one ipcx_sendv per read of stdin), every one whole
+# and in order, a line longer than the first read buffer among them.
+{ seq 1 30000; head -c 100000 /dev/zero | tr '\0' x; echo; seq 30001 40000; } \
+	>"$dir/lines"
+$T "$IPCX" send pipe:// <"$dir/lines" 2>"$dir/serr" |
+	$T "$IPCX" recv pipe:// >"$dir/got" 2>"$dir/rerr"
+if cmp -s "$dir/lines" "$dir/got"; then
+	ok "pipe: 40,001 stdin lines batched, in order, a 100 kB one among them"
+else
+	bad "pipe: 40,001 stdin lines batched" "$dir/serr" "$dir/rerr"
+fi
 
 rt_recv_first fifo "fifo://$dir/fifo"
 # A fresh path: the sender waits for the receiver to create the FIFO.

@@ -57,7 +57,7 @@ positive() {
 
 # ---- a tiny run: the spec's shape, few iterations ----
 $T "$IPCX" bench --quick --idle 0.2 --timeout 20000 \
-	-t 'shm://?wait=spin,shm,pipe' -s 64,4K --json "$dir/out.json" \
+	-t 'shm://?wait=spin,shm,pipe' -s 64,4K --batch 16 --json "$dir/out.json" \
 	>"$dir/table" 2>"$dir/err"
 rc=$?
 if [ $rc -ne 0 ]; then
@@ -83,6 +83,13 @@ for row in 'shm?wait=spin' 'shm?wait=spin zero-copy' shm 'shm zero-copy' pipe 'b
 		shm\?wait=spin*:spin | shm:adaptive | "shm zero-copy:adaptive" | pipe:kernel | "bare pipe:kernel") ok ;;
 		*) fail "row '$row' at $size: wait is '$w'" ;;
 		esac
+	done
+done
+# --batch: the framed pipe streams with ipcx_sendv too (no round trip).
+for size in 64 4096; do
+	for k in msgs_per_s cpu_ns_per_msg; do
+		v=$(field 'pipe sendv 16' $size $k)
+		check "row 'pipe sendv 16' at $size: $k is '$v'" positive "$v"
 	done
 done
 v=$(field "cache-line ping-pong" 64 rtt_p50_ns)
@@ -294,7 +301,7 @@ esac
 check "nats in the default set" [ -z "$(grep '"transport": "nats' "$dir/all.json")" ]
 
 # ---- usage errors exit 2 with one line on stderr ----
-for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n"; do
+for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n" "--batch 0" "--batch 1025"; do
 	# shellcheck disable=SC2086
 	$T "$IPCX" bench $args >"$dir/o" 2>"$dir/e"
 	rc=$?

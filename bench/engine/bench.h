@@ -38,6 +38,8 @@ struct bench_config {
 	int timeout_ms;  /* the bound on every single wait */
 	double idle_s;   /* idle-receiver window in seconds (0 = skip) */
 	long rate;       /* --rate: a paced stream of N msgs/s (0 = none) */
+	long
+	    batch; /* --batch: also stream with ipcx_sendv, N a call (0 = no) */
 	uint64_t gaps_ns[8]; /* --gaps: first message after this much idle */
 	size_t ngaps;
 	bool pin;         /* pin parent and child to two CPUs */

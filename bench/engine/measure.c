@@ -37,6 +37,7 @@ struct ipc_job {
 	long warm, n, m;
 	int to; /* ms, the bound on each wait */
 	bool zc;
+	long batch; /* --batch: a sendv stream too, this many a call */
 	struct bench_child *c; /* the parent's handle on the child */
 	/* BENCH_PIPE: both pairs exist before fork; each side closes two. */
 	ipcx_chan *ping_rd, *ping_wr, *pong_rd, *pong_wr;
@@ -259,6 +260,13 @@ static int ipc_child(void *arg, int ctl)
 		goto out;
 	}
 	rc = ipc_ack_send(j, tx, &ack);
+	if (rc == 0 && j->batch) {
+		/* The batched stream: the receiver does nothing new. */
+		what = "batched stream";
+		rc = ipc_sink(j, rx, buf, false, &ack);
+		if (rc == 0)
+			rc = ipc_ack_send(j, tx, &ack);
+	}
 	if (rc < 0 || !j->zc)
 		goto out;
 
@@ -379,10 +387,41 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 	return rc;
 }
 
-/* Stream m messages; fills row's throughput. Returns 0 or IPCX_E*. */
+/*
+ * The m messages in ipcx_sendv calls of j->batch, from src: j->batch
+ * copies of the message, each numbered in turn; bv: as many iovecs.
+ */
+static long ipc_send_batched(struct ipc_job *j, ipcx_chan *tx, char *src,
+                             struct iovec *bv, const char **what)
+{
+	*what = "sendv";
+	for (long i = 0; i < j->m && !bench_stop;) {
+		int k = (int)(j->m - i < j->batch ? j->m - i : j->batch);
+		int done = 0;
+
+		for (int b = 0; b < k; b++) {
+			bv[b].iov_base = src + (size_t)b * j->size;
+			bv[b].iov_len = j->size;
+			ipc_put_seq(bv[b].iov_base, j->size, (uint64_t)(i + b));
+		}
+		while (done < k) {
+			int r = ipcx_sendv(tx, bv + done, k - done, j->to);
+			if (r < 0)
+				return r;
+			done += r;
+		}
+		i += k;
+	}
+	return 0;
+}
+
+/*
+ * Stream m messages (bv: with ipcx_sendv, see ipc_send_batched); fills
+ * row's throughput. Returns 0 or IPCX_E*.
+ */
 static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
-                       void *src, bool zc, struct bench_row *row,
-                       const char **what)
+                       void *src, bool zc, struct iovec *bv,
+                       struct bench_row *row, const char **what)
 {
 	struct ipc_ack ack;
 	uint64_t t0 = bench_now_ns(), c0 = bench_cpu_self_ns();
@@ -391,7 +430,12 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 
 	t0 = bench_now_ns();
 
-	for (long i = 0; i < j->m && !bench_stop; i++) {
+	if (bv) {
+		rc = ipc_send_batched(j, tx, src, bv, what);
+		if (rc < 0)
+			return rc;
+	}
+	for (long i = bv ? j->m : 0; i < j->m && !bench_stop; i++) {
 		if (zc) {
 			void *outp;
 
@@ -560,14 +604,41 @@ static long ipc_parent_open(struct ipc_job *j, struct bench_child *c,
 	return rc;
 }
 
+/* The most bytes one batch of the sendv stream holds (it lowers N). */
+#define IPC_BATCH_BYTES (16u << 20)
+
+/*
+ * With --batch, the framed streams (which write a batch with one writev)
+ * get a sendv row: j->batch messages a call, fewer for big messages.
+ */
+static void ipc_batch_init(struct ipc_job *j, const struct bench_config *cfg,
+                           const char *item, struct bench_row *bat)
+{
+	static const char *const framed[] = {"pipe", "fifo", "unix", "tcp"};
+	size_t n;
+
+	j->batch = 0;
+	for (size_t i = 0; i < sizeof(framed) / sizeof(framed[0]); i++)
+		if (cfg->batch && !strcmp(j->ep.scheme, framed[i]))
+			j->batch = cfg->batch;
+	if (j->batch && j->size && (size_t)j->batch * j->size > IPC_BATCH_BYTES)
+		j->batch = j->size < IPC_BATCH_BYTES
+		               ? (long)(IPC_BATCH_BYTES / j->size)
+		               : 1;
+	ipc_row_init(bat, item, j, false);
+	n = strlen(bat->name);
+	snprintf(bat->name + n, sizeof(bat->name) - n, " sendv %ld", j->batch);
+}
+
 void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
                      size_t size, unsigned seq, struct bench_result *res)
 {
 	struct ipc_job j;
 	struct bench_child c = {-1, -1};
-	struct bench_row copy, zc;
+	struct bench_row copy, zc, bat;
 	ipcx_chan *rx = NULL, *tx = NULL;
-	void *src = NULL, *dst = NULL;
+	void *src = NULL, *dst = NULL, *bsrc = NULL;
+	struct iovec *bv = NULL;
 	const char *what = "setup";
 	char err[256], note[256] = "";
 	long rc;
@@ -605,6 +676,7 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 	j.zc = j.ep.zero_copy;
 	ipc_row_init(&copy, item, &j, false);
 	ipc_row_init(&zc, item, &j, true);
+	ipc_batch_init(&j, cfg, item, &bat);
 	if (!strcmp(j.ep.scheme, "nats")) {
 		/* A server is the user's to start: none answering skips. */
 		ipcx_chan *probe = NULL;
@@ -621,7 +693,11 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 
 	src = bench_alloc(j.cap);
 	dst = bench_alloc(j.cap);
-	if (!src || !dst) {
+	if (j.batch) {
+		bsrc = bench_alloc((size_t)j.batch * (j.size ? j.size : 1));
+		bv = calloc((size_t)j.batch, sizeof(*bv));
+	}
+	if (!src || !dst || (j.batch && (!bsrc || !bv))) {
 		rc = IPCX_ENOMEM;
 		goto fail;
 	}
@@ -646,13 +722,21 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 		goto fail;
 	rc = ipc_rtt(&j, rx, tx, src, dst, false, &copy, &what);
 	if (rc == 0)
-		rc = ipc_stream(&j, rx, tx, src, false, &copy, &what);
+		rc = ipc_stream(&j, rx, tx, src, false, NULL, &copy, &what);
 	if (rc < 0)
 		goto fail;
+	if (j.batch) {
+		rc = ipc_stream(&j, rx, tx, bsrc, false, bv, &bat, &what);
+		if (rc < 0) {
+			ipc_row_error(&bat, &c, rc, what);
+			goto done;
+		}
+	}
 	if (j.zc) {
 		rc = ipc_rtt(&j, rx, tx, src, dst, true, &zc, &what);
 		if (rc == 0)
-			rc = ipc_stream(&j, rx, tx, src, true, &zc, &what);
+			rc =
+			    ipc_stream(&j, rx, tx, src, true, NULL, &zc, &what);
 		if (rc < 0) {
 			ipc_row_error(&zc, &c, rc, what);
 			goto done;
@@ -669,6 +753,8 @@ fail:
 	zc.status = copy.status;
 	snprintf(zc.note, sizeof(zc.note), "not run: %.200s",
 	         copy.status == BENCH_SKIP ? copy.note : "the copy row failed");
+	bat.status = zc.status;
+	snprintf(bat.note, sizeof(bat.note), "%s", zc.note);
 done:
 	ipc_close_pair(rx, tx);
 	ipcx_close(j.ping_rd);
@@ -676,8 +762,9 @@ done:
 	ipcx_close(j.pong_rd);
 	ipcx_close(j.pong_wr);
 	if (c.pid > 0) {
-		bool ok =
-		    copy.status == BENCH_OK && (!j.zc || zc.status == BENCH_OK);
+		bool ok = copy.status == BENCH_OK &&
+		          (!j.zc || zc.status == BENCH_OK) &&
+		          (!j.batch || bat.status == BENCH_OK);
 
 		/* A healthy child exits once its channels close; after a
 		 * failure it may be stuck in a wait, so it is killed. */
@@ -691,7 +778,11 @@ done:
 	bench_ep_cleanup(&j.ep);
 	bench_free(src);
 	bench_free(dst);
+	bench_free(bsrc);
+	free(bv);
 	*bench_row_add(res) = copy;
+	if (j.batch)
+		*bench_row_add(res) = bat;
 	if (j.zc) {
 		*bench_row_add(res) = zc;
 	}

@@ -60,6 +60,9 @@ static const char bench_usage[] =
     "                         CPU per message, both sides\n"
     "      --gaps LIST        also the first message after each idle gap\n"
     "                         (e.g. 1ms,10ms,1s; units us, ms, s; at most 8)\n"
+    "      --batch N          also stream the framed transports (pipe, fifo,\n"
+    "                         unix, tcp) with ipcx_sendv, N messages a call\n"
+    "                         (1..1024): a 'sendv N' row; receiver as usual\n"
     "  -h, --help             show this help\n"
     "  -V, --version          show the version\n"
     "\n"
@@ -92,6 +95,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_RATE,
 	OPT_GAPS,
+	OPT_BATCH,
 };
 
 static const struct option bench_opts[] = {
@@ -111,6 +115,7 @@ static const struct option bench_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"rate", required_argument, NULL, OPT_RATE},
     {"gaps", required_argument, NULL, OPT_GAPS},
+    {"batch", required_argument, NULL, OPT_BATCH},
     CLI_OPTS_END,
 };
 
@@ -294,6 +299,15 @@ int cmd_bench(int argc, char **argv)
 				    "bench",
 				    "--gaps wants up to 8 gaps of 10us to 10s "
 				    "(e.g. 1ms,10ms,1s), not '%s'",
+				    optarg);
+			break;
+		case OPT_BATCH:
+			if (!cli_parse_count(optarg, &cfg.batch) ||
+			    cfg.batch > 1024)
+				return cli_usage_error(
+				    "bench",
+				    "--batch wants messages a call from 1 to "
+				    "1024, not '%s'",
 				    optarg);
 			break;
 		}

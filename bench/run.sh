@@ -14,7 +14,8 @@
 #    /dev/shm and /tmp.
 #
 # Environment: BENCH_SIZES (default 64,64K), BENCH_ITEMS (the -t list),
-# BENCH_FLAGS (extra flags for every program, e.g. --quick), BENCH_OUT
+# BENCH_BATCH (ipcx bench --batch: messages an ipcx_sendv, default 64; 0
+# none), BENCH_FLAGS (extra flags for every program, e.g. --quick), BENCH_OUT
 # (default build/bench). Exit status: that of `ipcx bench`, or 1 if a peer
 # that was built failed.
 set -u
@@ -26,6 +27,7 @@ case $IPCX in /*) ;; *) IPCX=$(pwd)/$IPCX ;; esac
 SIZES=${BENCH_SIZES:-64,64K}
 ITEMS=${BENCH_ITEMS:-shm://?wait=spin,shm,shm://?wait=sleep,pipe,fifo,unix,tcp,udp}
 FLAGS=${BENCH_FLAGS:-}
+BATCH=${BENCH_BATCH:-64}
 OUT=${BENCH_OUT:-$top/build/bench}
 PEERS=$top/build/peers
 roudi_pid=
@@ -118,9 +120,11 @@ fi
 
 # ---- 3. measure ----
 say ""
-say "== ipcx bench -t '$ITEMS' -s $SIZES $FLAGS"
+bflag=
+[ "$BATCH" != 0 ] && bflag="--batch $BATCH"
+say "== ipcx bench -t '$ITEMS' -s $SIZES $bflag $FLAGS"
 # shellcheck disable=SC2086
-timeout -k 5 900 "$IPCX" bench -t "$ITEMS" -s "$SIZES" --json "$OUT/ipcx.json" $FLAGS
+timeout -k 5 900 "$IPCX" bench -t "$ITEMS" -s "$SIZES" --json "$OUT/ipcx.json" $bflag $FLAGS
 status=$?
 
 run_peer() {
@@ -142,11 +146,12 @@ stop_roudi
 # needed. Reference rows per peer: iceoryx (busy-poll, chunks written in
 # place) against ipcx shm with wait=spin, zero-copy and copy; iceoryx
 # waitset (sleeps) against shm with wait=sleep and the default adaptive;
-# zmq and nng (kernel sockets) against ipcx unix and ipcx shm (adaptive).
+# zmq and nng (kernel sockets) against ipcx unix and ipcx shm (adaptive),
+# and against ipcx pipe and unix sending with ipcx_sendv (zmq batches too).
 say ""
 say "== ipcx next to other libraries (p50 round trip; one-way msgs/s)"
 say "   'ipcx faster' = peer p50 / ipcx p50 and ipcx msgs/s / peer msgs/s (>1: ipcx ahead)"
-cat "$OUT"/*.json 2>/dev/null | awk '
+cat "$OUT"/*.json 2>/dev/null | awk -v batch="$BATCH" '
 function get(line, key,    re, v) {
 	re = "\"" key "\": (\"[^\"]*\"|[^,}]*)"
 	if (!match(line, re))
@@ -192,6 +197,10 @@ END {
 			cmp(i, "shm?wait=spin zero-copy"); cmp(i, "shm?wait=spin")
 		} else {
 			cmp(i, "unix"); cmp(i, "shm")
+			if (batch != 0) {
+				cmp(i, "unix sendv " batch); cmp(i, "pipe")
+				cmp(i, "pipe sendv " batch)
+			}
 		}
 	}
 }'

@@ -145,11 +145,13 @@ IPCX_API int ipcx_send(ipcx_chan *ch, const void *buf, size_t len,
  * ipcx_errmsg() says which; sending again from msgs + k returns the
  * error); a negative IPCX_E* when none went; 0 for n == 0. A message
  * counted sits whole in the kernel object or the ring, and no byte of a
- * later one does, with the exception ipcx_send has too: if the timeout
- * expires while a stream holds part of a frame (unix://, tcp://, and on a
- * pipe or FIFO a message over PIPE_BUF - 4 bytes: smaller ones go in writes
- * a pipe takes whole or not at all), the stream is out of step and later
- * sends fail with IPCX_ESTATE. The caller keeps the buffers.
+ * later one does, with the exception ipcx_send has too: a stream that took
+ * part of a frame when the receiver then made no room for the rest before
+ * the timeout is out of step, and later sends fail with IPCX_ESTATE. With
+ * timeout 0 a pipe or FIFO is only given whole frames in writes of at most
+ * PIPE_BUF bytes, which it takes whole or not at all: polling a full pipe
+ * never cuts a message of up to PIPE_BUF - 4 bytes. The caller keeps the
+ * buffers.
  */
 IPCX_API int ipcx_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
                         int timeout_ms);

@@ -150,9 +150,11 @@ static void recv_batch(struct ipcx__stream *r, const size_t *lens, int n)
 }
 
 /*
- * sendv with a timeout into a pipe that fills: whole frames of at most
+ * sendv with timeout 0 into a pipe that fills: whole frames of at most
  * PIPE_BUF bytes a write, so every call returns how many went, none is cut
- * and the stream never breaks; the receiver gets exactly those.
+ * and the stream never breaks; the receiver gets exactly those. Then a
+ * positive timeout: the messages counted arrive whole, and a cut one (if
+ * any) has put the stream out of step.
  */
 static void test_sendv_full_pipe(void)
 {
@@ -161,6 +163,7 @@ static void test_sendv_full_pipe(void)
 	static struct iovec v[N];
 	static size_t lens[N];
 	struct ipcx__stream w, r;
+	static uint8_t buf0[256];
 	int p[2], at = 0, calls = 0, ret;
 
 	reset_ep();
@@ -173,10 +176,10 @@ static void test_sendv_full_pipe(void)
 		v[i].iov_base = data[i];
 		v[i].iov_len = lens[i];
 	}
-	/* ~300 KiB: more than the pipe holds. Timeout 0, then 1 ms. */
+	/* ~300 KiB: more than the pipe holds. */
 	while (at < N) {
-		ret = ipcx__stream_sendv(&w, v + at, N - at,
-		                         ipcx__deadline(calls++ & 1));
+		calls++;
+		ret = ipcx__stream_sendv(&w, v + at, N - at, ipcx__deadline(0));
 		if (ret == IPCX_ETIMEDOUT)
 			break;
 		T_ASSERT(ret > 0 && ret <= N - at);
@@ -195,9 +198,36 @@ static void test_sendv_full_pipe(void)
 		         (ssize_t)lens[at + i]);
 		T_ASSERT(t_msg_is(buf, lens[at + i], (uint32_t)(at + i)));
 	}
-	/* The reader gone: EPEER for the batch, no SIGPIPE left pending. */
+	/* Full again, with 5 ms: what is counted arrives whole. */
+	recv_batch(&r, lens + at, 0);
+	{
+		int from = at + 10, got;
+		ret = ipcx__stream_sendv(&w, v + from, N - from,
+		                         ipcx__deadline(5));
+		T_ASSERT(ret > 0 && ret < N - from);
+		for (int i = 0; i < ret; i++) {
+			uint8_t buf[256];
+			got = (int)ipcx__stream_recv(&r, buf, sizeof(buf), &ch,
+			                             0);
+			T_EXPECT(got, (int)lens[from + i]);
+			T_ASSERT(t_msg_is(buf, lens[from + i],
+			                  (uint32_t)(from + i)));
+		}
+		if (w.broken)
+			T_EXPECT(ipcx__stream_sendv(&w, v, 1, 0), IPCX_ESTATE);
+		else
+			T_EXPECT(
+			    ipcx__stream_recv(&r, buf0, sizeof(buf0), &ch, 0),
+			    IPCX_ETIMEDOUT);
+	}
 	ipcx__stream_fini(&r);
+	ipcx__stream_fini(&w);
+
+	/* The reader gone: EPEER for the batch, no SIGPIPE left pending. */
+	T_ASSERT(pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0);
+	close(p[0]);
 	signal(SIGPIPE, SIG_DFL);
+	ipcx__stream_init(&w, p[1], IPCX__ST_PIPE, &ep, "w");
 	T_EXPECT(ipcx__stream_sendv(&w, v, 5, -1), IPCX_EPEER);
 	{
 		sigset_t pend;

@@ -62,6 +62,11 @@ class Peer_(ctypes.Structure):
     _fields_ = [("pid", pid_t), ("uid", uid_t), ("gid", gid_t)]
 
 
+class Iovec_(ctypes.Structure):
+    """struct iovec: one message of ipcx_sendv()."""
+    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
+
+
 # Flags for ipcx_open(), as in include/ipcx.h.
 SEND = 1 << 0
 RECV = 1 << 1
@@ -75,6 +80,7 @@ _PROTOS = {
     "ipcx_pipe": (_c.c_int, [_c.c_char_p, _c.POINTER(_chp),
                              _c.POINTER(_chp)]),
     "ipcx_send": (_c.c_int, [_chp, _c.c_void_p, _c.c_size_t, _c.c_int]),
+    "ipcx_sendv": (_c.c_int, [_chp, _c.POINTER(Iovec_), _c.c_int, _c.c_int]),
     "ipcx_recv": (_c.c_ssize_t, [_chp, _c.c_void_p, _c.c_size_t, _c.c_int]),
     "ipcx_pending": (_c.c_ssize_t, [_chp]),
     "ipcx_fd": (_c.c_int, [_chp]),

@@ -258,6 +258,32 @@ class Channel:
         if r < 0:
             raise error(r)
 
+    def sendv(self, messages, timeout=None):
+        """Send each item of messages (bytes or any buffer) as one message,
+        in order, with one ipcx_sendv: one system call on a stream (pipe,
+        fifo, unix, tcp), one wake-up on shm. timeout bounds the whole
+        call. Returns how many were sent: all, or fewer when the next one
+        could not go (sending the rest again raises why). Raises when not
+        even the first went."""
+        h = self._h
+        if h is None:
+            self._handle()
+        keep = [m if type(m) is bytes else _byte_view(m).tobytes()
+                for m in messages]
+        n = len(keep)
+        if n == 0:
+            return 0
+        v = (_lib.Iovec_ * n)()
+        for i, b in enumerate(keep):
+            # The address of the bytes' own buffer: keep holds them.
+            v[i].iov_base = ctypes.cast(ctypes.c_char_p(b),
+                                        ctypes.c_void_p).value
+            v[i].iov_len = len(b)
+        r = lib.ipcx_sendv(h, v, n, -1 if timeout is None else _ms(timeout))
+        if r < 0:
+            raise error(r)
+        return r
+
     def recv(self, timeout=None):
         """Receive one whole message as bytes; waits up to timeout seconds.
         PeerGone (a BrokenPipeError) when the only peer has left."""

@@ -97,6 +97,17 @@ def test_round_trip(pair):
     assert rx.recv(timeout=5) == big
 
 
+def test_sendv(pair):
+    """A batch arrives as that many messages, in order (any buffers)."""
+    t, rx, tx = pair
+    msgs = [t.msg(i) for i in range(20)]
+    assert tx.sendv([msgs[0], bytearray(msgs[1])] + msgs[2:], timeout=5) \
+        == 20
+    for m in msgs:
+        assert rx.recv(timeout=5) == m
+    assert tx.sendv([], timeout=5) == 0
+
+
 def test_poll_and_timeout(pair):
     t, rx, tx = pair
     with pytest.raises(TimeoutError) as e:

@@ -109,18 +109,18 @@ static void ipc_sig_to(const struct ipc_job *j, pid_t pid, char *buf,
 
 /*
  * The acknowledgement as one message, or (signal://, 8 bytes a message)
- * as its four 8-byte fields in a row.
+ * as its five 8-byte fields in a row.
  */
 static long ipc_ack_send(const struct ipc_job *j, ipcx_chan *tx,
                          const struct ipc_ack *ack)
 {
-	const uint64_t f[4] = {ack->count, ack->first_ns, ack->last_ns,
-	                       ack->bad};
+	const uint64_t f[5] = {ack->count, ack->first_ns, ack->last_ns,
+	                       ack->bad, ack->cpu_ns};
 	long rc = 0;
 
 	if (strcmp(j->ep.scheme, "signal"))
 		return ipcx_send(tx, ack, sizeof(*ack), j->to);
-	for (int i = 0; i < 4 && rc == 0; i++)
+	for (int i = 0; i < 5 && rc == 0; i++)
 		rc = ipcx_send(tx, &f[i], sizeof(f[i]), j->to);
 	return rc;
 }
@@ -128,12 +128,12 @@ static long ipc_ack_send(const struct ipc_job *j, ipcx_chan *tx,
 static ssize_t ipc_ack_recv(const struct ipc_job *j, ipcx_chan *rx,
                             struct ipc_ack *ack, int to)
 {
-	uint64_t f[4];
+	uint64_t f[5];
 	ssize_t r;
 
 	if (strcmp(j->ep.scheme, "signal"))
 		return ipcx_recv(rx, ack, sizeof(*ack), to);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		r = ipcx_recv(rx, &f[i], sizeof(f[i]), to);
 		if (r < 0)
 			return r;
@@ -144,6 +144,7 @@ static ssize_t ipc_ack_recv(const struct ipc_job *j, ipcx_chan *rx,
 	ack->first_ns = f[1];
 	ack->last_ns = f[2];
 	ack->bad = f[3];
+	ack->cpu_ns = f[4]; /* was left unset: garbage, or 0 under clang */
 	return sizeof(*ack);
 }
 

@@ -163,38 +163,6 @@ static bool recv_write(const void *buf, size_t len)
 	return true;
 }
 
-/*
- * Output is gathered while messages come back to back and written when
- * recv is about to wait (or the buffer fills): a burst costs one write(),
- * not two a message, and no message waits for a later one.
- */
-#define RECV_OUT_MAX (64 * 1024)
-static char recv_out[RECV_OUT_MAX];
-static size_t recv_out_len;
-
-/* recv_flush - write what was gathered. False if stdout failed. */
-static bool recv_flush(void)
-{
-	size_t n = recv_out_len;
-
-	recv_out_len = 0;
-	return recv_write(recv_out, n);
-}
-
-/* recv_put - gather len bytes for stdout. False if stdout failed. */
-static bool recv_put(const void *buf, size_t len)
-{
-	if (recv_out_len + len > RECV_OUT_MAX) {
-		if (!recv_flush())
-			return false;
-		if (len > RECV_OUT_MAX)
-			return recv_write(buf, len);
-	}
-	memcpy(recv_out + recv_out_len, buf, len);
-	recv_out_len += len;
-	return true;
-}
-
 /* recv_from - "pid=P uid=U" for the last message, '?' where unknown. */
 static void recv_from(ipcx_chan *ch, char *s, size_t cap)
 {
@@ -211,9 +179,8 @@ static void recv_from(ipcx_chan *ch, char *s, size_t cap)
 }
 
 /*
- * recv_print - put out one message of n bytes (recv_put): with --from its
- * sender first, then the bytes, then (without --raw) a newline. False if
- * stdout failed.
+ * recv_print - write one message of n bytes: with --from its sender first,
+ * then the bytes, then (without --raw) a newline. False if stdout failed.
  */
 static bool recv_print(ipcx_chan *ch, const struct recv_buf *b, size_t n,
                        bool raw, bool from)
@@ -222,15 +189,12 @@ static bool recv_print(ipcx_chan *ch, const struct recv_buf *b, size_t n,
 
 	if (from) {
 		recv_from(ch, pre, sizeof(pre));
-		if (raw) {                 /* stdout keeps the exact bytes */
-			if (!recv_flush()) /* in order with stderr */
-				return false;
+		if (raw) /* stdout keeps the exact bytes */
 			fprintf(stderr, "%s\n", pre);
-		} else if (!recv_put(pre, strlen(pre)) || !recv_put(": ", 2)) {
+		else if (!recv_write(pre, strlen(pre)) || !recv_write(": ", 2))
 			return false;
-		}
 	}
-	return recv_put(b->p, n) && (raw || recv_put("\n", 1));
+	return recv_write(b->p, n) && (raw || recv_write("\n", 1));
 }
 
 /*
@@ -261,7 +225,6 @@ int cmd_recv(int argc, char **argv)
 	int timeout_ms = -1;
 	long count = 0, got = 0;
 	bool raw = false, from = false, stopped = false, pipe_in;
-	bool out_ok = true;
 	struct recv_buf b = {NULL, 0};
 	ipcx_chan *ch;
 	const char *ep;
@@ -314,33 +277,20 @@ int cmd_recv(int argc, char **argv)
 	cli_sigval_listening(ep);
 
 	while (count == 0 || got < count) {
-		/* What is there already joins the output gathered; before
-		 * waiting, that output goes out. */
-		n = recv_out_len ? recv_wait(ch, &b, 0, &stopped)
-		                 : IPCX_ETIMEDOUT;
-		if (!stopped && (n == IPCX_ETIMEDOUT || n == IPCX_EAGAIN)) {
-			out_ok = recv_flush();
-			if (!out_ok)
-				break;
-			n = recv_wait(ch, &b, timeout_ms, &stopped);
-		}
+		n = recv_wait(ch, &b, timeout_ms, &stopped);
 		if (stopped || n < 0)
 			break;
 		if (!raw) /* signal://: the value in decimal */
 			n = (ssize_t)cli_sigval_text(ep, b.p, b.cap, (size_t)n);
-		out_ok = recv_print(ch, &b, (size_t)n, raw, from);
-		if (!out_ok)
-			break;
-		got++;
-	}
-	if (out_ok)
-		out_ok = recv_flush();
-	if (!out_ok) {
-		n = 0; /* stdout's failure is the one to report */
-		if (recv_stop_sig)
-			stopped = true;
-		else
+		if (!recv_print(ch, &b, (size_t)n, raw, from)) {
+			if (recv_stop_sig) {
+				stopped = true;
+				break;
+			}
 			rc = cli_errno("stdout");
+			break;
+		}
+		got++;
 	}
 
 	if (rc == CLI_OK && !stopped && n < 0) {

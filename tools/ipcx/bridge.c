@@ -23,11 +23,15 @@
  *    bridge at once and says on stderr that the message in hand (its
  *    size) was not delivered.
  *
- * Batches: where A copies (not shm://), the first message is waited for,
- * then what else A has ready is taken without waiting (up to
- * BRIDGE_BATCH messages and the receive buffer) and the lot goes to B in
- * one ipcx_sendv. A message never waits for more to come. If B fails
- * part way, the messages of the batch not delivered are named on stderr.
+ * Batches: where A's queue dies with bridge anyway (a stream or datagram
+ * socket, a pipe, a FIFO: what their kernel buffer holds is lost when
+ * bridge exits), the first message is waited for, then what else A has
+ * ready is taken without waiting (up to BRIDGE_BATCH messages and the
+ * receive buffer) and the lot goes to B in one ipcx_sendv. A message
+ * never waits for more to come. Queues that outlive bridge (mq://, a
+ * spool, NATS...) give one message at a time, so a bridge killed holds at
+ * most one of theirs. If B fails part way, the messages of the batch not
+ * delivered are named on stderr.
  *
  * Waiting uses only the public API: ipcx_fd(A) polled next to a
  * self-pipe the signal handler writes to; where A has no fd, receives
@@ -146,6 +150,7 @@ struct bridge {
 	int timeout_ms;
 	bool skip_oversize, verbose;
 	bool lend;        /* A lends in place (ipcx_peek works) */
+	bool batch;       /* A's buffer dies with bridge: take what is ready */
 	const void *held; /* the lent message, or NULL */
 	char *buf;        /* receive buffer when A does not lend */
 	size_t cap;
@@ -295,7 +300,8 @@ static int bridge_gather(struct bridge *br, size_t n, long long room)
 
 	br->v[0].iov_base = br->lend ? (void *)br->held : br->buf;
 	br->v[0].iov_len = n;
-	while (!br->lend && k < BRIDGE_BATCH && k < room && used < br->cap) {
+	while (br->batch && !br->lend && k < BRIDGE_BATCH && k < room &&
+	       used < br->cap) {
 		m = ipcx_recv(br->ca, br->buf + used, br->cap - used, 0);
 		if (m < 0) {
 			if (m != IPCX_ETIMEDOUT && m != IPCX_EAGAIN &&
@@ -404,6 +410,22 @@ static int bridge_send(struct bridge *br, int k)
 		return cli_fail(br->a, r, "release");
 	bridge_rate(br, false);
 	return rc;
+}
+
+/*
+ * bridge_volatile - whether what endpoint a's kernel object holds is lost
+ * when bridge closes it anyway (then taking several at once risks
+ * nothing more).
+ */
+static bool bridge_volatile(const char *a)
+{
+	static const char *const schemes[] = {"pipe://", "fifo://", "unix://",
+	                                      "tcp://", "udp://"};
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncmp(a, schemes[i], strlen(schemes[i])) == 0)
+			return true;
+	return false;
 }
 
 /* left - messages COUNT still allows (count 0: no limit). */
@@ -528,6 +550,7 @@ int cmd_bridge(int argc, char **argv)
 	if (br.buf == NULL)
 		return cli_errno("bridge");
 	br.lend = true;
+	br.batch = bridge_volatile(br.a);
 	r = ipcx_open(br.a, IPCX_RECV | IPCX_CREATE, &br.ca);
 	if (r < 0) {
 		free(br.buf);

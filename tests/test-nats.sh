@@ -22,6 +22,7 @@ if "$IPCX" send nats://127.0.0.1:1/x x 2>&1 | grep -q "not supported in this bui
 fi
 
 # nats_start, nats_cluster3, nats_stop_all, nats_until, nats_free_ports
+# shellcheck source=lib/nats.sh
 . "$(dirname "$0")/lib/nats.sh"
 
 dir=$(mktemp -d /tmp/ipcx-tnats.XXXXXX) || exit 1

@@ -23,6 +23,8 @@
 #                             one did not start or the routes did not form
 #   nats_stop_all             TERM every server started here, wait for them
 # Variables it uses inside start with nats_ or NATS_.
+# shellcheck shell=sh
+# shellcheck disable=SC2034 # NATS_* and nats_pid are for the caller
 
 NATS_PIDS=
 

@@ -37,7 +37,8 @@ struct ipc_job {
 	long warm, n, m;
 	int to; /* ms, the bound on each wait */
 	bool zc;
-	struct bench_child *c; /* the parent's handle on the child */
+	struct bench_plan *plan; /* n and m as the time budget leaves them */
+	struct bench_child *c;   /* the parent's handle on the child */
 	/* BENCH_PIPE: both pairs exist before fork; each side closes two. */
 	ipcx_chan *ping_rd, *ping_wr, *pong_rd, *pong_wr;
 };
@@ -108,18 +109,18 @@ static void ipc_sig_to(const struct ipc_job *j, pid_t pid, char *buf,
 
 /*
  * The acknowledgement as one message, or (signal://, 8 bytes a message)
- * as its four 8-byte fields in a row.
+ * as its five 8-byte fields in a row.
  */
 static long ipc_ack_send(const struct ipc_job *j, ipcx_chan *tx,
                          const struct ipc_ack *ack)
 {
-	const uint64_t f[4] = {ack->count, ack->first_ns, ack->last_ns,
-	                       ack->bad};
+	const uint64_t f[5] = {ack->count, ack->first_ns, ack->last_ns,
+	                       ack->bad, ack->cpu_ns};
 	long rc = 0;
 
 	if (strcmp(j->ep.scheme, "signal"))
 		return ipcx_send(tx, ack, sizeof(*ack), j->to);
-	for (int i = 0; i < 4 && rc == 0; i++)
+	for (int i = 0; i < 5 && rc == 0; i++)
 		rc = ipcx_send(tx, &f[i], sizeof(f[i]), j->to);
 	return rc;
 }
@@ -127,12 +128,12 @@ static long ipc_ack_send(const struct ipc_job *j, ipcx_chan *tx,
 static ssize_t ipc_ack_recv(const struct ipc_job *j, ipcx_chan *rx,
                             struct ipc_ack *ack, int to)
 {
-	uint64_t f[4];
+	uint64_t f[5];
 	ssize_t r;
 
 	if (strcmp(j->ep.scheme, "signal"))
 		return ipcx_recv(rx, ack, sizeof(*ack), to);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		r = ipcx_recv(rx, &f[i], sizeof(f[i]), to);
 		if (r < 0)
 			return r;
@@ -143,6 +144,7 @@ static ssize_t ipc_ack_recv(const struct ipc_job *j, ipcx_chan *rx,
 	ack->first_ns = f[1];
 	ack->last_ns = f[2];
 	ack->bad = f[3];
+	ack->cpu_ns = f[4];
 	return sizeof(*ack);
 }
 
@@ -196,7 +198,8 @@ static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
 	uint64_t c0 = bench_cpu_self_ns();
 
 	memset(ack, 0, sizeof(*ack));
-	for (long i = 0; i < j->m; i++) {
+	/* The count is read again after each message: the parent may cut it. */
+	for (long i = 0; i < j->plan->m; i++) {
 		int to = j->ep.lossy && i > 0 ? 100 : j->to;
 		const void *p = buf;
 		ssize_t r;
@@ -241,7 +244,7 @@ static int ipc_child(void *arg, int ctl)
 	bench_report(ctl, 'R', 0, "ready");
 
 	what = "echo";
-	for (long i = 0; i < j->warm + j->n; i++) {
+	for (long i = 0; i < j->warm + j->plan->n; i++) {
 		rc = ipcx_recv(rx, buf, j->cap, j->to);
 		if (rc < 0)
 			goto fail;
@@ -254,7 +257,8 @@ static int ipc_child(void *arg, int ctl)
 	if (rc < 0)
 		goto fail;
 	if (j->ep.event) {
-		uint64_t v[4] = {ack.count, ack.first_ns, ack.last_ns, ack.bad};
+		/* Four words fit the report: its CPU where "first" was. */
+		uint64_t v[4] = {ack.count, ack.cpu_ns, ack.last_ns, ack.bad};
 		bench_report_data(ctl, v);
 		goto out;
 	}
@@ -263,7 +267,7 @@ static int ipc_child(void *arg, int ctl)
 		goto out;
 
 	what = "zero-copy echo";
-	for (long i = 0; i < j->warm + j->n; i++) {
+	for (long i = 0; i < j->warm + j->plan->n; i++) {
 		const void *in;
 		void *outp;
 		uint64_t seq = 0;
@@ -318,7 +322,8 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
                     const char **what)
 {
 	uint64_t *t = malloc(sizeof(*t) * (size_t)j->n);
-	long total = j->warm + j->n, rc = 0;
+	uint64_t budget = bench_budget_ns(j->cfg, false), start = 0;
+	long n = j->plan->n, total = j->warm + n, rc = 0;
 
 	if (!t)
 		return IPCX_ENOMEM;
@@ -326,6 +331,16 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 		uint64_t t0 = bench_now_ns(), t1;
 		const void *in = dst;
 		ssize_t r;
+
+		if (i == j->warm)
+			start = t0;
+		/* Over the budget: this round trip is the last (the child
+		 * reads the new count once it has this message). */
+		if (i > j->warm &&
+		    bench_budget_cut(budget, start, i - j->warm)) {
+			j->plan->n = n = i - j->warm + 1;
+			total = i + 1;
+		}
 
 		if (zc) {
 			void *outp;
@@ -373,8 +388,10 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 	}
 	if (rc == 0 && bench_stop)
 		rc = IPCX_ETIMEDOUT;
-	if (rc == 0)
-		bench_percentiles(t, (size_t)j->n, row);
+	if (rc == 0) {
+		bench_percentiles(t, (size_t)n, row);
+		bench_budget_note(row, "round trips", n, j->n, budget);
+	}
 	free(t);
 	return rc;
 }
@@ -385,13 +402,17 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
                        const char **what)
 {
 	struct ipc_ack ack;
-	uint64_t t0 = bench_now_ns(), c0 = bench_cpu_self_ns();
-	long rc = 0;
+	uint64_t budget = bench_budget_ns(j->cfg, true);
+	uint64_t t0, c0 = bench_cpu_self_ns();
+	long m = j->plan->m, rc = 0;
 	ssize_t r;
 
 	t0 = bench_now_ns();
-
-	for (long i = 0; i < j->m && !bench_stop; i++) {
+	for (long i = 0; i < m && !bench_stop; i++) {
+		/* Over the budget: this message is the last (the clock is read
+		 * every 256 messages only, to stay out of the fast paths). */
+		if ((i & 255) == 0 && bench_budget_cut(budget, t0, i))
+			j->plan->m = m = i + 1;
 		if (zc) {
 			void *outp;
 
@@ -420,18 +441,19 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		return IPCX_ETIMEDOUT;
 	*what = "acknowledgement";
 	if (j->ep.event) {
-		struct bench_msg m;
-		int w = bench_wait_report(j->c, &m, j->to);
-		if (w != 1 || m.kind != 'D')
+		struct bench_msg msg;
+		int w = bench_wait_report(j->c, &msg, j->to);
+		if (w != 1 || msg.kind != 'D')
 			return w == 0 ? IPCX_ETIMEDOUT : IPCX_EPEER;
-		ack = (struct ipc_ack){m.v[0], m.v[1], m.v[2], m.v[3], 0};
+		ack =
+		    (struct ipc_ack){msg.v[0], 0, msg.v[2], msg.v[3], msg.v[1]};
 		r = sizeof(ack);
 	} else {
 		r = ipc_ack_recv(j, rx, &ack, j->to + (j->ep.lossy ? 200 : 0));
 	}
 	if (r < 0)
 		return r;
-	if ((size_t)r != sizeof(ack) || ack.count > (uint64_t)j->m)
+	if ((size_t)r != sizeof(ack) || ack.count > (uint64_t)m)
 		return IPCX_ECORRUPT;
 	if (ack.bad) {
 		snprintf(row->note, sizeof(row->note),
@@ -440,7 +462,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		return IPCX_ECORRUPT;
 	}
 	row->has_tput = true;
-	row->messages = j->m;
+	row->messages = m;
 	row->received = (long)ack.count;
 	if (ack.count > 0 && ack.cpu_ns) {
 		/* Both sides' CPU over the stream (getrusage), per message. */
@@ -456,10 +478,10 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		row->msgs_per_s = (double)ack.count / s;
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;
 	}
-	if (ack.count < (uint64_t)j->m)
+	if (ack.count < (uint64_t)m)
 		snprintf(row->note, sizeof(row->note), "%.1f%% lost",
-		         100.0 * (double)(j->m - (long)ack.count) /
-		             (double)j->m);
+		         100.0 * (double)(m - (long)ack.count) / (double)m);
+	bench_budget_note(row, "messages", m, j->m, budget);
 	return 0;
 }
 
@@ -621,7 +643,8 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 
 	src = bench_alloc(j.cap);
 	dst = bench_alloc(j.cap);
-	if (!src || !dst) {
+	j.plan = bench_plan_map(j.n, j.m);
+	if (!src || !dst || !j.plan) {
 		rc = IPCX_ENOMEM;
 		goto fail;
 	}
@@ -689,6 +712,7 @@ done:
 		}
 	}
 	bench_ep_cleanup(&j.ep);
+	bench_plan_unmap(j.plan);
 	bench_free(src);
 	bench_free(dst);
 	*bench_row_add(res) = copy;

@@ -55,7 +55,7 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 		bench_fmt_rate(r->msgs_per_s, mps, sizeof(mps));
 		bench_fmt_bytes(r->bytes_per_s, bps, sizeof(bps));
 	}
-	if (r->base_ratio > 0)
+	if (r->base_ratio > 0 && r->kind != BENCH_BASELINE)
 		snprintf(vs, sizeof(vs), "%.2fx %s%s", r->base_ratio,
 		         r->baseline, r->note[0] ? "; " : "");
 	if (r->status == BENCH_OK && r->has_cpu)
@@ -89,8 +89,9 @@ void bench_print_idle(FILE *f, const struct bench_idle *idle)
 
 /*
  * Which bare row each scheme is compared with. Size-free rows (events)
- * match any size; the cache-line ping-pong moves 64 bytes only, so shm has
- * a baseline at 64 bytes alone.
+ * match any size; the cache-line ping-pong moves 64 bytes only, so shm is
+ * compared with it at 64 bytes, and at other sizes with memcpy (the floor
+ * of its streaming; memcpy has no round trip, so no ratio).
  */
 static const struct {
 	const char *scheme, *base;
@@ -103,6 +104,7 @@ static const struct {
     {"tcp", "bare socketpair", false, 0},
     {"udp", "bare socketpair", false, 0},
     {"shm", "cache-line ping-pong", false, 64},
+    {"shm", "memcpy", false, 0},
     {"semshm", "bare sem_post/sem_wait", true, 0},
     {"sem", "bare sem_post/sem_wait", true, 0},
     {"sysv-sem", "bare sem_post/sem_wait", true, 0},
@@ -122,10 +124,9 @@ static int rep_base_index(const struct bench_row *r)
 		return -1;
 	for (size_t i = 0; i < sizeof(rep_bases) / sizeof(rep_bases[0]); i++)
 		if (strlen(rep_bases[i].scheme) == n &&
-		    !strncmp(r->name, rep_bases[i].scheme, n))
-			return rep_bases[i].only && rep_bases[i].only != r->size
-			           ? -1
-			           : (int)i;
+		    !strncmp(r->name, rep_bases[i].scheme, n) &&
+		    (!rep_bases[i].only || rep_bases[i].only == r->size))
+			return (int)i;
 	return -1;
 }
 
@@ -161,6 +162,15 @@ void bench_link_baseline(const struct bench_result *res, struct bench_row *r)
 	r->base_ratio = 0;
 	if (b && r->status == BENCH_OK && r->has_rtt && b->rtt_p50_ns)
 		r->base_ratio = (double)r->rtt_p50_ns / (double)b->rtt_p50_ns;
+	/* A reference row is its own baseline; mq's CPU rows have theirs
+	 * among the bare CPU rows ("mq cpu b2b" and "bare mq cpu b2b"). */
+	if (r->kind == BENCH_BASELINE) {
+		snprintf(r->baseline, sizeof(r->baseline), "%.47s", r->name);
+		r->base_ratio = r->status == BENCH_OK && r->has_rtt ? 1.0 : 0;
+	} else if (r->kind == BENCH_IPCX && !name && strstr(r->name, " cpu ")) {
+		snprintf(r->baseline, sizeof(r->baseline), "bare %.42s",
+		         r->name);
+	}
 }
 
 /* ---- targets ---- */
@@ -397,6 +407,29 @@ static void rep_json_row(FILE *f, const struct bench_row *r)
 		fprintf(f, ", \"baseline_ratio\": %.3f", r->base_ratio);
 	else
 		fputs(", \"baseline_ratio\": null", f);
+	/* The null figures above that do not exist for this row, and why. */
+	fputs(", \"absent\": ", f);
+	if (r->absent) {
+		const char *sep = "";
+
+		fputs("{\"fields\": [", f);
+		if (r->absent & BENCH_NO_RTT) {
+			fputs("\"rtt_p50_ns\", \"rtt_p99_ns\", \"rtt_p999_ns\"",
+			      f);
+			sep = ", ";
+		}
+		if (r->absent & BENCH_NO_TPUT) {
+			fprintf(f, "%s\"msgs_per_s\", \"bytes_per_s\"", sep);
+			sep = ", ";
+		}
+		if (r->absent & BENCH_NO_CPU)
+			fprintf(f, "%s\"cpu_ns_per_msg\"", sep);
+		fputs("], \"why\": ", f);
+		rep_json_str(f, r->absent_why);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
 	fputs(", \"note\": ", f);
 	rep_json_str(f, r->note);
 	fputc('}', f);

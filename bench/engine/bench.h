@@ -93,6 +93,11 @@ struct bench_row {
 	 * figure was measured. */
 	unsigned absent;
 	char absent_why[80];
+
+	/* The counts asked for when the time budget cut a phase short
+	 * (roundtrips, messages hold what was done), 0 when not cut. */
+	long rtt_asked, msgs_asked;
+	unsigned budget_s;
 };
 
 /* bench_row.absent: the round trip; msgs/s and bytes/s; CPU per message. */
@@ -318,9 +323,12 @@ uint64_t bench_budget_ns(const struct bench_config *cfg, bool stream);
  * next message must be the last.
  */
 bool bench_budget_cut(uint64_t budget_ns, uint64_t t0, long done);
-/* bench_budget_note - append "N of M round trips (4 s budget)" to row's note.
+/*
+ * bench_budget_note - record in row that the budget cut a phase (the round
+ * trips, or the stream) to done of count; the table and the JSON note say
+ * "N of M round trips (4 s budget)".
  */
-void bench_budget_note(struct bench_row *row, const char *what, long done,
+void bench_budget_note(struct bench_row *row, bool stream, long done,
                        long count, uint64_t budget_ns);
 
 /* bench_sleep_ns - sleep (EINTR ends it early). */

@@ -73,7 +73,7 @@ static int kb_rtt(const struct bench_config *cfg, struct bench_plan *plan,
 	}
 	if (ok) {
 		bench_percentiles(t, (size_t)n, row);
-		bench_budget_note(row, "round trips", n, n0, budget);
+		bench_budget_note(row, false, n, n0, budget);
 	}
 	free(t);
 	return ok ? 0 : -1;
@@ -110,7 +110,7 @@ static int kb_stream(const struct bench_config *cfg, struct bench_plan *plan,
 	    (double)m / ((double)(msg.v[2] - t0) / BENCH_NS_PER_S);
 	row->bytes_per_s = row->msgs_per_s * (double)row->size;
 	bench_cpu_fill(&cpu, m, msg.v[3], row);
-	bench_budget_note(row, "messages", m, m0, budget);
+	bench_budget_note(row, true, m, m0, budget);
 	return 0;
 }
 

@@ -390,7 +390,7 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 		rc = IPCX_ETIMEDOUT;
 	if (rc == 0) {
 		bench_percentiles(t, (size_t)n, row);
-		bench_budget_note(row, "round trips", n, j->n, budget);
+		bench_budget_note(row, false, n, j->n, budget);
 	}
 	free(t);
 	return rc;
@@ -481,7 +481,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 	if (ack.count < (uint64_t)m)
 		snprintf(row->note, sizeof(row->note), "%.1f%% lost",
 		         100.0 * (double)(m - (long)ack.count) / (double)m);
-	bench_budget_note(row, "messages", m, j->m, budget);
+	bench_budget_note(row, true, m, j->m, budget);
 	return 0;
 }
 

@@ -461,14 +461,14 @@ bool bench_budget_cut(uint64_t budget_ns, uint64_t t0, long done)
 	       bench_now_ns() - t0 > budget_ns;
 }
 
-void bench_budget_note(struct bench_row *row, const char *what, long done,
+void bench_budget_note(struct bench_row *row, bool stream, long done,
                        long count, uint64_t budget_ns)
 {
-	size_t k = strlen(row->note);
-
-	if (done >= count || k + 1 >= sizeof(row->note))
+	if (done >= count)
 		return;
-	snprintf(row->note + k, sizeof(row->note) - k,
-	         "%s%ld of %ld %s (%.0f s budget)", k ? "; " : "", done, count,
-	         what, (double)budget_ns / BENCH_NS_PER_S);
+	if (stream)
+		row->msgs_asked = count;
+	else
+		row->rtt_asked = count;
+	row->budget_s = (unsigned)(budget_ns / BENCH_NS_PER_S);
 }

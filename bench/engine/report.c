@@ -40,12 +40,30 @@ void bench_table_header(FILE *f)
 	fflush(f);
 }
 
+/* r's note, then what the time budget cut ("N of M round trips (4 s
+ * budget)"), in buf. */
+static void rep_note(const struct bench_row *r, char *buf, size_t cap)
+{
+	size_t k = (size_t)snprintf(buf, cap, "%s", r->note);
+
+	if (r->rtt_asked && k < cap)
+		k += (size_t)snprintf(
+		    buf + k, cap - k, "%s%ld of %ld round trips (%u s budget)",
+		    k ? "; " : "", r->roundtrips, r->rtt_asked, r->budget_s);
+	if (r->msgs_asked && k < cap)
+		snprintf(buf + k, cap - k,
+		         "%s%ld of %ld messages (%u s budget)", k ? "; " : "",
+		         r->messages, r->msgs_asked, r->budget_s);
+}
+
 void bench_table_row(FILE *f, const struct bench_row *r)
 {
 	char sz[16], p50[16] = "-", p99[16] = "-", p999[16] = "-";
 	char mps[16] = "-", bps[16] = "-", cpu[16] = "-", vs[80] = "";
+	char note[400];
 
 	bench_fmt_size(r->size, sz, sizeof(sz));
+	rep_note(r, note, sizeof(note));
 	if (r->status == BENCH_OK && r->has_rtt) {
 		bench_fmt_ns(r->rtt_p50_ns, p50, sizeof(p50));
 		bench_fmt_ns(r->rtt_p99_ns, p99, sizeof(p99));
@@ -57,7 +75,7 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 	}
 	if (r->base_ratio > 0 && r->kind != BENCH_BASELINE)
 		snprintf(vs, sizeof(vs), "%.2fx %s%s", r->base_ratio,
-		         r->baseline, r->note[0] ? "; " : "");
+		         r->baseline, note[0] ? "; " : "");
 	if (r->status == BENCH_OK && r->has_cpu)
 		bench_fmt_ns((uint64_t)r->cpu_ns_per_msg, cpu, sizeof(cpu));
 	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s%s%s\n", r->name,
@@ -65,7 +83,7 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 	        r->status == BENCH_FAIL   ? "FAILED: "
 	        : r->status == BENCH_SKIP ? "skipped: "
 	                                  : "",
-	        r->note);
+	        note);
 	fflush(f);
 }
 
@@ -348,6 +366,8 @@ static void rep_json_str(FILE *f, const char *s)
 
 static void rep_json_row(FILE *f, const struct bench_row *r)
 {
+	char note[400];
+
 	fputs("{\"transport\": ", f);
 	rep_json_str(f, r->name);
 	fprintf(f, ", \"kind\": \"%s\", \"endpoint\": ",
@@ -430,8 +450,9 @@ static void rep_json_row(FILE *f, const struct bench_row *r)
 	} else {
 		fputs("null", f);
 	}
+	rep_note(r, note, sizeof(note));
 	fputs(", \"note\": ", f);
-	rep_json_str(f, r->note);
+	rep_json_str(f, note);
 	fputc('}', f);
 }
 

@@ -131,6 +131,9 @@ void bench_pingpong_row(const struct bench_config *cfg,
 	int st;
 
 	base_row_init(&row, "cache-line ping-pong", "spin", 64);
+	row.absent = BENCH_NO_TPUT | BENCH_NO_CPU;
+	snprintf(row.absent_why, sizeof(row.absent_why),
+	         "a counter bounced between two cores, no stream");
 	bench_counts(cfg, 64, &n, &m, &warm);
 	j.lines = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -405,6 +408,9 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 
 	base_row_init(&row, "memcpy", "-", size);
 	snprintf(row.endpoint, sizeof(row.endpoint), "one core, warm cache");
+	row.absent = BENCH_NO_RTT;
+	snprintf(row.absent_why, sizeof(row.absent_why),
+	         "one process copies, nothing comes back");
 	if (!src || !dst) {
 		row.status = BENCH_FAIL;
 		snprintf(row.note, sizeof(row.note), "out of memory");
@@ -429,6 +435,9 @@ void bench_memcpy_row(const struct bench_config *cfg, size_t size,
 	row.messages = row.received = iters;
 	row.msgs_per_s = (double)iters / ((double)el / BENCH_NS_PER_S);
 	row.bytes_per_s = row.msgs_per_s * (double)sz;
+	/* One core busy the whole time: the CPU of a copy is its time. */
+	row.has_cpu = true;
+	row.tx_cpu_ns = row.cpu_ns_per_msg = (double)el / (double)iters;
 out:
 	bench_free(src);
 	bench_free(dst);
@@ -466,7 +475,9 @@ static int base_sem_child(void *arg, int ctl)
 	for (long i = 0; i < j->total; i++)
 		if (base_sem_wait(&j->ping, j->to) || sem_post(&j->pong))
 			return 1;
-	/* Sink m posts, then say when the last one arrived. */
+	/* Sink m posts, then say when the last one arrived and the CPU it
+	 * took. */
+	ack[3] = bench_cpu_self_ns();
 	for (long i = 0; i < j->m; i++) {
 		if (base_sem_wait(&j->ping, j->to))
 			return 1;
@@ -475,6 +486,7 @@ static int base_sem_child(void *arg, int ctl)
 			ack[1] = ack[2];
 		ack[0]++;
 	}
+	ack[3] = bench_cpu_self_ns() - ack[3];
 	bench_report_data(ctl, ack);
 	return 0;
 }
@@ -526,7 +538,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 	}
 	if (row.status == BENCH_OK) {
 		bench_percentiles(t, (size_t)n, &row);
-		bench_cpu_start(&cpu, c.pid);
+		bench_cpu_start(&cpu, 0);
 		t0 = bench_now_ns();
 		for (long i = 0; i < m; i++)
 			sem_post(&j->ping);
@@ -537,8 +549,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 			row.messages = row.received = m;
 			row.msgs_per_s = (double)m / ((double)(msg.v[2] - t0) /
 			                              BENCH_NS_PER_S);
-			row.cpu_ns_per_msg = bench_cpu_per_msg(&cpu, m);
-			row.has_cpu = row.cpu_ns_per_msg > 0;
+			bench_cpu_fill(&cpu, m, msg.v[3], &row);
 		} else {
 			row.status = BENCH_FAIL;
 		}

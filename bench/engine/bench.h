@@ -89,7 +89,21 @@ struct bench_row {
 	 * this row's round-trip p50 over that row's; "" and 0 when none. */
 	char baseline[48];
 	double base_ratio;
+
+	/* The figures that do not exist for this row (BENCH_NO_*) and why
+	 * ("one process copies, nothing comes back"); 0 and "" when every
+	 * figure was measured. */
+	unsigned absent;
+	char absent_why[80];
+
+	/* The counts asked for when the time budget cut a phase short
+	 * (roundtrips, messages hold what was done), 0 when not cut. */
+	long rtt_asked, msgs_asked;
+	unsigned budget_s;
 };
+
+/* bench_row.absent: the round trip; msgs/s and bytes/s; CPU per message. */
+enum { BENCH_NO_RTT = 1, BENCH_NO_TPUT = 2, BENCH_NO_CPU = 4 };
 
 /* The idle-receiver test's result. */
 struct bench_idle {
@@ -302,6 +316,46 @@ struct bench_cpu {
 void bench_cpu_start(struct bench_cpu *c, pid_t child);
 /* CPU ns per message of both sides since start, or 0 when unknown. */
 double bench_cpu_per_msg(const struct bench_cpu *c, long msgs);
+/*
+ * bench_cpu_fill - CPU per message into row: rx_ns, the receiving child's
+ * CPU over the stream as it measured it itself (a running process's clock
+ * read from another lags until it is next descheduled), and this process's
+ * since bench_cpu_start() as the sender's; has_cpu when both are known.
+ */
+void bench_cpu_fill(const struct bench_cpu *c, long msgs, uint64_t rx_ns,
+                    struct bench_row *row);
+
+/*
+ * A row's counts shared with its child (MAP_SHARED): the parent lowers n
+ * (round trips) or m (streamed messages) when a phase outlasts its time
+ * budget. It stores the new count before it sends the message that
+ * becomes the last, so the child, which reads the count after each
+ * message, stops exactly there.
+ */
+struct bench_plan {
+	_Atomic long n, m;
+};
+struct bench_plan *bench_plan_map(long n, long m); /* NULL: no memory */
+void bench_plan_unmap(struct bench_plan *p);
+/*
+ * bench_budget_ns - how long one phase (the round trips, the stream) of a
+ * row may run before its count is cut: 1 s with --quick, else 4 s; 0 (no
+ * bound) when the count was given (-n for round trips, -m for a stream).
+ */
+uint64_t bench_budget_ns(const struct bench_config *cfg, bool stream);
+/*
+ * bench_budget_cut - in a phase that started at t0 and has done `done` of
+ * count: true when the budget is spent (and at least 100 are done), so the
+ * next message must be the last.
+ */
+bool bench_budget_cut(uint64_t budget_ns, uint64_t t0, long done);
+/*
+ * bench_budget_note - record in row that the budget cut a phase (the round
+ * trips, or the stream) to done of count; the table and the JSON note say
+ * "N of M round trips (4 s budget)".
+ */
+void bench_budget_note(struct bench_row *row, bool stream, long done,
+                       long count, uint64_t budget_ns);
 
 /* bench_sleep_ns - sleep (EINTR ends it early). */
 void bench_sleep_ns(uint64_t ns);

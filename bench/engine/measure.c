@@ -38,7 +38,8 @@ struct ipc_job {
 	int to; /* ms, the bound on each wait */
 	bool zc;
 	long batch; /* --batch: a sendv stream too, this many a call */
-	struct bench_child *c; /* the parent's handle on the child */
+	struct bench_plan *plan; /* n and m as the time budget leaves them */
+	struct bench_child *c;   /* the parent's handle on the child */
 	/* BENCH_PIPE: both pairs exist before fork; each side closes two. */
 	ipcx_chan *ping_rd, *ping_wr, *pong_rd, *pong_wr;
 };
@@ -144,7 +145,7 @@ static ssize_t ipc_ack_recv(const struct ipc_job *j, ipcx_chan *rx,
 	ack->first_ns = f[1];
 	ack->last_ns = f[2];
 	ack->bad = f[3];
-	ack->cpu_ns = f[4]; /* was left unset: garbage, or 0 under clang */
+	ack->cpu_ns = f[4];
 	return sizeof(*ack);
 }
 
@@ -198,7 +199,8 @@ static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
 	uint64_t c0 = bench_cpu_self_ns();
 
 	memset(ack, 0, sizeof(*ack));
-	for (long i = 0; i < j->m; i++) {
+	/* The count is read again after each message: the parent may cut it. */
+	for (long i = 0; i < j->plan->m; i++) {
 		int to = j->ep.lossy && i > 0 ? 100 : j->to;
 		const void *p = buf;
 		ssize_t r;
@@ -247,7 +249,7 @@ static int ipc_child(void *arg, int ctl)
 		goto fail;
 
 	what = "echo";
-	for (long i = 0; i < j->warm + j->n; i++) {
+	for (long i = 0; i < j->warm + j->plan->n; i++) {
 		rc = ipcx_recv(rx, buf, j->cap, j->to);
 		if (rc < 0)
 			goto fail;
@@ -260,7 +262,8 @@ static int ipc_child(void *arg, int ctl)
 	if (rc < 0)
 		goto fail;
 	if (j->ep.event) {
-		uint64_t v[4] = {ack.count, ack.first_ns, ack.last_ns, ack.bad};
+		/* Four words fit the report: its CPU where "first" was. */
+		uint64_t v[4] = {ack.count, ack.cpu_ns, ack.last_ns, ack.bad};
 		bench_report_data(ctl, v);
 		goto out;
 	}
@@ -276,7 +279,7 @@ static int ipc_child(void *arg, int ctl)
 		goto out;
 
 	what = "zero-copy echo";
-	for (long i = 0; i < j->warm + j->n; i++) {
+	for (long i = 0; i < j->warm + j->plan->n; i++) {
 		const void *in;
 		void *outp;
 		uint64_t seq = 0;
@@ -331,7 +334,8 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
                     const char **what)
 {
 	uint64_t *t = malloc(sizeof(*t) * (size_t)j->n);
-	long total = j->warm + j->n, rc = 0;
+	uint64_t budget = bench_budget_ns(j->cfg, false), start = 0;
+	long n = j->plan->n, total = j->warm + n, rc = 0;
 
 	if (!t)
 		return IPCX_ENOMEM;
@@ -339,6 +343,16 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 		uint64_t t0 = bench_now_ns(), t1;
 		const void *in = dst;
 		ssize_t r;
+
+		if (i == j->warm)
+			start = t0;
+		/* Over the budget: this round trip is the last (the child
+		 * reads the new count once it has this message). */
+		if (i > j->warm &&
+		    bench_budget_cut(budget, start, i - j->warm)) {
+			j->plan->n = n = i - j->warm + 1;
+			total = i + 1;
+		}
 
 		if (zc) {
 			void *outp;
@@ -386,8 +400,10 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 	}
 	if (rc == 0 && bench_stop)
 		rc = IPCX_ETIMEDOUT;
-	if (rc == 0)
-		bench_percentiles(t, (size_t)j->n, row);
+	if (rc == 0) {
+		bench_percentiles(t, (size_t)n, row);
+		bench_budget_note(row, false, n, j->n, budget);
+	}
 	free(t);
 	return rc;
 }
@@ -397,11 +413,11 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
  * copies of the message, each numbered in turn; bv: as many iovecs.
  */
 static long ipc_send_batched(struct ipc_job *j, ipcx_chan *tx, char *src,
-                             struct iovec *bv, const char **what)
+                             struct iovec *bv, long m, const char **what)
 {
 	*what = "sendv";
-	for (long i = 0; i < j->m && !bench_stop;) {
-		int k = (int)(j->m - i < j->batch ? j->m - i : j->batch);
+	for (long i = 0; i < m && !bench_stop;) {
+		int k = (int)(m - i < j->batch ? m - i : j->batch);
 		int done = 0;
 
 		for (int b = 0; b < k; b++) {
@@ -429,18 +445,24 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
                        struct bench_row *row, const char **what)
 {
 	struct ipc_ack ack;
-	uint64_t t0 = bench_now_ns(), c0 = bench_cpu_self_ns();
-	long rc = 0;
+	uint64_t budget = bench_budget_ns(j->cfg, true);
+	uint64_t t0, c0 = bench_cpu_self_ns();
+	long m = j->plan->m, rc = 0;
 	ssize_t r;
 
 	t0 = bench_now_ns();
 
 	if (bv) {
-		rc = ipc_send_batched(j, tx, src, bv, what);
+		/* Batched: no time budget (it streams fast), all m go. */
+		rc = ipc_send_batched(j, tx, src, bv, m, what);
 		if (rc < 0)
 			return rc;
 	}
-	for (long i = bv ? j->m : 0; i < j->m && !bench_stop; i++) {
+	for (long i = bv ? m : 0; i < m && !bench_stop; i++) {
+		/* Over the budget: this message is the last (the clock is read
+		 * every 256 messages only, to stay out of the fast paths). */
+		if ((i & 255) == 0 && bench_budget_cut(budget, t0, i))
+			j->plan->m = m = i + 1;
 		if (zc) {
 			void *outp;
 
@@ -469,18 +491,19 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		return IPCX_ETIMEDOUT;
 	*what = "acknowledgement";
 	if (j->ep.event) {
-		struct bench_msg m;
-		int w = bench_wait_report(j->c, &m, j->to);
-		if (w != 1 || m.kind != 'D')
+		struct bench_msg msg;
+		int w = bench_wait_report(j->c, &msg, j->to);
+		if (w != 1 || msg.kind != 'D')
 			return w == 0 ? IPCX_ETIMEDOUT : IPCX_EPEER;
-		ack = (struct ipc_ack){m.v[0], m.v[1], m.v[2], m.v[3], 0};
+		ack =
+		    (struct ipc_ack){msg.v[0], 0, msg.v[2], msg.v[3], msg.v[1]};
 		r = sizeof(ack);
 	} else {
 		r = ipc_ack_recv(j, rx, &ack, j->to + (j->ep.lossy ? 200 : 0));
 	}
 	if (r < 0)
 		return r;
-	if ((size_t)r != sizeof(ack) || ack.count > (uint64_t)j->m)
+	if ((size_t)r != sizeof(ack) || ack.count > (uint64_t)m)
 		return IPCX_ECORRUPT;
 	if (ack.bad) {
 		snprintf(row->note, sizeof(row->note),
@@ -489,7 +512,7 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		return IPCX_ECORRUPT;
 	}
 	row->has_tput = true;
-	row->messages = j->m;
+	row->messages = m;
 	row->received = (long)ack.count;
 	if (ack.count > 0 && ack.cpu_ns) {
 		/* Both sides' CPU over the stream (getrusage), per message. */
@@ -505,10 +528,10 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		row->msgs_per_s = (double)ack.count / s;
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;
 	}
-	if (ack.count < (uint64_t)j->m)
+	if (ack.count < (uint64_t)m)
 		snprintf(row->note, sizeof(row->note), "%.1f%% lost",
-		         100.0 * (double)(j->m - (long)ack.count) /
-		             (double)j->m);
+		         100.0 * (double)(m - (long)ack.count) / (double)m);
+	bench_budget_note(row, true, m, j->m, budget);
 	return 0;
 }
 
@@ -706,7 +729,8 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 		bsrc = bench_alloc((size_t)j.batch * (j.size ? j.size : 1));
 		bv = calloc((size_t)j.batch, sizeof(*bv));
 	}
-	if (!src || !dst || (j.batch && (!bsrc || !bv))) {
+	j.plan = bench_plan_map(j.n, j.m);
+	if (!src || !dst || !j.plan || (j.batch && (!bsrc || !bv))) {
 		rc = IPCX_ENOMEM;
 		goto fail;
 	}
@@ -789,6 +813,7 @@ done:
 		}
 	}
 	bench_ep_cleanup(&j.ep);
+	bench_plan_unmap(j.plan);
 	bench_free(src);
 	bench_free(dst);
 	bench_free(bsrc);

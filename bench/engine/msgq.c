@@ -200,7 +200,8 @@ static int mqb_recv(struct mqb_end *e, int to)
 }
 
 /*
- * The child: echo warm + n, then sink m and report {count, first, last};
+ * The child: echo warm + n, then sink m and report {count, first, last,
+ * CPU of the sink};
  * or, for the CPU rows, receive paced + b2b and report {CPU of the paced
  * phase, CPU of the back-to-back phase, time of the last receive}.
  */
@@ -235,6 +236,7 @@ static int mqb_child(void *arg, int ctl)
 		for (long i = 0; i < j->warm + j->n && r == 0; i++)
 			if ((r = mqb_recv(&rx, j->to)) == 0)
 				r = mqb_send(&tx, j->to);
+		c0 = bench_cpu_self_ns();
 		for (long i = 0; i < j->m && r == 0; i++) {
 			r = mqb_recv(&rx, j->to);
 			v[2] = bench_now_ns();
@@ -242,6 +244,7 @@ static int mqb_child(void *arg, int ctl)
 				v[1] = v[2];
 			v[0]++;
 		}
+		v[3] = bench_cpu_self_ns() - c0;
 	}
 	if (r < 0) {
 		bench_report(ctl, 'E', r, "child: %s",
@@ -302,7 +305,7 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 	if (r < 0)
 		return r;
 	bench_percentiles(t, (size_t)j->n, row);
-	bench_cpu_start(&cpu, c->pid);
+	bench_cpu_start(&cpu, 0);
 	t0 = bench_now_ns();
 	for (long i = 0; i < j->m && r == 0; i++)
 		r = mqb_send(tx, j->to);
@@ -314,8 +317,7 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 		row->msgs_per_s =
 		    (double)j->m / ((double)(v[2] - t0) / BENCH_NS_PER_S);
 		row->bytes_per_s = row->msgs_per_s * (double)j->size;
-		row->cpu_ns_per_msg = bench_cpu_per_msg(&cpu, j->m);
-		row->has_cpu = row->cpu_ns_per_msg > 0;
+		bench_cpu_fill(&cpu, j->m, v[3], row);
 	}
 	return 0;
 }
@@ -328,6 +330,13 @@ static void mqb_cpu_row(struct bench_row *row, long k, double rate,
 	row->messages = row->received = k;
 	row->msgs_per_s = rate;
 	row->bytes_per_s = rate * (double)size;
+	row->has_cpu = true;
+	row->rx_cpu_ns = (double)rx_ns / (double)k;
+	row->tx_cpu_ns = (double)tx_ns / (double)k;
+	row->cpu_ns_per_msg = row->rx_cpu_ns + row->tx_cpu_ns;
+	row->absent = BENCH_NO_RTT;
+	snprintf(row->absent_why, sizeof(row->absent_why),
+	         "a one-way stream: CPU per message, no round trip");
 	snprintf(row->note, sizeof(row->note),
 	         "CPU per message: receiver %.2f us, sender %.2f us",
 	         (double)rx_ns / 1e3 / (double)k,

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -410,4 +411,64 @@ double bench_cpu_per_msg(const struct bench_cpu *c, long msgs)
 		child -= c->child0;
 	}
 	return (double)(self - c->self0 + child) / (double)msgs;
+}
+
+void bench_cpu_fill(const struct bench_cpu *c, long msgs, uint64_t rx_ns,
+                    struct bench_row *row)
+{
+	uint64_t self = proc_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+
+	if (msgs <= 0 || !rx_ns || !self || self < c->self0)
+		return;
+	row->has_cpu = true;
+	row->rx_cpu_ns = (double)rx_ns / (double)msgs;
+	row->tx_cpu_ns = (double)(self - c->self0) / (double)msgs;
+	row->cpu_ns_per_msg = row->rx_cpu_ns + row->tx_cpu_ns;
+}
+
+struct bench_plan *bench_plan_map(long n, long m)
+{
+	struct bench_plan *p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+	                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	p->n = n;
+	p->m = m;
+	return p;
+}
+
+void bench_plan_unmap(struct bench_plan *p)
+{
+	if (p)
+		munmap(p, sizeof(*p));
+}
+
+/* The fewest round trips or messages a budget leaves: a p99 still means
+ * something. */
+#define PROC_BUDGET_MIN 100
+
+uint64_t bench_budget_ns(const struct bench_config *cfg, bool stream)
+{
+	if (stream ? cfg->messages > 0 : cfg->roundtrips > 0)
+		return 0;
+	return (uint64_t)(cfg->quick ? 1 : 4) * BENCH_NS_PER_S;
+}
+
+bool bench_budget_cut(uint64_t budget_ns, uint64_t t0, long done)
+{
+	return budget_ns && done >= PROC_BUDGET_MIN &&
+	       bench_now_ns() - t0 > budget_ns;
+}
+
+void bench_budget_note(struct bench_row *row, bool stream, long done,
+                       long count, uint64_t budget_ns)
+{
+	if (done >= count)
+		return;
+	if (stream)
+		row->msgs_asked = count;
+	else
+		row->rtt_asked = count;
+	row->budget_s = (unsigned)(budget_ns / BENCH_NS_PER_S);
 }

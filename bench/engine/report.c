@@ -40,12 +40,30 @@ void bench_table_header(FILE *f)
 	fflush(f);
 }
 
+/* r's note, then what the time budget cut ("N of M round trips (4 s
+ * budget)"), in buf. */
+static void rep_note(const struct bench_row *r, char *buf, size_t cap)
+{
+	size_t k = (size_t)snprintf(buf, cap, "%s", r->note);
+
+	if (r->rtt_asked && k < cap)
+		k += (size_t)snprintf(
+		    buf + k, cap - k, "%s%ld of %ld round trips (%u s budget)",
+		    k ? "; " : "", r->roundtrips, r->rtt_asked, r->budget_s);
+	if (r->msgs_asked && k < cap)
+		snprintf(buf + k, cap - k,
+		         "%s%ld of %ld messages (%u s budget)", k ? "; " : "",
+		         r->messages, r->msgs_asked, r->budget_s);
+}
+
 void bench_table_row(FILE *f, const struct bench_row *r)
 {
 	char sz[16], p50[16] = "-", p99[16] = "-", p999[16] = "-";
 	char mps[16] = "-", bps[16] = "-", cpu[16] = "-", vs[80] = "";
+	char note[400];
 
 	bench_fmt_size(r->size, sz, sizeof(sz));
+	rep_note(r, note, sizeof(note));
 	if (r->status == BENCH_OK && r->has_rtt) {
 		bench_fmt_ns(r->rtt_p50_ns, p50, sizeof(p50));
 		bench_fmt_ns(r->rtt_p99_ns, p99, sizeof(p99));
@@ -55,9 +73,9 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 		bench_fmt_rate(r->msgs_per_s, mps, sizeof(mps));
 		bench_fmt_bytes(r->bytes_per_s, bps, sizeof(bps));
 	}
-	if (r->base_ratio > 0)
+	if (r->base_ratio > 0 && r->kind != BENCH_BASELINE)
 		snprintf(vs, sizeof(vs), "%.2fx %s%s", r->base_ratio,
-		         r->baseline, r->note[0] ? "; " : "");
+		         r->baseline, note[0] ? "; " : "");
 	if (r->status == BENCH_OK && r->has_cpu)
 		bench_fmt_ns((uint64_t)r->cpu_ns_per_msg, cpu, sizeof(cpu));
 	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s%s%s\n", r->name,
@@ -65,7 +83,7 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 	        r->status == BENCH_FAIL   ? "FAILED: "
 	        : r->status == BENCH_SKIP ? "skipped: "
 	                                  : "",
-	        r->note);
+	        note);
 	fflush(f);
 }
 
@@ -89,8 +107,9 @@ void bench_print_idle(FILE *f, const struct bench_idle *idle)
 
 /*
  * Which bare row each scheme is compared with. Size-free rows (events)
- * match any size; the cache-line ping-pong moves 64 bytes only, so shm has
- * a baseline at 64 bytes alone.
+ * match any size; the cache-line ping-pong moves 64 bytes only, so shm is
+ * compared with it at 64 bytes, and at other sizes with memcpy (the floor
+ * of its streaming; memcpy has no round trip, so no ratio).
  */
 static const struct {
 	const char *scheme, *base;
@@ -103,6 +122,7 @@ static const struct {
     {"tcp", "bare socketpair", false, 0},
     {"udp", "bare socketpair", false, 0},
     {"shm", "cache-line ping-pong", false, 64},
+    {"shm", "memcpy", false, 0},
     {"semshm", "bare sem_post/sem_wait", true, 0},
     {"sem", "bare sem_post/sem_wait", true, 0},
     {"sysv-sem", "bare sem_post/sem_wait", true, 0},
@@ -122,10 +142,9 @@ static int rep_base_index(const struct bench_row *r)
 		return -1;
 	for (size_t i = 0; i < sizeof(rep_bases) / sizeof(rep_bases[0]); i++)
 		if (strlen(rep_bases[i].scheme) == n &&
-		    !strncmp(r->name, rep_bases[i].scheme, n))
-			return rep_bases[i].only && rep_bases[i].only != r->size
-			           ? -1
-			           : (int)i;
+		    !strncmp(r->name, rep_bases[i].scheme, n) &&
+		    (!rep_bases[i].only || rep_bases[i].only == r->size))
+			return (int)i;
 	return -1;
 }
 
@@ -161,6 +180,15 @@ void bench_link_baseline(const struct bench_result *res, struct bench_row *r)
 	r->base_ratio = 0;
 	if (b && r->status == BENCH_OK && r->has_rtt && b->rtt_p50_ns)
 		r->base_ratio = (double)r->rtt_p50_ns / (double)b->rtt_p50_ns;
+	/* A reference row is its own baseline; mq's CPU rows have theirs
+	 * among the bare CPU rows ("mq cpu b2b" and "bare mq cpu b2b"). */
+	if (r->kind == BENCH_BASELINE) {
+		snprintf(r->baseline, sizeof(r->baseline), "%.47s", r->name);
+		r->base_ratio = r->status == BENCH_OK && r->has_rtt ? 1.0 : 0;
+	} else if (r->kind == BENCH_IPCX && !name && strstr(r->name, " cpu ")) {
+		snprintf(r->baseline, sizeof(r->baseline), "bare %.42s",
+		         r->name);
+	}
 }
 
 /* ---- targets ---- */
@@ -338,6 +366,8 @@ static void rep_json_str(FILE *f, const char *s)
 
 static void rep_json_row(FILE *f, const struct bench_row *r)
 {
+	char note[400];
+
 	fputs("{\"transport\": ", f);
 	rep_json_str(f, r->name);
 	fprintf(f, ", \"kind\": \"%s\", \"endpoint\": ",
@@ -397,8 +427,32 @@ static void rep_json_row(FILE *f, const struct bench_row *r)
 		fprintf(f, ", \"baseline_ratio\": %.3f", r->base_ratio);
 	else
 		fputs(", \"baseline_ratio\": null", f);
+	/* The null figures above that do not exist for this row, and why. */
+	fputs(", \"absent\": ", f);
+	if (r->absent) {
+		const char *sep = "";
+
+		fputs("{\"fields\": [", f);
+		if (r->absent & BENCH_NO_RTT) {
+			fputs("\"rtt_p50_ns\", \"rtt_p99_ns\", \"rtt_p999_ns\"",
+			      f);
+			sep = ", ";
+		}
+		if (r->absent & BENCH_NO_TPUT) {
+			fprintf(f, "%s\"msgs_per_s\", \"bytes_per_s\"", sep);
+			sep = ", ";
+		}
+		if (r->absent & BENCH_NO_CPU)
+			fprintf(f, "%s\"cpu_ns_per_msg\"", sep);
+		fputs("], \"why\": ", f);
+		rep_json_str(f, r->absent_why);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	rep_note(r, note, sizeof(note));
 	fputs(", \"note\": ", f);
-	rep_json_str(f, r->note);
+	rep_json_str(f, note);
 	fputc('}', f);
 }
 

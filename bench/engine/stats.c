@@ -56,6 +56,7 @@ void bench_row_merge(struct bench_row *dst, const struct bench_row *src)
 		dst->rtt_p99_ns = src->rtt_p99_ns;
 		dst->rtt_p999_ns = src->rtt_p999_ns;
 		dst->rtt_max_ns = src->rtt_max_ns;
+		dst->rtt_asked = src->rtt_asked;
 	}
 	if (src->has_tput &&
 	    (!dst->has_tput || src->msgs_per_s > dst->msgs_per_s)) {
@@ -64,6 +65,7 @@ void bench_row_merge(struct bench_row *dst, const struct bench_row *src)
 		dst->received = src->received;
 		dst->msgs_per_s = src->msgs_per_s;
 		dst->bytes_per_s = src->bytes_per_s;
+		dst->msgs_asked = src->msgs_asked;
 		/* A streaming note (udp loss) goes with its figures. */
 		memcpy(dst->note, src->note, sizeof(dst->note));
 	}

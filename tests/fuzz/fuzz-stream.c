@@ -12,7 +12,8 @@
  * flags & 1: maxmsg is the default instead. (flags >> 4) & 3 chooses how
  * the stream is cut into the chunks the codec's reads see: 0 whole; 1 and
  * 2 pseudo-random 1-7 and 1-600 bytes (flags >> 6 seeds them); 3 chosen
- * by the input: a count byte k and k cut bytes come before the stream,
+ * by the input: a count byte (k: its low 6 bits) and k cut bytes come
+ * before the stream,
  * chunk i is (c_i + 1) << 2 * (flags >> 6) bytes. flags & 8: the end of
  * the stream comes with its last chunk rather than after it. After every
  * chunk the codec is asked (ipcx__stream_try) for everything it has
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The end-to-end harness's bound, so both read the same corpus alike. */
 #define MAX_STREAM 60000
 /* Pseudo-random cuts for at most this many chunks, then the rest whole. */
-#define MAX_CHUNKS 256
+#define MAX_CHUNKS 64
 /* Take a partial frame into a buffer of its size (the direct path) only
  * up to this size: a 16 MiB malloc per input would slow everything. */
 #define BIG_PARTIAL (256u << 10)
@@ -232,7 +233,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 5;
 	size -= 5;
 	if (mode == 3 && size > 0) {
-		ncuts = data[0] < size - 1 ? data[0] : size - 1;
+		ncuts = (size_t)(data[0] & 63) < size - 1
+		            ? (size_t)(data[0] & 63)
+		            : size - 1;
 		cuts = data + 1;
 		data += 1 + ncuts;
 		size -= 1 + ncuts;

@@ -54,16 +54,17 @@ const char *ipcx_version(void)
 	return IPCX_VERSION_STRING;
 }
 
-/*
- * Messages quote names from the caller, which may be hostile: a newline or
- * a terminal escape in an endpoint must not reach a log or a terminal as
- * such. Control bytes become \xNN (the message stays one line).
- */
+/* The bytes err_set escapes: every control byte (NUL ends the text). */
 static const char err_ctl[] =
     "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
     "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
     "\x7f";
 
+/*
+ * Messages quote names from the caller, which may be hostile: a newline or
+ * a terminal escape in an endpoint must not reach a log or a terminal as
+ * such. Control bytes become \xNN (the message stays one line).
+ */
 __attribute__((format(printf, 1, 0))) static void err_set(const char *fmt,
                                                           va_list ap)
 {

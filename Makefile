@@ -6,6 +6,7 @@
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
 #   make check-python    the Python binding's tests (also part of make check)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
+#                        (FUZZ_TIME=s each, or FUZZ_RUNS=N executions each)
 #   make bench           build and run the benchmark comparison
 #   make soak            load and kill soak (about 30 min; SOAK_MSGS=100000
 #                        SOAK_ROUNDS=50 SOAK_SHM_ROUNDS=50 for the short one)

@@ -7,15 +7,21 @@
 #    (bench/peers/Makefile; scripts/bench-deps installs the packages);
 # 2. starts iox-roudi with bench/peers/roudi.toml for the iceoryx peer
 #    (or uses one that is already running, and leaves it running);
-# 3. runs `ipcx bench` (reference rows, ipcx transports, target ratios) and
+# 3. when nats-server is installed and ipcx has nats://, starts one server
+#    and a three-node cluster on free loopback ports (tests/lib/nats.sh)
+#    and adds two rows: nats://127.0.0.1:P (one server) and
+#    nats://127.0.0.1:A@nats://127.0.0.1:C (publisher on node A, echo
+#    child on node C: every message crosses a route);
+# 4. runs `ipcx bench` (reference rows, ipcx transports, target ratios) and
 #    every peer on the same sizes, each writing JSON into build/bench/;
-# 4. prints ipcx next to the other libraries, with ratios;
-# 5. stops the RouDi it started with TERM and removes what runs left in
-#    /dev/shm and /tmp.
+# 5. prints ipcx next to the other libraries, with ratios;
+# 6. stops the RouDi it started with TERM, the nats-servers by pid, and
+#    removes what runs left in /dev/shm and /tmp.
 #
 # Environment: BENCH_SIZES (default 64,64K), BENCH_ITEMS (the -t list),
 # BENCH_FLAGS (extra flags for every program, e.g. --quick), BENCH_OUT
-# (default build/bench). Exit status: that of `ipcx bench`, or 1 if a peer
+# (default build/bench), BENCH_NATS (default yes; no: no servers, no nats
+# rows). Exit status: that of `ipcx bench`, or 1 if a peer
 # that was built failed.
 set -u
 
@@ -28,7 +34,9 @@ ITEMS=${BENCH_ITEMS:-shm://?wait=spin,shm,shm://?wait=sleep,pipe,fifo,unix,tcp,u
 FLAGS=${BENCH_FLAGS:-}
 OUT=${BENCH_OUT:-$top/build/bench}
 PEERS=$top/build/peers
+NATS=${BENCH_NATS:-yes}
 roudi_pid=
+nats_dir=
 status=0
 
 say() { printf '%s\n' "$*"; }
@@ -71,9 +79,18 @@ stop_roudi() {
 	roudi_pid=
 }
 
+# nats_start, nats_cluster3, nats_stop_all (the servers of tests/test-nats.sh)
+. "$top/tests/lib/nats.sh"
+stop_nats() {
+	nats_stop_all
+	[ -z "$nats_dir" ] || rm -rf "$nats_dir"
+	nats_dir=
+}
+
 # shellcheck disable=SC2317 # called from the traps
 cleanup() {
 	stop_roudi
+	stop_nats
 	clean_leftovers
 }
 trap cleanup EXIT
@@ -116,7 +133,28 @@ if [ -x "$PEERS/iceoryx-peer" ]; then
 	fi
 fi
 
-# ---- 3. measure ----
+# ---- 3. NATS ----
+if [ "$NATS" = no ]; then
+	:
+elif ! command -v nats-server >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+	say "== nats-server (or python3) not installed: no nats rows (scripts/install-deps)"
+elif "$IPCX" send nats://127.0.0.1:1/x x 2>&1 | grep -q "not supported in this build"; then
+	say "== ipcx was built without nats:// (install libnats-dev, rebuild): no nats rows"
+else
+	nats_dir=$(mktemp -d /tmp/ipcx-bnats.XXXXXX) || exit 1
+	ports=$(nats_free_ports 2)
+	solo=${ports% *}
+	if nats_start solo "$solo" "${ports#* }" "$nats_dir" && nats_cluster3 "$nats_dir"; then
+		say "== nats-server: one on 127.0.0.1:$solo, a cluster of three on" \
+			"127.0.0.1:$NATS_PA,$NATS_PB,$NATS_PC (pids$NATS_PIDS)"
+		ITEMS="$ITEMS,nats://127.0.0.1:$solo,nats://127.0.0.1:$NATS_PA@nats://127.0.0.1:$NATS_PC"
+	else
+		say "== nats-servers did not start: no nats rows" >&2
+		stop_nats
+	fi
+fi
+
+# ---- 4. measure ----
 say ""
 say "== ipcx bench -t '$ITEMS' -s $SIZES $FLAGS"
 # shellcheck disable=SC2086
@@ -137,7 +175,9 @@ stop_roudi
 [ -x "$PEERS/zmq-peer" ] && run_peer zmq
 [ -x "$PEERS/nng-peer" ] && run_peer nng
 
-# ---- 4. compare ----
+stop_nats
+
+# ---- 5. compare ----
 # Each JSON row sits on one line; pick fields with awk so no JSON tool is
 # needed. Reference rows per peer: iceoryx (busy-poll, chunks written in
 # place) against ipcx shm with wait=spin, zero-copy and copy; iceoryx

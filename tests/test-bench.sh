@@ -294,7 +294,8 @@ esac
 check "nats in the default set" [ -z "$(grep '"transport": "nats' "$dir/all.json")" ]
 
 # ---- usage errors exit 2 with one line on stderr ----
-for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n"; do
+for args in "-x" "-s 1G" "-s abc" "-n 0" "-r 0" "-r 101" "-t nosuch" "-t pipe extra" "--idle -1" "--timeout 0" "-n" \
+	"-t tcp@nats://127.0.0.1:1" "-t nats://127.0.0.1:1/x@nats://127.0.0.1:2/y"; do
 	# shellcheck disable=SC2086
 	$T "$IPCX" bench $args >"$dir/o" 2>"$dir/e"
 	rc=$?

@@ -21,12 +21,18 @@ if "$IPCX" send nats://127.0.0.1:1/x x 2>&1 | grep -q "not supported in this bui
 	exit 77
 fi
 
+# nats_start, nats_cluster3, nats_stop_all, nats_until, nats_free_ports
+# shellcheck source=lib/nats.sh
+. "$(dirname "$0")/lib/nats.sh"
+
 dir=$(mktemp -d /tmp/ipcx-tnats.XXXXXX) || exit 1
 fails=0
-servers=()
 cleanup() {
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	for p in "${servers[@]}"; do kill "$p" 2>/dev/null; done
+	local servers=" $NATS_PIDS "
+	for p in $(jobs -p); do
+		[[ $servers == *" $p "* ]] || kill -9 "$p" 2>/dev/null
+	done
+	nats_stop_all
 	wait 2>/dev/null
 	[ -n "$T_KEEP" ] || rm -rf "$dir"
 }
@@ -34,50 +40,6 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 T="timeout -k 5 60"
-
-# free_ports N: N free loopback TCP ports.
-free_ports() {
-	python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
-
-# http_json PORT PATH EXPR: evaluate EXPR on the monitoring JSON (as d).
-http_json() {
-	python3 - "$@" <<'PY' 2>/dev/null
-import json, sys, urllib.request
-d = json.load(urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=2))
-print(eval(sys.argv[3]))
-PY
-}
-
-# until_true SECONDS CMD...: retry CMD every 50 ms until it succeeds.
-until_true() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.05
-	done
-}
-
-# start_server NAME PORT MPORT [ARGS...]: a server, pid appended to servers.
-start_server() {
-	local name=$1 port=$2 mport=$3
-	shift 3
-	nats-server -a 127.0.0.1 -p "$port" -m "$mport" -n "$name" "$@" \
-		>"$dir/$name.log" 2>&1 &
-	servers+=($!)
-	eval "pid_$name=$!"
-	until_true 15 http_json "$mport" /varz 'd["server_name"]' >/dev/null ||
-		{ fail "server $name did not start:"; tail -5 "$dir/$name.log"; return 1; }
-}
 
 # lines_at_least FILE N: FILE has N lines or more.
 lines_at_least() { [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -ge "$2" ]; }
@@ -104,14 +66,15 @@ msgs() { grep -vx -e probe -e end "$1"; }
 has_end() { grep -qx end "$1" 2>/dev/null; }
 finish() {
 	"$IPCX" send "$1" end
-	until_true 20 has_end "$2" || fail "the end mark never reached $2"
+	nats_until 20 has_end "$2" || fail "the end mark never reached $2"
 	kill "$3" 2>/dev/null
 	wait "$3" 2>/dev/null
 }
 
 # ---- one server -------------------------------------------------------------
-read -r p1 m1 <<<"$(free_ports 2)"
-start_server solo "$p1" "$m1" -js -sd "$dir/js-solo" || exit 1
+read -r p1 m1 <<<"$(nats_free_ports 2)"
+nats_start solo "$p1" "$m1" "$dir" -js -sd "$dir/js-solo" || { fail "server solo did not start"; exit 1; }
+pid_solo=$nats_pid
 ep="nats://127.0.0.1:$p1/ipcx.t.solo"
 $T "$IPCX" recv "$ep" -t 5000 >"$dir/solo.out" 2>/dev/null &
 rpid=$!
@@ -122,7 +85,7 @@ finish "$ep" "$dir/solo.out" $rpid
 	fail "one server: got $(cat "$dir/solo.out")"
 
 # Errors: no server, oversized, a sender with ?queue=.
-read -r dead <<<"$(free_ports 1)"
+read -r dead <<<"$(nats_free_ports 1)"
 out=$($T "$IPCX" send "nats://127.0.0.1:$dead/x" hi 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "no NATS server answers at nats://127.0.0.1:$dead" &&
 	ok "no server: $out" || fail "no server: $out"
@@ -174,7 +137,7 @@ reader=$!
 # Not under timeout(1): the SIGKILL below must reach ipcx itself.
 "$IPCX" recv "$jep&durable=w" -t 5000 >"$dir/jfifo" 2>/dev/null &
 j1=$!
-until_true 30 lines_at_least "$dir/j1.out" 100 || fail "the durable receiver stalled"
+nats_until 30 lines_at_least "$dir/j1.out" 100 || fail "the durable receiver stalled"
 kill -9 $j1
 : >"$dir/jkilled"
 wait $j1 2>/dev/null
@@ -207,7 +170,7 @@ b1=$!
 ready "$hub" "$dir/hub.out" || fail "the hub receiver never subscribed"
 seq 1 100 | $T "$IPCX" send -t 10000 "shm://$ring-out" || fail "send into the out ring"
 "$IPCX" send -t 10000 "shm://$ring-out" end
-until_true 20 has_end "$dir/hub.out" || fail "the bridge never carried the end mark out"
+nats_until 20 has_end "$dir/hub.out" || fail "the bridge never carried the end mark out"
 kill "$hubrx" "$b1" 2>/dev/null
 wait "$hubrx" "$b1" 2>/dev/null
 [ "$(msgs "$dir/hub.out")" = "$(seq 1 100)" ] && ok "bridge shm:// -> nats://: 100 in order" ||
@@ -219,7 +182,7 @@ b2=$!
 ready "$hub" "$dir/in.out" || fail "the bridge never subscribed to the hub"
 seq 101 200 | $T "$IPCX" send "$hub" || fail "publish to the hub"
 "$IPCX" send "$hub" end
-until_true 20 has_end "$dir/in.out" || fail "the bridge never carried the end mark in"
+nats_until 20 has_end "$dir/in.out" || fail "the bridge never carried the end mark in"
 kill "$inrx" "$b2" 2>/dev/null
 wait "$inrx" "$b2" 2>/dev/null
 [ "$(msgs "$dir/in.out")" = "$(seq 101 200)" ] && ok "bridge nats:// -> shm://: 100 in order" ||
@@ -229,14 +192,8 @@ wait "$inrx" "$b2" 2>/dev/null
 kill "$pid_solo"
 
 # ---- a cluster of three ------------------------------------------------------
-read -r pa pb pc ma mb mc ca cb cc <<<"$(free_ports 9)"
-routes="nats://127.0.0.1:$ca,nats://127.0.0.1:$cb,nats://127.0.0.1:$cc"
-start_server A "$pa" "$ma" --cluster_name ipcxt --cluster "nats://127.0.0.1:$ca" --routes "$routes" || exit 1
-start_server B "$pb" "$mb" --cluster_name ipcxt --cluster "nats://127.0.0.1:$cb" --routes "$routes" || exit 1
-start_server C "$pc" "$mc" --cluster_name ipcxt --cluster "nats://127.0.0.1:$cc" --routes "$routes" || exit 1
-routed() { [ "$(http_json "$1" /routez 'd["num_routes"]')" -ge 2 ] 2>/dev/null; }
-until_true 20 routed "$ma" && until_true 20 routed "$mb" && until_true 20 routed "$mc" ||
-	fail "the cluster did not form"
+nats_cluster3 "$dir" || { fail "the cluster did not form"; exit 1; }
+pa=$NATS_PA pb=$NATS_PB pc=$NATS_PC pid_A=$NATS_PID_A
 $T "$IPCX" recv "nats://127.0.0.1:$pc/ipcx.t.c" -t 5000 >"$dir/c.out" 2>/dev/null &
 rpid=$!
 ready "nats://127.0.0.1:$pa/ipcx.t.c" "$dir/c.out" || fail "node A never heard of C's subscriber"
@@ -245,8 +202,29 @@ finish "nats://127.0.0.1:$pa/ipcx.t.c" "$dir/c.out" $rpid
 [ "$(msgs "$dir/c.out")" = "$(seq 1 5)" ] && ok "cluster: published on A, received on C" ||
 	fail "cluster: got $(cat "$dir/c.out")"
 
+# ---- ipcx bench across the cluster: parent on A, echo child on C -----------
+$T "$IPCX" bench --quick --no-baselines -s 64 -t "nats://127.0.0.1:$pa@nats://127.0.0.1:$pc" \
+	--json "$dir/bench.json" >"$dir/bench.out" 2>&1
+row=$(grep '"transport": "nats://' "$dir/bench.json")
+if echo "$row" | grep -q '"status": "ok"' && echo "$row" | grep -q '"rtt_p50_ns": [0-9]' &&
+	echo "$row" | grep -q '"msgs_per_s": [0-9]'; then
+	ok "bench across nodes A -> C: $(grep -o '"rtt_p50_ns": [0-9]*' <<<"$row")"
+else
+	fail "bench across nodes: $(cat "$dir/bench.out")"
+fi
+
 # ---- one node dies while traffic flows --------------------------------------
-$T "$IPCX" recv "nats://127.0.0.1:$pc/ipcx.t.f" >"$dir/f.out" 2>/dev/null &
+# The receiver's lines go to f.out, and with their arrival time (ns since
+# the epoch, like date +%s%N) to f.times.
+$T "$IPCX" recv "nats://127.0.0.1:$pc/ipcx.t.f" 2>/dev/null > >(python3 -c '
+import sys, time
+with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as ts:
+    for line in sys.stdin:
+        ts.write("%d %s" % (time.time_ns(), line))
+        ts.flush()
+        out.write(line)
+        out.flush()
+' "$dir/f.out" "$dir/f.times") &
 rpid=$!
 ready "nats://127.0.0.1:$pa/ipcx.t.f" "$dir/f.out" || fail "node A never heard of the failover subscriber"
 ready "nats://127.0.0.1:$pb/ipcx.t.f" "$dir/f.out" || fail "node B never heard of the failover subscriber"
@@ -260,9 +238,10 @@ for i in range(1, 2001):
     time.sleep(0.001)
 PY
 spid=$!
-until_true 30 test -e "$dir/sent" || fail "the sender never got to 500"
+nats_until 30 test -e "$dir/sent" || fail "the sender never got to 500"
 t_kill=$(date +%s%N)
 kill -9 "$pid_A"
+wait "$pid_A" 2>/dev/null # reaped quietly (no "Killed" line)
 wait "$spid" || fail "the sender did not carry on after node A died: $(cat "$dir/fsend.err")"
 t_on=$(date +%s%N)
 finish "nats://127.0.0.1:$pb/ipcx.t.f" "$dir/f.out" $rpid
@@ -271,7 +250,14 @@ last_before=$(awk '$1 <= 500' "$dir/f.msgs" | wc -l)
 got=$(sort -n "$dir/f.msgs" | uniq | wc -l)
 dups=$(sort -n "$dir/f.msgs" | uniq -d | wc -l)
 after=$(awk '$1 > 1000' "$dir/f.msgs" | wc -l)
-echo "failover: the sender's 1,500 messages after the kill took $(((t_on - t_kill) / 1000000)) ms; $got of 2000 distinct arrived ($((2000 - got)) lost, $dups twice); $last_before of the first 500; $after of the last 1000"
+# The longest silence at the receiver after the kill: how long the
+# sender's client took to find B and carry on (messages come ~1 ms apart).
+gap=$(awk -v k="$t_kill" '$2 ~ /^[0-9]+$/ && $1 >= k - 1e8 {
+	if (prev && $1 - prev > g) g = $1 - prev
+	prev = $1
+} END { printf "%d", g / 1e6 }' "$dir/f.times")
+lost=$(sort -u "$dir/f.msgs" | comm -13 - <(seq 1 2000 | sort) | sort -n | head -8 | paste -sd' ')
+echo "failover: the sender's 1,500 messages after the kill took $(((t_on - t_kill) / 1000000)) ms (sent 1 ms apart); the receiver heard nothing for $gap ms at most; $got of 2000 distinct arrived ($((2000 - got)) lost${lost:+: $lost}, $dups twice); $last_before of the first 500; $after of the last 1000"
 [ "$after" -gt 0 ] && ok "failover: the clients on B and C carried on after A died" ||
 	fail "failover: nothing arrived after node A died"
 

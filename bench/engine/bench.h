@@ -143,6 +143,9 @@ struct bench_ep {
 	char opts[256]; /* the part after '?', for ipcx_pipe() */
 	char ping[320]; /* parent -> child (or the socket endpoint) */
 	char pong[320]; /* child -> parent (one-way shapes) */
+	/* What the echo child opens: ping and pong, or the item's part
+	 * after '@' (split.c). */
+	char cping[320], cpong[320];
 };
 
 /*
@@ -158,6 +161,27 @@ void bench_ep_name(const char *item, char *name, size_t cap);
  */
 int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
                      char *err, size_t errcap);
+
+/*
+ * split.c: an item "PARENT@CHILD" whose echo child opens its own endpoint
+ * (nats://, a node of the same cluster). bench_ep_child - the '@' that
+ * starts CHILD, or NULL. bench_ep_resolve_split - resolve both halves
+ * (same subjects), CHILD's into cping / cpong; 0, or -1 with err.
+ */
+const char *bench_ep_child(const char *item);
+int bench_ep_resolve_split(const char *item, unsigned seq, struct bench_ep *ep,
+                           char *err, size_t errcap);
+/*
+ * The handshake before a nats:// row's first timed message: the parent
+ * probes until an echo comes back (each subscription has reached the
+ * other's server), the child echoes until it has echoed the end mark.
+ * Return 0 or IPCX_E*; buf holds cap >= 1 bytes.
+ */
+struct ipcx_chan;
+long bench_split_sync_parent(struct ipcx_chan *rx, struct ipcx_chan *tx,
+                             void *buf, size_t cap, int to);
+long bench_split_sync_child(struct ipcx_chan *rx, struct ipcx_chan *tx,
+                            void *buf, size_t cap, int to);
 
 /* bench_ep_cleanup - unlink whatever names ep may have left (quietly). */
 void bench_ep_cleanup(const struct bench_ep *ep);

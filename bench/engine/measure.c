@@ -163,14 +163,14 @@ static int ipc_child_open(struct ipc_job *j, ipcx_chan **rx, ipcx_chan **tx)
 	case BENCH_ONEWAY:
 		/* No IPCX_EXCL: shm:// lets either end create, so the
 		 * sender may have made the object first. */
-		rc = ipcx_open(j->ep.ping, IPCX_RECV | IPCX_CREATE, rx);
+		rc = ipcx_open(j->ep.cping, IPCX_RECV | IPCX_CREATE, rx);
 		if (rc == 0 && !strcmp(j->ep.scheme, "signal")) {
 			char to[320];
 			ipc_sig_to(j, getppid(), to, sizeof(to));
 			return ipcx_open(to, IPCX_SEND, tx);
 		}
 		if (rc == 0)
-			rc = ipc_open_retry(j->ep.pong, IPCX_SEND, j->to, tx);
+			rc = ipc_open_retry(j->ep.cpong, IPCX_SEND, j->to, tx);
 		return rc;
 	case BENCH_SOCKET:
 		rc = ipcx_open(j->ep.ping,
@@ -239,6 +239,10 @@ static int ipc_child(void *arg, int ctl)
 	if (rc < 0 || !buf)
 		goto fail;
 	bench_report(ctl, 'R', 0, "ready");
+	what = "handshake";
+	if (!strcmp(j->ep.scheme, "nats") &&
+	    (rc = bench_split_sync_child(rx, tx, buf, j->cap, j->to)) < 0)
+		goto fail;
 
 	what = "echo";
 	for (long i = 0; i < j->warm + j->n; i++) {
@@ -611,6 +615,10 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 
 		rc = ipcx_open(j.ep.ping, IPCX_SEND, &probe);
 		ipcx_close(probe);
+		if (rc == 0 && strcmp(j.ep.cping, j.ep.ping)) {
+			rc = ipcx_open(j.ep.cping, IPCX_SEND, &probe);
+			ipcx_close(probe);
+		}
 		if (rc == IPCX_ENOPEER) {
 			copy.status = BENCH_SKIP;
 			ipc_note(copy.note, sizeof(copy.note), "open", rc);
@@ -642,6 +650,10 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 		goto fail;
 	}
 	rc = ipc_parent_open(&j, &c, &rx, &tx, &what, note, sizeof(note));
+	if (rc == 0 && !strcmp(j.ep.scheme, "nats")) {
+		what = "handshake";
+		rc = bench_split_sync_parent(rx, tx, dst, j.cap, j.to);
+	}
 	if (rc < 0)
 		goto fail;
 	rc = ipc_rtt(&j, rx, tx, src, dst, false, &copy, &what);

@@ -112,6 +112,8 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 	bool tmpl;
 	int n1 = 0, n2 = 0;
 
+	if (bench_ep_child(item))
+		return bench_ep_resolve_split(item, seq, ep, err, errcap);
 	memset(ep, 0, sizeof(*ep));
 	if (!ep_split(item, ep->scheme, sizeof(ep->scheme), name, sizeof(name),
 	              ep->opts, sizeof(ep->opts))) {
@@ -271,6 +273,8 @@ int bench_ep_resolve(const char *item, unsigned seq, struct bench_ep *ep,
 		snprintf(err, errcap, "endpoint '%s' is too long", item);
 		return -1;
 	}
+	memcpy(ep->cping, ep->ping, sizeof(ep->cping));
+	memcpy(ep->cpong, ep->pong, sizeof(ep->cpong));
 	return 0;
 }
 

@@ -75,7 +75,12 @@ static const char bench_usage[] =
     "  ipcx bench -t 'shm://?wait=spin,shm,pipe' -s 64,65536 --json out.json\n"
     "\n"
     "On a terminal, stderr shows which row runs and how far the run is.\n"
-    "nats:// is measured only when listed, against a running server.\n"
+    "nats:// is measured only when listed, against a running server. A\n"
+    "nats item may name the echo child's own endpoint after '@': with\n"
+    "  -t 'nats://127.0.0.1:4222@nats://127.0.0.1:4224'\n"
+    "the parent publishes and subscribes on one node of a cluster, the child\n"
+    "on another, so every message crosses a route (no subject: both get\n"
+    "the same unique ones; given subjects and options must match).\n"
     "\n"
     "Exit status: 0 all rows measured (or skipped), 1 a row failed or an\n"
     "error, 2 usage error. Timings never change the exit status.\n";

@@ -6,6 +6,7 @@
 #   make check SAN=asan  the same under ASan+UBSan (SAN=tsan: ThreadSanitizer)
 #   make check-python    the Python binding's tests (also part of make check)
 #   make fuzz            build the libFuzzer harnesses and run each briefly
+#                        (FUZZ_TIME=s each, or FUZZ_RUNS=N executions each)
 #   make bench           build and run the benchmark comparison
 #   make soak            load and kill soak (about 30 min; SOAK_MSGS=100000
 #                        SOAK_ROUNDS=50 SOAK_SHM_ROUNDS=50 for the short one)
@@ -153,16 +154,27 @@ build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c build-fuzz/libipcx-fuzz.a
 
 -include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
 
-fuzz: $(FUZZ_BIN)
-	@set -e; for h in $(FUZZ_SRC); do \
-	  n=$$(basename $$h .c); \
-	  echo "== $$n"; \
-	  mkdir -p build-fuzz/$$n.corpus; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-	    -print_final_stats=0 build-fuzz/$$n.corpus tests/fuzz/corpus/$$n \
-	    2>build-fuzz/$$n.log || { tail -40 build-fuzz/$$n.log; exit 1; }; \
-	  grep -E '^(#[0-9]+|Done)' build-fuzz/$$n.log | tail -1; \
-	done
+# One line per harness: executions, executions per second, wall seconds.
+# FUZZ_RUNS=N runs each harness to N executions (no time bound) instead of
+# FUZZ_TIME seconds; make -j2 fuzz runs two harnesses at a time.
+FUZZ_RUNS  ?=
+FUZZ_BOUND  = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS) -max_total_time=0,-max_total_time=$(FUZZ_TIME))
+FUZZ_RUN   := $(FUZZ_SRC:tests/fuzz/fuzz-%.c=fuzz-run-%)
+.PHONY: $(FUZZ_RUN)
+
+fuzz: $(FUZZ_RUN)
+
+$(FUZZ_RUN): fuzz-run-%: build-fuzz/fuzz-%
+	@mkdir -p build-fuzz/fuzz-$*.corpus
+	@t0=$$(date +%s); \
+	build-fuzz/fuzz-$* $(FUZZ_BOUND) -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 build-fuzz/fuzz-$*.corpus tests/fuzz/corpus/fuzz-$* \
+	  2>build-fuzz/fuzz-$*.log || { tail -40 build-fuzz/fuzz-$*.log; exit 1; }; \
+	awk -v n=fuzz-$* -v t=$$(( $$(date +%s) - t0 )) \
+	  '/^stat::number_of_executed_units:/ { e = $$2 } \
+	   /^stat::average_exec_per_sec:/ { r = $$2 } \
+	   END { printf "%-16s %11d execs %8d exec/s %6d s\n", n, e, r, t }' \
+	  build-fuzz/fuzz-$*.log
 
 bench: all
 	IPCX=$(B)/ipcx sh bench/run.sh

@@ -218,6 +218,27 @@ static void test_errmsg_escaped(void)
 	T_ASSERT(strstr(m, "a\\x0ab\\x1b[31m") != NULL);
 	for (; *m; m++)
 		T_ASSERT((unsigned char)*m >= 0x20 && *m != 0x7f);
+	/* Escaped after a clean prefix, and at the very end of the buffer:
+	 * a clean message is kept up to the same length as one that needs
+	 * escaping, and an escape is never cut in half. */
+	T_EXPECT(ipcx__err(IPCX_EINVAL, "%s\x7f", "clean prefix "),
+	         IPCX_EINVAL);
+	T_ASSERT(strcmp(ipcx_errmsg(), "clean prefix \\x7f") == 0);
+	{
+		static char big[IPCX__ERRMSG_MAX * 2];
+		size_t clean;
+
+		memset(big, 'y', sizeof(big) - 1);
+		T_EXPECT(ipcx__err(IPCX_EINVAL, "%s", big), IPCX_EINVAL);
+		clean = strlen(ipcx_errmsg());
+		T_ASSERT(clean < IPCX__ERRMSG_MAX);
+		big[clean - 1] = '\t';
+		T_EXPECT(ipcx__err(IPCX_EINVAL, "%s", big), IPCX_EINVAL);
+		m = ipcx_errmsg();
+		T_ASSERT(strlen(m) <= clean + 3);
+		T_ASSERT(strchr(m, '\t') == NULL);
+		T_ASSERT(strstr(m, "\\x09") != NULL);
+	}
 }
 
 int main(void)

@@ -54,6 +54,12 @@ const char *ipcx_version(void)
 	return IPCX_VERSION_STRING;
 }
 
+/* The bytes err_set escapes: every control byte (NUL ends the text). */
+static const char err_ctl[] =
+    "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+    "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"
+    "\x7f";
+
 /*
  * Messages quote names from the caller, which may be hostile: a newline or
  * a terminal escape in an endpoint must not reach a log or a terminal as
@@ -63,10 +69,17 @@ __attribute__((format(printf, 1, 0))) static void err_set(const char *fmt,
                                                           va_list ap)
 {
 	char raw[sizeof(err_msg)];
-	size_t o = 0;
+	size_t o;
 
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	for (const char *p = raw; *p && o + 5 < sizeof(err_msg); p++) {
+	/* Most messages have no control byte: take the clean prefix in one
+	 * copy (a loop per byte costs when errors come in a loop, such as
+	 * IPCX_EAGAIN or IPCX_ENOBUFS answers). */
+	o = strcspn(raw, err_ctl);
+	if (o + 5 >= sizeof(err_msg))
+		o = sizeof(err_msg) - 6;
+	memcpy(err_msg, raw, o);
+	for (const char *p = raw + o; *p && o + 5 < sizeof(err_msg); p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20 || c == 0x7f)
 			o += (size_t)snprintf(err_msg + o, sizeof(err_msg) - o,

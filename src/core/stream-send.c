@@ -106,6 +106,9 @@ static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
 		return writev(st->fd, v, cnt);
 	case IPCX__ST_SHARED:
 		break;
+	case IPCX__ST_MEM: /* receive only: nothing to write to */
+		errno = EBADF;
+		return -1;
 	}
 	for (k = 0; k < cnt && v[k].iov_len < room; k++)
 		room -= v[k].iov_len;

@@ -97,6 +97,37 @@ int ipcx__stream_dead(const struct ipcx__stream *st, const char *op)
 	                 op, st->name);
 }
 
+/* See stream.h. */
+void ipcx__stream_feed(struct ipcx__stream *st, const void *bytes, size_t n,
+                       bool end)
+{
+	st->mem = bytes;
+	st->memlen = n;
+	st->memend = end;
+}
+
+/* IPCX__ST_MEM: what readv() does on a socket holding the fed bytes. */
+static ssize_t st_read_mem(struct ipcx__stream *st, const struct iovec *iov,
+                           int cnt)
+{
+	size_t got = 0;
+
+	for (int i = 0; i < cnt && st->memlen; i++) {
+		size_t k =
+		    iov[i].iov_len < st->memlen ? iov[i].iov_len : st->memlen;
+		if (k)
+			memcpy(iov[i].iov_base, st->mem, k);
+		st->mem += k;
+		st->memlen -= k;
+		got += k;
+	}
+	if (got == 0 && st->memlen == 0 && !st->memend) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return (ssize_t)got;
+}
+
 /*
  * Read into iov without blocking. Returns bytes read (> 0), 0 at end of
  * stream, or -1 with errno (EAGAIN: nothing there now). For a shared
@@ -122,7 +153,9 @@ static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
 		}
 	}
 	do {
-		if (st->kind == IPCX__ST_SHARED_SOCK) {
+		if (st->kind == IPCX__ST_MEM) {
+			n = st_read_mem(st, iov, cnt);
+		} else if (st->kind == IPCX__ST_SHARED_SOCK) {
 			struct msghdr m = {.msg_iov = iov,
 			                   .msg_iovlen = (size_t)cnt};
 			n = recvmsg(st->fd, &m, MSG_DONTWAIT);
@@ -435,7 +468,7 @@ static ssize_t st_step(struct ipcx__stream *st, void *buf, size_t cap,
 	struct iovec iov;
 	ssize_t n;
 
-	if (st->killed || st->fd < 0)
+	if (st->killed || (st->fd < 0 && st->kind != IPCX__ST_MEM))
 		return ipcx__stream_dead(st, "recv");
 	if (st->raw)
 		return st_step_raw(st, buf, cap, readable);

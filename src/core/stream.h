@@ -50,6 +50,12 @@ enum ipcx__st_kind {
 	 * takes without blocking. See pipe.c for the trade-off.
 	 */
 	IPCX__ST_SHARED,
+	/*
+	 * No fd (it is -1): reads take the bytes handed in by
+	 * ipcx__stream_feed, so tests and fuzzers run the real codec over
+	 * chunks they choose without a system call.
+	 */
+	IPCX__ST_MEM,
 };
 
 /*
@@ -73,6 +79,9 @@ struct ipcx__stream {
 	size_t rcap, rpos, rlen;
 	struct ipcx_peer peer; /* the other end, where known */
 	const char *name;      /* endpoint for messages; owned by the caller */
+	const uint8_t *mem;    /* IPCX__ST_MEM: fed bytes not read yet */
+	size_t memlen;
+	bool memend; /* IPCX__ST_MEM: the stream ends after them */
 };
 
 /*
@@ -84,6 +93,17 @@ IPCX__HIDDEN void ipcx__stream_init(struct ipcx__stream *st, int fd,
                                     enum ipcx__st_kind kind,
                                     const struct ipcx__ep *ep,
                                     const char *name);
+
+/*
+ * ipcx__stream_feed - give a stream of kind IPCX__ST_MEM the next bytes of
+ * its stream: reads take them (kept by pointer: the caller keeps them
+ * alive until they are read, which ipcx__stream_try answering IPCX_EAGAIN
+ * guarantees), then find nothing there yet (IPCX_EAGAIN), or with end,
+ * the end of the stream. Replaces any bytes still unread. Use
+ * ipcx__stream_try on such a stream (nothing to poll). Does not block.
+ */
+IPCX__HIDDEN void ipcx__stream_feed(struct ipcx__stream *st, const void *bytes,
+                                    size_t n, bool end);
 
 /*
  * ipcx__pipe_grow - ask the kernel for a pipe buffer of IPCX__PIPE_SZ on

@@ -9,18 +9,23 @@
  *      with ipcx__frame_put().
  *   2. A framed receiver fed the stream: the bytes go into a pipe, the
  *      write end is closed, and "pipe://?fd=N&maxmsg=M" receives until it
- *      fails (flags & 4: a unix://@ listener instead, the bytes coming
- *      from a raw connection, which exercises the fan-in path, where a
+ *      fails (flags & 4: a unix://@ listener instead, kept open across
+ *      inputs with the same maxmsg, the bytes coming from a new raw
+ *      connection per input, which exercises the fan-in path, where a
  *      clean end of stream is not an error: the listener waits for more
- *      senders). Each message must be exactly the next frame of a reference
- *      decode of the same bytes; ENOBUFS must report the right size and
- *      leave the frame for the next receive; the end must be IPCX_EPEER
- *      (clean or torn end of stream) or IPCX_EMSGSIZE (header above the
+ *      senders). flags & 2: ipcx_recv_alloc receives (frames announcing
+ *      up to ALLOC_MAX; a bigger one is taken with a buffer its size after
+ *      IPCX_ENOBUFS, as without the flag). Each message must be exactly the
+ * next frame of a reference decode of the same bytes; ENOBUFS must report the
+ * right size and leave the frame for the next receive; the end must be
+ * IPCX_EPEER (clean or torn end of stream) or IPCX_EMSGSIZE (header above the
  *      limit), never a hang (libFuzzer -timeout), never a crash. The
  *      sanitizer's malloc hook records every allocation made while
  *      receiving: none may exceed maxmsg plus the documented fixed read
  *      buffer, whatever length a header announces.
- * Build and run: make fuzz.
+ * This end-to-end harness is the slow one (a pipe and a channel per
+ * input); fuzz-stream.c runs the same codec in memory, fast, with the same
+ * corpus format. Build and run: make fuzz.
  */
 #include "internal.h"
 
@@ -136,6 +141,48 @@ static int raw_connect(const char *name)
 	return fd;
 }
 
+/*
+ * The unix://@ listener, kept open across inputs while their maxmsg option
+ * stays the same (each input's connection ends before the next one's:
+ * a reused listener is how a real one lives). Closed at exit.
+ */
+static ipcx_chan *lst;
+static char lst_ep[96];
+
+static void lst_close(void)
+{
+	ipcx_close(lst);
+	lst = NULL;
+}
+
+static ipcx_chan *lst_get(const char *opt, char *name, size_t namesz)
+{
+	char ep[96];
+
+	snprintf(name, namesz, "ipcx-fuzz-frame-%d", (int)getpid());
+	snprintf(ep, sizeof(ep), "unix://@%s%s%s", name, *opt ? "?" : "", opt);
+	if (lst && strcmp(ep, lst_ep) != 0)
+		lst_close();
+	if (!lst) {
+		static int once;
+		check(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &lst) == 0,
+		      "listen on unix://@");
+		snprintf(lst_ep, sizeof(lst_ep), "%s", ep);
+		if (!once++)
+			atexit(lst_close);
+	}
+	return lst;
+}
+
+/*
+ * A buffer of exactly n <= BIG bytes as far as ASan can tell at its end:
+ * the tail of one allocation made before the first input (a malloc of up
+ * to 16 MiB per input would dominate the run under ASan).
+ */
+#define BIG       (IPCX__DEFAULT_MAXMSG + 4096)
+#define ALLOC_MAX (128u << 10)
+static uint8_t *big;
+
 static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
                         const uint8_t *s, size_t n)
 {
@@ -153,12 +200,7 @@ static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
 		snprintf(opt, sizeof(opt), "maxmsg=%zu", maxmsg);
 	if (listener) {
 		char name[40];
-		snprintf(name, sizeof(name), "ipcx-fuzz-frame-%d",
-		         (int)getpid());
-		snprintf(ep, sizeof(ep), "unix://@%s%s%s", name,
-		         *opt ? "?" : "", opt);
-		r = ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &ch);
-		check(r == 0, "listen on unix://@");
+		ch = lst_get(opt, name, sizeof(name));
 		p[1] = raw_connect(name);
 	} else {
 		check(pipe2(p, O_CLOEXEC) == 0, "pipe");
@@ -187,7 +229,12 @@ static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
 		ssize_t got;
 		void *abuf = NULL;
 
-		if (flags & 2)
+		/* ipcx_recv_alloc allocates what a header announces, up to
+		 * maxmsg: up to 16 MiB per input costs milliseconds under
+		 * ASan, so a frame above ALLOC_MAX goes the ENOBUFS way. */
+		int alloc = (flags & 2) && (!hdr || wlen <= ALLOC_MAX);
+
+		if (alloc)
 			got = ipcx_recv_alloc(ch, &abuf, tmo);
 		else
 			got = ipcx_recv(ch, buf, cap, tmo);
@@ -196,8 +243,17 @@ static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
 			      "ENOBUFS only for a header announcing > cap");
 			check(ipcx_pending(ch) == (ssize_t)wlen,
 			      "pending is the frame's size");
-			/* The frame is still there: take it whole. */
-			got = ipcx_recv_alloc(ch, &abuf, 5000);
+			/* The frame is still there: take it whole (flags &
+			 * 2: ipcx_recv_alloc sizes it; else a buffer its
+			 * size). */
+			if (flags & 2 && wlen <= ALLOC_MAX) {
+				got = ipcx_recv_alloc(ch, &abuf, 5000);
+			} else {
+				abuf = big + BIG - wlen;
+				got = ipcx_recv(ch, abuf, wlen, 5000);
+				if (got < 0)
+					abuf = NULL;
+			}
 		}
 		if (got >= 0) {
 			const uint8_t *m = abuf ? abuf : buf;
@@ -205,7 +261,8 @@ static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
 			      "a message only where the stream has one");
 			check(got == (ssize_t)wlen, "its length");
 			check(!memcmp(m, want, wlen), "its bytes");
-			free(abuf);
+			if (abuf != big + BIG - wlen)
+				free(abuf);
 			continue;
 		}
 		check(abuf == NULL, "no buffer on failure");
@@ -226,8 +283,8 @@ static void part_stream(uint8_t flags, size_t maxmsg, size_t cap,
 	/* After the end, it stays ended (a listener: nothing more). */
 	check(ipcx_recv(ch, buf, cap, 0) < 0, "ended stays ended");
 	free(buf);
-	check(ipcx_close(ch) == 0, "close");
 	if (!listener) {
+		check(ipcx_close(ch) == 0, "close");
 		/* ?fd=N works on a copy: the caller's fd stays open. */
 		check(fcntl(fd, F_GETFD) >= 0,
 		      "?fd= leaves the caller's fd open");
@@ -242,6 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!hooked) {
 		__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+		big = malloc(BIG);
+		check(big != NULL, "malloc");
 		hooked = 1;
 	}
 	if (size < 5)

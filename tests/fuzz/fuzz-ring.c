@@ -11,6 +11,8 @@
  * 4096 << (mode >> 1 & 3)) so the fuzzer spends its time on indices and
  * records; clear: the header is taken as is. A writers' lock holder named
  * by the input is taken over as a dead writer (its records repaired).
+ * Fast: one segment per data size, allocated once at exactly its size and
+ * refilled per input (no mapping or allocation per input).
  *
  *   make fuzz    (builds every tests/fuzz/fuzz-*.c, runs each FUZZ_TIME s)
  */
@@ -22,17 +24,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n);
 
-static volatile unsigned sink;
-
+/* Copying a payload out has ASan check every byte of it (out of bounds
+ * of the segment), in one interceptor call rather than a load per byte. */
 static void touch(const void *p, size_t len)
 {
-	const unsigned char *c = p;
-	unsigned x = 0;
+	static unsigned char out[IPCX__RING_MIN_DATA << 3];
 
-	/* Read every byte so that ASan sees any out-of-bounds payload. */
-	for (size_t i = 0; i < len; i++)
-		x += c[i];
-	sink = x;
+	if (len > sizeof(out))
+		len = sizeof(out);
+	memcpy(out, p, len);
 }
 
 /* Nobody asleep on the writers' lock; its holder (wr_owner) stays what
@@ -114,19 +114,25 @@ static void write_side(struct ipcx__ring *r, const uint8_t *in, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 {
+	/* One segment per data size, made once and refilled per input:
+	 * exactly the segment's size, so ASan still sees a byte past it. */
+	static unsigned char *segs[4];
 	uint8_t mode = n ? in[0] : 0;
 	uint64_t data_size = (uint64_t)IPCX__RING_MIN_DATA << (mode >> 1 & 3);
-	size_t len = ipcx__ring_seg_bytes(data_size);
+	size_t len = ipcx__ring_seg_bytes(data_size), k;
 	struct ipcx__ring_hdr *h;
 	struct ipcx__ring r;
-	unsigned char *seg;
+	unsigned char *seg = segs[mode >> 1 & 3];
 
-	seg = aligned_alloc(4096, len);
-	if (!seg)
-		return 0;
-	memset(seg, 0, len);
-	if (n > 1)
-		memcpy(seg, in + 1, n - 1 < len ? n - 1 : len);
+	if (!seg) {
+		seg = segs[mode >> 1 & 3] = aligned_alloc(4096, len);
+		if (!seg)
+			return 0;
+	}
+	k = n > 1 ? (n - 1 < len ? n - 1 : len) : 0;
+	if (k)
+		memcpy(seg, in + 1, k);
+	memset(seg + k, 0, len - k);
 	h = (struct ipcx__ring_hdr *)(void *)seg;
 	if (mode & 1) {
 		atomic_store(&h->magic, IPCX__RING_MAGIC);
@@ -143,7 +149,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t n)
 		write_side(&r, in, n);
 		read_side(&r);
 	}
-	free(seg);
 	return 0;
 }
 

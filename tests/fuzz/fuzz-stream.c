@@ -1,21 +1,28 @@
 /*
  * fuzz-stream.c - libFuzzer harness for the stream receive codec alone
- * (src/core/stream.c), fast: no endpoint, no channel, one socketpair per
- * input. fuzz-frame.c keeps the slower end-to-end path through ipcx_open.
+ * (src/core/stream.c), in memory: the codec's own state machine (header,
+ * read buffer, direct reads into the caller's buffer, the kept partial
+ * frame and its growth) reads the fuzzer's bytes through
+ * ipcx__stream_feed, with no file descriptor and no system call, so it
+ * runs long. fuzz-frame.c keeps the end-to-end path through ipcx_open and
+ * real pipes and sockets.
  *
  * Input: [0] flags, [1..2] maxmsg (big-endian), [3..4] receive buffer
  * size, then the bytes of a stream (the format of fuzz-frame's corpus).
- * flags & 1: maxmsg is the default instead; (flags >> 4) & 3 chooses how
- * the stream is cut into writes (whole; 1-7 bytes; 1-600; mixed, for the
- * first MAX_WRITES writes) and flags >> 6 seeds the cut points, so frames
- * arrive split at fuzzer-chosen places. After every write the codec
- * is asked (ipcx__stream_try) for everything it has whole: each message
- * must be exactly the next frame of a reference decode, a partial one
- * must stay kept (never delivered torn, never lost), IPCX_ENOBUFS must
- * report the frame's size and leave it for a bigger buffer, and at the end
- * (the writer shut down) IPCX_EPEER or IPCX_EMSGSIZE must say why, exactly
- * as the reference decode predicts. No allocation may exceed maxmsg plus
- * the fixed read buffer.
+ * flags & 1: maxmsg is the default instead. (flags >> 4) & 3 chooses how
+ * the stream is cut into the chunks the codec's reads see: 0 whole; 1 and
+ * 2 pseudo-random 1-7 and 1-600 bytes (flags >> 6 seeds them); 3 chosen
+ * by the input: a count byte (k: its low 6 bits) and k cut bytes come
+ * before the stream,
+ * chunk i is (c_i + 1) << 2 * (flags >> 6) bytes. flags & 8: the end of
+ * the stream comes with its last chunk rather than after it. After every
+ * chunk the codec is asked (ipcx__stream_try) for everything it has
+ * whole: each message must be exactly the next frame of a reference
+ * decode, a partial one must stay kept (never delivered torn, never lost,
+ * every fed byte taken), IPCX_ENOBUFS must report the frame's size and
+ * leave it for a bigger buffer, and at the end IPCX_EPEER or
+ * IPCX_EMSGSIZE must say why, exactly as the reference decode predicts.
+ * No allocation may exceed maxmsg plus the fixed read buffer.
  * Build and run: make fuzz.
  */
 #include "stream.h"
@@ -24,17 +31,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The largest fixed buffer a stream may keep besides one message. */
 #define FIXED_SLACK (64u << 10)
-/* Far below the socket buffer: a write never blocks. */
+/* The end-to-end harness's bound, so both read the same corpus alike. */
 #define MAX_STREAM 60000
-/* Cut into at most this many writes (each costs system calls). */
-#define MAX_WRITES 64
+/* Pseudo-random cuts for at most this many chunks, then the rest whole. */
+#define MAX_CHUNKS 64
+/* Take a partial frame into a buffer of its size (the direct path) only
+ * up to this size: a 16 MiB malloc per input would slow everything. */
+#define BIG_PARTIAL (256u << 10)
+
+static ipcx_chan ch;
 
 static volatile int watching;
 static volatile size_t biggest;
@@ -57,6 +67,18 @@ static void check(int cond, const char *what)
 		fprintf(stderr, "fuzz-stream: invariant broken: %s\n", what);
 		abort();
 	}
+}
+
+/*
+ * A buffer of exactly n <= BIG_PARTIAL bytes as far as ASan can tell at
+ * its end: the tail of one allocation made before the first input (a
+ * malloc of this size per input would cost an mmap and a munmap).
+ */
+static uint8_t *big;
+
+static uint8_t *big_buffer(size_t n)
+{
+	return big + BIG_PARTIAL - n;
 }
 
 /* The reference decoder: where the next frame is, in the whole input. */
@@ -104,8 +126,8 @@ static uint32_t next_rand(uint32_t *x)
 static int drain(struct ipcx__stream *st, struct ref *r, size_t avail,
                  uint8_t *buf, size_t cap, int end)
 {
-	static ipcx_chan ch;
 	uint8_t *big;
+	int again = 0;
 
 	for (;;) {
 		const uint8_t *want = NULL;
@@ -119,17 +141,33 @@ static int drain(struct ipcx__stream *st, struct ref *r, size_t avail,
 			      "ENOBUFS only for a header announcing > cap");
 			check(ch.has_pending && ch.pending == wlen,
 			      "pending is the frame's size");
-			if (k == R_SHORT)
-				return 0; /* the rest is still on its way */
-			/* A buffer its size: the frame, whole. */
-			big = malloc(wlen ? wlen : 1);
-			check(big != NULL, "malloc");
+			if (k == R_SHORT && wlen > BIG_PARTIAL)
+				return end; /* the rest is still on its way */
+			/* A buffer its size: the frame whole, or its part
+			 * read straight there and kept by the codec. */
+			big = big_buffer(wlen);
 			got = ipcx__stream_try(st, big, wlen, &ch);
-			check(got == (ssize_t)wlen, "the kept frame, whole");
-			check(!memcmp(big, want, wlen), "its bytes");
-			free(big);
-			r->off += IPCX__FRAME_HDR + wlen;
-			continue;
+			if (got == IPCX_EAGAIN && end && k == R_SHORT) {
+				/* As below: the end is read next time. */
+				check(st->memlen == 0, "every fed byte taken");
+				got = ipcx__stream_try(st, big, wlen, &ch);
+			}
+			if (k == R_MSG) {
+				check(got == (ssize_t)wlen,
+				      "the kept frame, whole");
+				check(!memcmp(big, want, wlen), "its bytes");
+				r->off += IPCX__FRAME_HDR + wlen;
+				continue;
+			}
+			if (!end) {
+				check(got == IPCX_EAGAIN,
+				      "partial big frame -> EAGAIN, kept");
+				check(st->memlen == 0, "every fed byte taken");
+				return 0;
+			}
+			check(got == IPCX_EPEER && !st->hup,
+			      "torn end of a big frame -> EPEER");
+			return 1;
 		}
 		if (got >= 0) {
 			check(k == R_MSG, "a message only where one is whole");
@@ -144,6 +182,14 @@ static int drain(struct ipcx__stream *st, struct ref *r, size_t avail,
 			return 1;
 		}
 		check(k == R_SHORT, "a whole frame was not delivered");
+		if (got == IPCX_EAGAIN) {
+			check(st->memlen == 0, "every fed byte taken");
+			/* At the end: a short read told the codec the buffer
+			 * was empty, so it did not read again; the next
+			 * receive reads the end (once, not forever). */
+			if (end && !again++)
+				continue;
+		}
 		if (!end) {
 			check(got == IPCX_EAGAIN, "partial -> EAGAIN, kept");
 			return 0;
@@ -161,63 +207,84 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipcx__stream st;
 	struct ipcx__ep ep;
 	struct ref r;
-	uint8_t *buf;
-	size_t cap, sent = 0;
+	const uint8_t *cuts = NULL;
+	uint8_t *buf, flags;
+	size_t cap, sent = 0, ncuts = 0;
 	uint32_t seed;
-	int sv[2], ended = 0, mode;
+	int ended = 0, mode, shift, end_with_last;
 
 	if (!hooked) {
 		__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+		big = malloc(BIG_PARTIAL);
+		check(big != NULL, "malloc");
 		hooked = 1;
 	}
 	if (size < 5)
 		return 0;
+	flags = data[0];
 	ipcx__ep_defaults(&ep, IPCX__S_UNIX);
-	if (!(data[0] & 1))
+	if (!(flags & 1))
 		ep.maxmsg = (size_t)data[1] << 8 | data[2];
 	cap = (size_t)data[3] << 8 | data[4];
-	mode = (data[0] >> 4) & 3;
-	seed = 0x9e3779b9u ^ (uint32_t)(data[0] >> 6) ^ (uint32_t)size << 8;
-	r.s = data + 5;
-	r.n = size - 5 > MAX_STREAM ? MAX_STREAM : size - 5;
+	mode = (flags >> 4) & 3;
+	shift = 2 * (flags >> 6);
+	end_with_last = (flags & 8) != 0;
+	seed = 0x9e3779b9u ^ (uint32_t)(flags >> 6) ^ (uint32_t)size << 8;
+	data += 5;
+	size -= 5;
+	if (mode == 3 && size > 0) {
+		ncuts = (size_t)(data[0] & 63) < size - 1
+		            ? (size_t)(data[0] & 63)
+		            : size - 1;
+		cuts = data + 1;
+		data += 1 + ncuts;
+		size -= 1 + ncuts;
+	}
+	r.s = data;
+	r.n = size > MAX_STREAM ? MAX_STREAM : size;
 	r.off = 0;
 	r.maxmsg = ep.maxmsg;
 
-	check(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-	                 sv) == 0,
-	      "socketpair");
-	ipcx__stream_init(&st, sv[0], IPCX__ST_SOCK, &ep, "fuzz");
+	ipcx__stream_init(&st, -1, IPCX__ST_MEM, &ep, "fuzz");
 	buf = malloc(cap ? cap : 1);
 	check(buf != NULL, "malloc");
 
 	biggest = 0;
 	watching = 1;
-	for (int w = 0; !ended && sent < r.n; w++) {
-		/* The cut points: one write, or up to MAX_WRITES small or
-		 * mixed ones and then the rest. */
+	for (size_t w = 0; !ended && sent < r.n; w++) {
+		/* The cut points: one chunk, or up to MAX_CHUNKS chosen ones
+		 * and then the rest. */
 		size_t k = r.n - sent;
 		uint32_t x = next_rand(&seed);
-		if (w < MAX_WRITES && mode == 1)
+		int last;
+
+		if (w < MAX_CHUNKS && mode == 1)
 			k = 1 + x % 7;
-		else if (w < MAX_WRITES && mode == 2)
+		else if (w < MAX_CHUNKS && mode == 2)
 			k = 1 + x % 600;
-		else if (w < MAX_WRITES && mode == 3)
-			k = 1 + x % (x & 1 ? 7 : 600);
+		else if (w < ncuts)
+			k = ((size_t)cuts[w] + 1) << shift;
 		if (k > r.n - sent)
 			k = r.n - sent;
-		check(write(sv[1], r.s + sent, k) == (ssize_t)k, "write");
+		last = sent + k == r.n;
+		/* Bytes the codec left unread (a refused big frame's rest)
+		 * stay in front, as in a kernel's buffer. */
+		ipcx__stream_feed(&st, r.s + sent - st.memlen, st.memlen + k,
+		                  last && end_with_last);
 		sent += k;
-		ended = drain(&st, &r, sent, buf, cap, 0);
+		ended = drain(&st, &r, sent, buf, cap, last && end_with_last);
 	}
-	shutdown(sv[1], SHUT_WR);
-	if (!ended)
+	if (!ended) {
+		ipcx__stream_feed(&st, r.s + sent - st.memlen, st.memlen, true);
 		drain(&st, &r, sent, buf, cap, 1);
+	}
+	/* After the end, it stays ended. */
+	check(ipcx__stream_try(&st, buf, cap, &ch) < 0, "ended stays ended");
 	watching = 0;
 	check(biggest <=
 	          (ep.maxmsg > cap ? ep.maxmsg : cap) + FIXED_SLACK + 4096,
 	      "no allocation beyond maxmsg");
 	ipcx__stream_fini(&st);
-	close(sv[1]);
 	free(buf);
 	return 0;
 }

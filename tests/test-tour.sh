@@ -68,8 +68,15 @@ while [ $i -lt 5 ]; do
 	wait $pid
 	rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 130 ] || fail "tour interrupted after ${ms} ms exits $rc"
-	# The tour's children end with it; give the kernel a moment to reap.
+	# The tour's children end with it: wait (5 s at most) for the last of
+	# them to be gone, since one may still be closing its objects.
+	n=0
 	left=$(objects)
+	while [ "$left" != "$before" ] && [ $n -lt 50 ]; do
+		python3 -c "import time; time.sleep(0.1)"
+		left=$(objects)
+		n=$((n + 1))
+	done
 	[ "$left" = "$before" ] || fail "SIGINT after ${ms} ms left: $left"
 	i=$((i + 1))
 done

@@ -657,8 +657,9 @@ static void ipc_batch_init(struct ipc_job *j, const struct bench_config *cfg,
 	n = strlen(bat->name);
 	snprintf(bat->name + n, sizeof(bat->name) - n, " sendv %ld", j->batch);
 	bat->absent = BENCH_NO_RTT;
-	snprintf(bat->absent_why, sizeof(bat->absent_why),
-	         "a one-way stream of batches; its round trip is the row above");
+	snprintf(
+	    bat->absent_why, sizeof(bat->absent_why),
+	    "a one-way stream of batches; its round trip is the row above");
 }
 
 void bench_ipcx_rows(const struct bench_config *cfg, const char *item,

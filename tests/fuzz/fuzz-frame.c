@@ -165,8 +165,12 @@ static ipcx_chan *lst_get(const char *opt, char *name, size_t namesz)
 		lst_close();
 	if (!lst) {
 		static int once;
-		check(ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &lst) == 0,
-		      "listen on unix://@");
+		int r = ipcx_open(ep, IPCX_RECV | IPCX_CREATE, &lst);
+
+		if (r < 0)
+			fprintf(stderr, "fuzz-frame: %s: %s\n", ep,
+			        ipcx_errmsg());
+		check(r == 0, "listen on unix://@");
 		snprintf(lst_ep, sizeof(lst_ep), "%s", ep);
 		if (!once++)
 			atexit(lst_close);

@@ -148,7 +148,7 @@ build-fuzz/libipcx-fuzz.a: $(FUZZ_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c build-fuzz/libipcx-fuzz.a
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard tests/fuzz/*.h) build-fuzz/libipcx-fuzz.a
 	$(FUZZ_CC) $(subst fuzzer-no-link,fuzzer,$(FUZZ_FLAGS)) -o $@ $< \
 	  build-fuzz/libipcx-fuzz.a -pthread
 

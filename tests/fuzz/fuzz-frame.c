@@ -29,8 +29,10 @@
  */
 #include "internal.h"
 
+#define FUZZ_NAME "fuzz-frame"
+#include "fuzz-watch.h"
+
 #include <fcntl.h>
-#include <sanitizer/allocator_interface.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -45,29 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FIXED_SLACK (64u << 10)
 /* Stay below the pipe's default capacity: the stream is written at once. */
 #define MAX_STREAM 60000
-
-static volatile int watching;
-static volatile size_t biggest;
-
-static void on_malloc(const volatile void *p, size_t n)
-{
-	(void)p;
-	if (watching && n > biggest)
-		biggest = n;
-}
-
-static void on_free(const volatile void *p)
-{
-	(void)p;
-}
-
-static void check(int cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz-frame: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -302,7 +281,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t maxmsg, cap;
 
 	if (!hooked) {
-		__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+		fuzz_watch_install();
 		big = malloc(BIG);
 		check(big != NULL, "malloc");
 		hooked = 1;

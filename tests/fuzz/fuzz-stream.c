@@ -27,7 +27,9 @@
  */
 #include "stream.h"
 
-#include <sanitizer/allocator_interface.h>
+#define FUZZ_NAME "fuzz-stream"
+#include "fuzz-watch.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,29 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define BIG_PARTIAL (256u << 10)
 
 static ipcx_chan ch;
-
-static volatile int watching;
-static volatile size_t biggest;
-
-static void on_malloc(const volatile void *p, size_t n)
-{
-	(void)p;
-	if (watching && n > biggest)
-		biggest = n;
-}
-
-static void on_free(const volatile void *p)
-{
-	(void)p;
-}
-
-static void check(int cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "fuzz-stream: invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 /*
  * A buffer of exactly n <= BIG_PARTIAL bytes as far as ASan can tell at
@@ -214,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ended = 0, mode, shift, end_with_last;
 
 	if (!hooked) {
-		__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+		fuzz_watch_install();
 		big = malloc(BIG_PARTIAL);
 		check(big != NULL, "malloc");
 		hooked = 1;

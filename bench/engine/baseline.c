@@ -538,7 +538,7 @@ void bench_sem_row(const struct bench_config *cfg, struct bench_result *res)
 	}
 	if (row.status == BENCH_OK) {
 		bench_percentiles(t, (size_t)n, &row);
-		bench_cpu_start(&cpu, 0);
+		bench_cpu_start(&cpu);
 		t0 = bench_now_ns();
 		for (long i = 0; i < m; i++)
 			sem_post(&j->ping);

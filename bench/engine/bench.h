@@ -302,20 +302,15 @@ double bench_loadavg(void);
 uint64_t bench_cpu_self_ns(void);
 
 /*
- * CPU of both sides over a streaming run: bench_cpu_start() before the
- * first send, bench_cpu_per_msg() once the last message arrived (before
- * the child is reaped). Each side's CPU is read from its process CPU
- * clock (clock_getcpuclockid), the same user + system time getrusage
- * reports, at nanosecond resolution.
+ * The sender's CPU over a streaming run: bench_cpu_start() before the
+ * first send, bench_cpu_fill() once the last message arrived. Read from
+ * this process's CPU clock (user + system, as getrusage reports, at
+ * nanosecond resolution). The receiving child measures its own.
  */
 struct bench_cpu {
-	clockid_t child_clock;
-	bool has_child;
-	uint64_t self0, child0;
+	uint64_t self0;
 };
-void bench_cpu_start(struct bench_cpu *c, pid_t child);
-/* CPU ns per message of both sides since start, or 0 when unknown. */
-double bench_cpu_per_msg(const struct bench_cpu *c, long msgs);
+void bench_cpu_start(struct bench_cpu *c);
 /*
  * bench_cpu_fill - CPU per message into row: rx_ns, the receiving child's
  * CPU over the stream as it measured it itself (a running process's clock

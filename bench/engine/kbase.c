@@ -93,7 +93,7 @@ static int kb_stream(const struct bench_config *cfg, struct bench_plan *plan,
 	struct bench_cpu cpu;
 	struct bench_msg msg;
 
-	bench_cpu_start(&cpu, 0);
+	bench_cpu_start(&cpu);
 	t0 = bench_now_ns();
 	for (long i = 0; i < m; i++) {
 		if (bench_budget_cut(budget, t0, i))

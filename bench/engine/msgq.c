@@ -305,7 +305,7 @@ static int mqb_echo(struct mqb_job *j, struct mqb_end *tx, struct mqb_end *rx,
 	if (r < 0)
 		return r;
 	bench_percentiles(t, (size_t)j->n, row);
-	bench_cpu_start(&cpu, 0);
+	bench_cpu_start(&cpu);
 	t0 = bench_now_ns();
 	for (long i = 0; i < j->m && r == 0; i++)
 		r = mqb_send(tx, j->to);

@@ -387,30 +387,9 @@ static uint64_t proc_clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void bench_cpu_start(struct bench_cpu *c, pid_t child)
+void bench_cpu_start(struct bench_cpu *c)
 {
-	memset(c, 0, sizeof(*c));
 	c->self0 = proc_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-	/* The child's clock stays readable until it is reaped. */
-	if (child > 0 && clock_getcpuclockid(child, &c->child_clock) == 0) {
-		c->child0 = proc_clock_ns(c->child_clock);
-		c->has_child = c->child0 > 0;
-	}
-}
-
-double bench_cpu_per_msg(const struct bench_cpu *c, long msgs)
-{
-	uint64_t self = proc_clock_ns(CLOCK_PROCESS_CPUTIME_ID), child = 0;
-
-	if (msgs <= 0 || !self || self < c->self0)
-		return 0;
-	if (c->has_child) {
-		child = proc_clock_ns(c->child_clock);
-		if (child < c->child0)
-			return 0;
-		child -= c->child0;
-	}
-	return (double)(self - c->self0 + child) / (double)msgs;
 }
 
 void bench_cpu_fill(const struct bench_cpu *c, long msgs, uint64_t rx_ns,

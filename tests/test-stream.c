@@ -4,15 +4,20 @@
  *
  * Frames split at every byte, many frames per read, a frame larger than the
  * read buffer interrupted by a timeout and finished with a different
- * buffer, ENOBUFS, clean and torn end of stream, oversized headers; and
- * that the frames of one read are all handed out with no further read.
+ * buffer, ENOBUFS, clean and torn end of stream, oversized headers; that
+ * the frames of one read are all handed out with no further read; and the
+ * blocking fds (`blk`): reads that wait, signals, SO_RCVTIMEO.
  */
 #include "ipcx.h"
 #include "stream.h"
 #include "t.h"
 
-#include <stdbool.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +269,228 @@ static void test_one_read_many_frames(void)
 	}
 }
 
+/* Write a frame of n bytes of pattern seed (header and payload). */
+static void put_frame(int fd, size_t n, unsigned seed)
+{
+	uint8_t *m = malloc(n + 4);
+
+	T_ASSERT(m);
+	ipcx__frame_put(m, (uint32_t)n);
+	t_fill(m + 4, n, seed);
+	t_write_all(fd, m, n + 4);
+	free(m);
+}
+
+/*
+ * A blk stream (a blocking pipe driven with RWF_NOWAIT, or a blocking
+ * socket with MSG_DONTWAIT and SO_RCVTIMEO) and the receive that reads
+ * the header into the read buffer and the payload straight into a big
+ * caller's buffer (st_step_first): whole messages, what follows them,
+ * ENOBUFS for a small and for a bigger-than-the-read-buffer frame, a bad
+ * header, a message of exactly the read buffer's size.
+ */
+static void test_blocking(bool sock)
+{
+	size_t big = 100u << 10, cap = 200u << 10;
+	uint8_t *buf = malloc(cap);
+	struct ipcx__stream st;
+	int fd[2];
+
+	T_ASSERT(buf);
+	reset_ep();
+	if (sock) {
+		int sz = 1 << 20;
+		t_socketpair(fd);
+		setsockopt(fd[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		setsockopt(fd[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	} else {
+		T_ASSERT(pipe2(fd, O_NONBLOCK | O_CLOEXEC) == 0);
+		T_ASSERT(fcntl(fd[1], F_SETPIPE_SZ, 1 << 20) >= 0);
+	}
+	ipcx__stream_init(&st, fd[0], sock ? IPCX__ST_SOCK : IPCX__ST_PIPE, &ep,
+	                  "test");
+	ipcx__stream_blocking(&st);
+	T_ASSERT(st.blk && !(fcntl(fd[0], F_GETFL) & O_NONBLOCK));
+
+	/* Nothing there: a try does not wait, a bounded receive times out. */
+	T_EXPECT(ipcx__stream_try(&st, buf, cap, &ch), IPCX_EAGAIN);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, ipcx__deadline(30)),
+	         IPCX_ETIMEDOUT);
+	/* One small message primes `drained`: the next reads go first. */
+	put_frame(fd[1], 10, 1);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), 10);
+	T_ASSERT(t_same(buf, 10, 1) && st.drained);
+
+	/* Two in one read: the first delivered, the second kept. */
+	put_frame(fd[1], 100, 2);
+	put_frame(fd[1], 5000, 3);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), 100);
+	T_ASSERT(t_same(buf, 100, 2) && ipcx__stream_ready(&st));
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), 5000);
+	T_ASSERT(t_same(buf, 5000, 3));
+
+	/* Exactly the read buffer's size: one read, nothing after it. */
+	put_frame(fd[1], IPCX__RBUF, 4);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1),
+	         (ssize_t)IPCX__RBUF);
+	T_ASSERT(t_same(buf, IPCX__RBUF, 4) && st.rlen == 0);
+
+	/* Too big for a 4 KiB buffer: ENOBUFS, kept, then whole. */
+	put_frame(fd[1], 8192, 5);
+	T_EXPECT(ipcx__stream_recv(&st, buf, 4096, &ch, -1), IPCX_ENOBUFS);
+	T_ASSERT(ch.has_pending && ch.pending == 8192);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), 8192);
+	T_ASSERT(t_same(buf, 8192, 5) && !ch.has_pending);
+
+	/* Bigger than the read buffer and than the caller's buffer. */
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, 0), IPCX_ETIMEDOUT);
+	put_frame(fd[1], big, 6);
+	T_EXPECT(ipcx__stream_recv(&st, buf, 70000, &ch, -1), IPCX_ENOBUFS);
+	T_ASSERT(ch.pending == big);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), (ssize_t)big);
+	T_ASSERT(t_same(buf, big, 6));
+	T_ASSERT(st.rcap == IPCX__RBUF);
+
+	/* Bigger than the read buffer, fits the caller's: straight in. */
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, 0), IPCX_ETIMEDOUT);
+	put_frame(fd[1], big, 7);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), (ssize_t)big);
+	T_ASSERT(t_same(buf, big, 7) && st.rcap == IPCX__RBUF);
+
+	/* A header above maxmsg: refused, nothing allocated. */
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, 0), IPCX_ETIMEDOUT);
+	st.maxmsg = 1000;
+	put_frame(fd[1], 5000, 8);
+	T_EXPECT(ipcx__stream_recv(&st, buf, cap, &ch, -1), IPCX_EMSGSIZE);
+	T_ASSERT(st.killed);
+	ipcx__stream_fini(&st);
+	close(fd[1]);
+	free(buf);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct later {
+	pthread_t main;
+	int fd;
+};
+
+/* Interrupt the main thread's blocking read, then send it a frame. */
+static void *later_main(void *arg)
+{
+	struct later *l = arg;
+	struct timespec ms20 = {0, 20 * 1000 * 1000};
+
+	nanosleep(&ms20, NULL);
+	pthread_kill(l->main, SIGUSR1);
+	nanosleep(&ms20, NULL);
+	put_frame(l->fd, 64, 9);
+	return NULL;
+}
+
+/*
+ * A blocking read without a deadline that a signal interrupts (no
+ * SA_RESTART) goes on waiting; a socket's bounded receive waits in the
+ * read (SO_RCVTIMEO, set again only when the timeout changes) and still
+ * ends no earlier than asked.
+ */
+static void test_blocking_waits(void)
+{
+	struct sigaction sa, old;
+	struct ipcx__stream st;
+	struct later l;
+	pthread_t th;
+	uint8_t buf[64];
+	long long t0;
+	int fd[2];
+
+	reset_ep();
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	T_ASSERT(sigaction(SIGUSR1, &sa, &old) == 0);
+	T_ASSERT(pipe2(fd, O_NONBLOCK | O_CLOEXEC) == 0);
+	ipcx__stream_init(&st, fd[0], IPCX__ST_PIPE, &ep, "test");
+	ipcx__stream_blocking(&st);
+	l.main = pthread_self();
+	l.fd = fd[1];
+	T_ASSERT(pthread_create(&th, NULL, later_main, &l) == 0);
+	T_EXPECT(ipcx__stream_recv(&st, buf, sizeof(buf), &ch, -1), 64);
+	T_ASSERT(t_same(buf, 64, 9));
+	pthread_join(th, NULL);
+	ipcx__stream_fini(&st);
+	close(fd[1]);
+	sigaction(SIGUSR1, &old, NULL);
+
+	t_socketpair(fd);
+	ipcx__stream_init(&st, fd[0], IPCX__ST_SOCK, &ep, "test");
+	ipcx__stream_blocking(&st);
+	for (int i = 0; i < 3; i++) {
+		t0 = t_now_ms();
+		T_EXPECT(ipcx__stream_recv(&st, buf, sizeof(buf), &ch,
+		                           ipcx__deadline(60)),
+		         IPCX_ETIMEDOUT);
+		T_ASSERT(t_now_ms() - t0 >= 60);
+		T_ASSERT(st.rcvtimeo > 0); /* the read waited */
+	}
+	/* Too short for SO_RCVTIMEO: poll() alone. */
+	t0 = t_now_ms();
+	T_EXPECT(
+	    ipcx__stream_recv(&st, buf, sizeof(buf), &ch, ipcx__deadline(5)),
+	    IPCX_ETIMEDOUT);
+	T_ASSERT(t_now_ms() - t0 >= 5);
+	put_frame(fd[1], 64, 10);
+	T_EXPECT(ipcx__stream_recv(&st, buf, sizeof(buf), &ch, -1), 64);
+	T_ASSERT(t_same(buf, 64, 10) && st.rcvtimeo == 0);
+	put_frame(fd[1], 64, 11);
+	T_EXPECT(
+	    ipcx__stream_recv(&st, buf, sizeof(buf), &ch, ipcx__deadline(1000)),
+	    64);
+	T_ASSERT(t_same(buf, 64, 11));
+	ipcx__stream_fini(&st);
+	close(fd[1]);
+}
+
+/*
+ * A pipe whose kernel refuses RWF_NOWAIT (EOPNOTSUPP: Linux before 6.4;
+ * FIFOs still) goes back to O_NONBLOCK at its first call that must not
+ * wait, on either end, and works on. A FIFO stands in for the old pipe.
+ */
+static void test_nowait_fallback(void)
+{
+	char path[64];
+	struct ipcx__stream rd, wr;
+	uint8_t buf[64];
+	int r, w;
+
+	reset_ep();
+	snprintf(path, sizeof(path), "/tmp/ipcx-test-stream-%ld",
+	         (long)getpid());
+	T_ASSERT(mkfifo(path, 0600) == 0);
+	r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	w = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	unlink(path);
+	T_ASSERT(r >= 0 && w >= 0);
+	ipcx__stream_init(&rd, r, IPCX__ST_PIPE, &ep, "test");
+	ipcx__stream_init(&wr, w, IPCX__ST_PIPE, &ep, "test");
+	ipcx__stream_blocking(&rd);
+	ipcx__stream_blocking(&wr);
+	T_ASSERT(rd.blk && wr.blk);
+	T_EXPECT(ipcx__stream_try(&rd, buf, sizeof(buf), &ch), IPCX_EAGAIN);
+	T_ASSERT(!rd.blk && (fcntl(r, F_GETFL) & O_NONBLOCK));
+	t_fill(buf, 64, 12);
+	T_OK(ipcx__stream_send(&wr, buf, 64, 0));
+	T_ASSERT(!wr.blk && (fcntl(w, F_GETFL) & O_NONBLOCK));
+	memset(buf, 0, sizeof(buf));
+	T_EXPECT(ipcx__stream_recv(&rd, buf, sizeof(buf), &ch, 1000), 64);
+	T_ASSERT(t_same(buf, 64, 12));
+	ipcx__stream_fini(&wr);
+	ipcx__stream_fini(&rd);
+}
+
 int main(void)
 {
 	t_leak_begin();
@@ -272,6 +499,10 @@ int main(void)
 	test_big_interrupted();
 	test_oversize_header();
 	test_one_read_many_frames();
+	test_blocking(false);
+	test_blocking(true);
+	test_blocking_waits();
+	test_nowait_fallback();
 	t_leak_end();
 	return T_EXIT_PASS;
 }

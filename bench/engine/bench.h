@@ -35,7 +35,8 @@ struct bench_config {
 	long roundtrips; /* -n: timed round trips per row (0 = default) */
 	long messages;   /* -m: messages per throughput run (0 = default) */
 	int repeat;      /* -r: measure each row this often, keep the best */
-	int timeout_ms;  /* the bound on every single wait */
+	int timeout_ms;  /* the bound on every wait (streams' timed loops: the
+	                    watchdog's period) */
 	double idle_s;   /* idle-receiver window in seconds (0 = skip) */
 	long rate;       /* --rate: a paced stream of N msgs/s (0 = none) */
 	long
@@ -285,13 +286,21 @@ void bench_signals_setup(void);
 void bench_signals_restore(void);
 
 /*
- * The watchdog for raw system-call loops (the baselines): a timer ticks
+ * The watchdog for loops that wait without a timeout (the baselines, and
+ * the timed loops of the framed ipcx rows): a timer ticks
  * every period_ms; a tick that finds bench_progress unchanged since the
  * last sets bench_stuck. Loops bump bench_progress and give up on
  * bench_stuck; a blocked read() returns EINTR at each tick.
  */
 extern volatile unsigned long bench_progress;
 extern volatile sig_atomic_t bench_stuck;
+/*
+ * A child the watchdog kills (SIGKILL) when it finds no progress: the
+ * ipcx rows whose timed loops wait without a timeout set it, so that a
+ * lost message ends the row (the parent's receive sees its peer gone)
+ * instead of the run. 0: none.
+ */
+extern volatile pid_t bench_watchdog_victim;
 void bench_watchdog_start(int period_ms);
 void bench_watchdog_stop(void);
 

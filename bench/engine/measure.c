@@ -35,7 +35,8 @@ struct ipc_job {
 	struct bench_ep ep;
 	size_t size, cap;
 	long warm, n, m;
-	int to; /* ms, the bound on each wait */
+	int to;   /* ms, the bound on each wait outside the timed loops */
+	int wait; /* ms, each wait inside them (see ipc_wait_init) */
 	bool zc;
 	long batch; /* --batch: a sendv stream too, this many a call */
 	struct bench_plan *plan; /* n and m as the time budget leaves them */
@@ -201,7 +202,7 @@ static long ipc_sink(struct ipc_job *j, ipcx_chan *rx, void *buf, bool zc,
 	memset(ack, 0, sizeof(*ack));
 	/* The count is read again after each message: the parent may cut it. */
 	for (long i = 0; i < j->plan->m; i++) {
-		int to = j->ep.lossy && i > 0 ? 100 : j->to;
+		int to = j->ep.lossy && i > 0 ? 100 : j->wait;
 		const void *p = buf;
 		ssize_t r;
 
@@ -250,10 +251,10 @@ static int ipc_child(void *arg, int ctl)
 
 	what = "echo";
 	for (long i = 0; i < j->warm + j->plan->n; i++) {
-		rc = ipcx_recv(rx, buf, j->cap, j->to);
+		rc = ipcx_recv(rx, buf, j->cap, j->wait);
 		if (rc < 0)
 			goto fail;
-		rc = ipcx_send(tx, buf, (size_t)rc, j->to);
+		rc = ipcx_send(tx, buf, (size_t)rc, j->wait);
 		if (rc < 0)
 			goto fail;
 	}
@@ -372,11 +373,11 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 		} else {
 			ipc_put_seq(src, j->size, (uint64_t)i);
 			*what = "send";
-			rc = ipcx_send(tx, src, j->size, j->to);
+			rc = ipcx_send(tx, src, j->size, j->wait);
 			if (rc < 0)
 				break;
 			*what = "recv";
-			r = ipcx_recv(rx, dst, j->cap, j->to);
+			r = ipcx_recv(rx, dst, j->cap, j->wait);
 		}
 		if (r < 0) {
 			rc = r;
@@ -397,6 +398,7 @@ static long ipc_rtt(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx, void *src,
 		t1 = bench_now_ns();
 		if (i >= j->warm)
 			t[i - j->warm] = t1 - t0;
+		bench_progress++;
 	}
 	if (rc == 0 && bench_stop)
 		rc = IPCX_ETIMEDOUT;
@@ -426,12 +428,13 @@ static long ipc_send_batched(struct ipc_job *j, ipcx_chan *tx, char *src,
 			ipc_put_seq(bv[b].iov_base, j->size, (uint64_t)(i + b));
 		}
 		while (done < k) {
-			int r = ipcx_sendv(tx, bv + done, k - done, j->to);
+			int r = ipcx_sendv(tx, bv + done, k - done, j->wait);
 			if (r < 0)
 				return r;
 			done += r;
 		}
 		i += k;
+		bench_progress++;
 	}
 	return 0;
 }
@@ -477,15 +480,16 @@ static long ipc_stream(struct ipc_job *j, ipcx_chan *rx, ipcx_chan *tx,
 		} else {
 			ipc_put_seq(src, j->size, (uint64_t)i);
 			*what = "send";
-			rc = ipcx_send(tx, src, j->size, j->to);
+			rc = ipcx_send(tx, src, j->size, j->wait);
 			/* signal://: a full queue does not wait; we do. */
 			while (rc == IPCX_EAGAIN && !bench_stop) {
 				sched_yield();
-				rc = ipcx_send(tx, src, j->size, j->to);
+				rc = ipcx_send(tx, src, j->size, j->wait);
 			}
 		}
 		if (rc < 0)
 			return rc;
+		bench_progress++;
 	}
 	if (bench_stop)
 		return IPCX_ETIMEDOUT;
@@ -635,6 +639,30 @@ static long ipc_parent_open(struct ipc_job *j, struct bench_child *c,
 /* The most bytes one batch of the sendv stream holds (it lowers N). */
 #define IPC_BATCH_BYTES (16u << 20)
 
+/* The framed byte streams: pipe, fifo, unix, tcp. */
+static bool ipc_framed(const struct ipc_job *j)
+{
+	static const char *const framed[] = {"pipe", "fifo", "unix", "tcp"};
+
+	for (size_t i = 0; i < sizeof(framed) / sizeof(framed[0]); i++)
+		if (!strcmp(j->ep.scheme, framed[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The timed loops of a framed stream wait without a timeout (-1), as the
+ * bare rows they are compared with do: a pipe has no per-read timeout, so
+ * a bounded receive there costs poll() + read() where -1 costs one
+ * blocking read (libipcx(3), "Timeouts and system calls"). A stream
+ * reports its peer's death, and the watchdog (bench_watchdog_victim)
+ * kills a child that stops answering. Other mechanisms keep the bound.
+ */
+static void ipc_wait_init(struct ipc_job *j)
+{
+	j->wait = ipc_framed(j) ? -1 : j->to;
+}
+
 /*
  * With --batch, the framed streams (which write a batch with one writev)
  * get a sendv row: j->batch messages a call, fewer for big messages.
@@ -642,13 +670,9 @@ static long ipc_parent_open(struct ipc_job *j, struct bench_child *c,
 static void ipc_batch_init(struct ipc_job *j, const struct bench_config *cfg,
                            const char *item, struct bench_row *bat)
 {
-	static const char *const framed[] = {"pipe", "fifo", "unix", "tcp"};
 	size_t n;
 
-	j->batch = 0;
-	for (size_t i = 0; i < sizeof(framed) / sizeof(framed[0]); i++)
-		if (cfg->batch && !strcmp(j->ep.scheme, framed[i]))
-			j->batch = cfg->batch;
+	j->batch = cfg->batch && ipc_framed(j) ? cfg->batch : 0;
 	if (j->batch && j->size && (size_t)j->batch * j->size > IPC_BATCH_BYTES)
 		j->batch = j->size < IPC_BATCH_BYTES
 		               ? (long)(IPC_BATCH_BYTES / j->size)
@@ -660,6 +684,26 @@ static void ipc_batch_init(struct ipc_job *j, const struct bench_config *cfg,
 	snprintf(
 	    bat->absent_why, sizeof(bat->absent_why),
 	    "a one-way stream of batches; its round trip is the row above");
+}
+
+/*
+ * Stop the watchdog ipc_wait_init's rows run under; a row it ended (its
+ * child killed for making no progress) says so.
+ */
+static void ipc_watchdog_end(const struct ipc_job *j, struct bench_row *row,
+                             long rc, const char *what)
+{
+	if (j->wait >= 0)
+		return;
+	bench_watchdog_stop();
+	bench_watchdog_victim = 0;
+	if (rc < 0 && bench_stuck && row->status == BENCH_OK) {
+		row->status = BENCH_FAIL;
+		snprintf(
+		    row->note, sizeof(row->note),
+		    "%s: no progress for %d ms; the echo child was stopped",
+		    what, j->to);
+	}
 }
 
 void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
@@ -709,6 +753,7 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 	ipc_row_init(&copy, item, &j, false);
 	ipc_row_init(&zc, item, &j, true);
 	ipc_batch_init(&j, cfg, item, &bat);
+	ipc_wait_init(&j);
 	if (!strcmp(j.ep.scheme, "nats")) {
 		/* A server is the user's to start: none answering skips. */
 		ipcx_chan *probe = NULL;
@@ -761,18 +806,24 @@ void bench_ipcx_rows(const struct bench_config *cfg, const char *item,
 	}
 	if (rc < 0)
 		goto fail;
+	if (j.wait < 0) {
+		bench_watchdog_victim = c.pid;
+		bench_watchdog_start(j.to);
+	}
 	rc = ipc_rtt(&j, rx, tx, src, dst, false, &copy, &what);
 	if (rc == 0)
 		rc = ipc_stream(&j, rx, tx, src, false, NULL, &copy, &what);
-	if (rc < 0)
-		goto fail;
-	if (j.batch) {
+	if (rc == 0 && j.batch) {
 		rc = ipc_stream(&j, rx, tx, bsrc, false, bv, &bat, &what);
 		if (rc < 0) {
+			ipc_watchdog_end(&j, &bat, rc, what);
 			ipc_row_error(&bat, &c, rc, what);
 			goto done;
 		}
 	}
+	ipc_watchdog_end(&j, &copy, rc, what);
+	if (rc < 0)
+		goto fail;
 	if (j.zc) {
 		rc = ipc_rtt(&j, rx, tx, src, dst, true, &zc, &what);
 		if (rc == 0)

@@ -281,14 +281,18 @@ int bench_reap(struct bench_child *c, int timeout_ms)
  */
 volatile unsigned long bench_progress;
 volatile sig_atomic_t bench_stuck;
+volatile pid_t bench_watchdog_victim;
 static unsigned long proc_last_progress;
 static struct sigaction proc_old_alrm;
 
 static void proc_on_alarm(int sig)
 {
 	(void)sig;
-	if (bench_progress == proc_last_progress)
+	if (bench_progress == proc_last_progress) {
 		bench_stuck = 1;
+		if (bench_watchdog_victim > 0)
+			kill(bench_watchdog_victim, SIGKILL);
+	}
 	proc_last_progress = bench_progress;
 }
 

@@ -87,8 +87,10 @@ static void iov_advance(struct iovec **v, int *cnt, size_t n)
 }
 
 /*
- * One write attempt. A shared blocking fd gets at most PIPE_BUF bytes, which
- * a pipe that just polled writable takes without blocking.
+ * One write attempt, never waiting: a blk stream's blocking fd is written
+ * with MSG_DONTWAIT or RWF_NOWAIT. A shared blocking fd gets at most
+ * PIPE_BUF bytes, which a pipe that just polled writable takes without
+ * blocking.
  */
 static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
 {
@@ -99,10 +101,17 @@ static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
 
 	switch (st->kind) {
 	case IPCX__ST_SOCK:
-		return sendmsg(st->fd, &m, MSG_NOSIGNAL);
+		return sendmsg(st->fd, &m,
+		               MSG_NOSIGNAL | (st->blk ? MSG_DONTWAIT : 0));
 	case IPCX__ST_SHARED_SOCK:
 		return sendmsg(st->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	case IPCX__ST_PIPE:
+		if (st->blk) {
+			n = pwritev2(st->fd, v, cnt, -1, RWF_NOWAIT);
+			if (n >= 0 || errno != EOPNOTSUPP)
+				return n;
+			ipcx__stream_nowait_lost(st);
+		}
 		return writev(st->fd, v, cnt);
 	case IPCX__ST_SHARED:
 		break;

@@ -63,6 +63,59 @@ void ipcx__pipe_grow(int fd)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)IPCX__PIPE_SZ);
 }
 
+/* See stream.h. */
+void ipcx__stream_blocking(struct ipcx__stream *st)
+{
+	int fl = fcntl(st->fd, F_GETFL);
+
+	if (fl >= 0 && fcntl(st->fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+		st->blk = true;
+}
+
+/* See stream.h. */
+void ipcx__stream_nowait_lost(struct ipcx__stream *st)
+{
+	int fl = fcntl(st->fd, F_GETFL);
+
+	if (fl >= 0)
+		(void)fcntl(st->fd, F_SETFL, fl | O_NONBLOCK);
+	st->blk = false;
+}
+
+/*
+ * A blocking socket read may wait at most until the deadline. SO_RCVTIMEO
+ * is rounded up to the kernel's tick, so it is set RCVTIMEO_SLACK short of
+ * the time left and a read that ends on it hands the rest to poll(), which
+ * is exact. The option is set only when the value in place does not fit
+ * (more than the time left, or far less): a caller who passes the same
+ * timeout each time pays for setsockopt once.
+ */
+#define RCVTIMEO_SLACK (10 * IPCX__NS_PER_MS)
+
+static bool st_rcvtimeo(struct ipcx__stream *st, int64_t deadline)
+{
+	int64_t want = 0, left;
+	struct timeval tv = {0, 0};
+
+	if (deadline >= 0) {
+		left = deadline - ipcx__now_ns() - RCVTIMEO_SLACK;
+		if (left < RCVTIMEO_SLACK)
+			return false; /* too close: poll() is exact */
+		if (st->rcvtimeo > 0 && st->rcvtimeo <= left &&
+		    st->rcvtimeo >= left - left / 16 - IPCX__NS_PER_MS)
+			return true;
+		want = left - left % IPCX__NS_PER_MS;
+		tv.tv_sec = (time_t)(want / IPCX__NS_PER_S);
+		tv.tv_usec = (suseconds_t)(want % IPCX__NS_PER_S / 1000);
+	} else if (st->rcvtimeo == 0) {
+		return true;
+	}
+	if (setsockopt(st->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return false;
+	st->rcvtimeo = want;
+	return true;
+}
+
 /* See stream.h. Closes the fd (if still open) and frees the buffer. */
 void ipcx__stream_fini(struct ipcx__stream *st)
 {
@@ -129,17 +182,40 @@ static ssize_t st_read_mem(struct ipcx__stream *st, const struct iovec *iov,
 }
 
 /*
- * Read into iov without blocking. Returns bytes read (> 0), 0 at end of
- * stream, or -1 with errno (EAGAIN: nothing there now). For a shared
- * blocking fd, `readable` says a poll() just reported POLLIN; otherwise we
- * ask poll() first, since a read() there could block.
+ * How a read may go: without waiting (the default), right after poll()
+ * reported POLLIN (`readable`), or, on a blk stream, waiting up to
+ * `deadline` in the read itself (`block`).
+ */
+struct rdm {
+	bool readable;
+	bool block;
+	int64_t deadline;
+};
+
+/* Whether a read on st may wait in the kernel now (see `blk`). */
+static bool st_may_block(struct ipcx__stream *st, const struct rdm *m)
+{
+	if (!m->block || !st->blk)
+		return false;
+	if (st->kind == IPCX__ST_SOCK)
+		return st_rcvtimeo(st, m->deadline);
+	return m->deadline < 0;
+}
+
+/*
+ * Read into iov. Returns bytes read (> 0), 0 at end of stream, or -1 with
+ * errno (EAGAIN: nothing there now, or a blocking read ran out of time or
+ * was interrupted: poll() takes it from there). For a shared blocking fd,
+ * m->readable says a poll() just reported POLLIN; otherwise we ask poll()
+ * first, since a read() there could block.
  */
 static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
-                        bool readable)
+                        const struct rdm *m)
 {
+	bool wait = st_may_block(st, m);
 	ssize_t n;
 
-	if (st->kind == IPCX__ST_SHARED && !readable) {
+	if (st->kind == IPCX__ST_SHARED && !m->readable) {
 		struct pollfd p = {.fd = st->fd, .events = POLLIN};
 		int r;
 		do
@@ -152,17 +228,31 @@ static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
 			return -1;
 		}
 	}
-	do {
+	for (;;) {
 		if (st->kind == IPCX__ST_MEM) {
 			n = st_read_mem(st, iov, cnt);
-		} else if (st->kind == IPCX__ST_SHARED_SOCK) {
-			struct msghdr m = {.msg_iov = iov,
-			                   .msg_iovlen = (size_t)cnt};
-			n = recvmsg(st->fd, &m, MSG_DONTWAIT);
+		} else if (st->kind == IPCX__ST_SHARED_SOCK ||
+		           (st->kind == IPCX__ST_SOCK && st->blk)) {
+			struct msghdr mh = {.msg_iov = iov,
+			                    .msg_iovlen = (size_t)cnt};
+			n = recvmsg(st->fd, &mh, wait ? 0 : MSG_DONTWAIT);
+		} else if (st->blk && !wait) {
+			n = preadv2(st->fd, iov, cnt, -1, RWF_NOWAIT);
+			if (n < 0 && errno == EOPNOTSUPP) {
+				ipcx__stream_nowait_lost(st);
+				continue;
+			}
 		} else {
 			n = readv(st->fd, iov, cnt);
 		}
-	} while (n < 0 && errno == EINTR);
+		if (n >= 0 || errno != EINTR)
+			break;
+		if (wait) {
+			/* poll() goes on with the time left */
+			errno = EAGAIN;
+			break;
+		}
+	}
 	/* A short read, or none, emptied the kernel's buffer. */
 	if (n > 0) {
 		size_t want = 0;
@@ -334,14 +424,14 @@ static int st_grow(struct ipcx__stream *st, size_t frame)
 
 /* Raw mode: whatever bytes are there, at most cap. */
 static ssize_t st_step_raw(struct ipcx__stream *st, void *buf, size_t cap,
-                           bool readable)
+                           const struct rdm *m)
 {
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	ssize_t n;
 
 	if (cap == 0)
 		return 0;
-	n = st_readv(st, &iov, 1, readable);
+	n = st_readv(st, &iov, 1, m);
 	if (n > 0)
 		return n;
 	if (n == 0)
@@ -356,14 +446,14 @@ static ssize_t st_step_raw(struct ipcx__stream *st, void *buf, size_t cap,
  * (quietly; rx keeps the progress) or an error.
  */
 static ssize_t st_step_direct(struct ipcx__stream *st, void *buf, ipcx_chan *ch,
-                              struct rx *rx, bool readable)
+                              struct rx *rx, const struct rdm *m)
 {
 	size_t want = rx->len - rx->got;
 	struct iovec iov[2] = {
 	    {.iov_base = (uint8_t *)buf + rx->got, .iov_len = want},
 	    {.iov_base = st->rbuf, .iov_len = st->rcap},
 	};
-	ssize_t n = st_readv(st, iov, 2, readable);
+	ssize_t n = st_readv(st, iov, 2, m);
 
 	if (n < 0 && errno == EAGAIN)
 		return IPCX_EAGAIN;
@@ -451,18 +541,88 @@ static ssize_t st_step_header(struct ipcx__stream *st, void *buf, size_t cap,
 	return IPCX_EAGAIN;
 }
 
+/* A caller's buffer this big makes a receive try st_step_first. */
+#define FIRST_MIN 4096
+
 /*
- * One receive attempt without waiting. Returns a frame's length, IPCX_EAGAIN
- * (quietly: the next frame is not all there; rx holds the progress), or an
- * error. `readable`: a poll() just said the fd is readable.
+ * Nothing is buffered, the last read emptied the kernel's buffer and the
+ * caller's buffer is big: most likely one message is on its way (a
+ * request, a reply). Read its header into the read buffer and what follows
+ * straight into the caller's buffer, so a big message is not copied
+ * again. At most IPCX__RBUF bytes go there, so whatever is not this
+ * message fits the read buffer afterwards. Returns the frame's length, an
+ * error, or IPCX_EAGAIN with the stream as the rest of st_step expects it:
+ * the bytes read are where a read into the read buffer (or the direct
+ * half) would have put them, or nowhere if the read brought none.
+ */
+static ssize_t st_step_first(struct ipcx__stream *st, void *buf, size_t cap,
+                             ipcx_chan *ch, struct rx *rx, const struct rdm *m)
+{
+	size_t take = cap < IPCX__RBUF ? cap : IPCX__RBUF, got;
+	struct iovec iov[2] = {{.iov_base = st->rbuf, .iov_len = HDR},
+	                       {.iov_base = buf, .iov_len = take}};
+	ssize_t n = st_readv(st, iov, 2, m);
+	uint32_t len;
+
+	st->rpos = 0;
+	if (n == 0)
+		return st_eof(st, false);
+	if (n < 0)
+		return st_rderr(st, false);
+	if ((size_t)n <= HDR) {
+		st->rlen = (size_t)n;
+		return IPCX_EAGAIN;
+	}
+	got = (size_t)n - HDR;
+	st->rlen = HDR;
+	if (ipcx__frame_get(st->rbuf, st->maxmsg, &len) < 0)
+		return IPCX_EAGAIN; /* st_step_header refuses it */
+	if (len <= cap && len <= got) {
+		/* The whole message: keep what follows it. */
+		memcpy(st->rbuf, (uint8_t *)buf + len, got - len);
+		st->rlen = got - len;
+		/* A read that ended with the message most likely emptied the
+		 * kernel's buffer, even if it filled the iovec exactly. */
+		if (st->rlen == 0)
+			st->drained = true;
+		ch->has_pending = false;
+		ch->pending = 0;
+		return (ssize_t)len;
+	}
+	if (len > cap || HDR + (size_t)len <= st->rcap) {
+		if (HDR + got <= st->rcap) {
+			/* As if read into the read buffer. */
+			memcpy(st->rbuf + HDR, buf, got);
+			st->rlen = HDR + got;
+			return IPCX_EAGAIN;
+		}
+	}
+	/* Part of a frame bigger than the read buffer: the direct half
+	 * goes on, or, too big for buf as well, the frame is kept (as a
+	 * timed-out direct frame is) for st_step_header to say ENOBUFS. */
+	st->rlen = 0;
+	rx->direct = true;
+	rx->len = len;
+	rx->got = got;
+	if (len <= cap)
+		return IPCX_EAGAIN;
+	return st_stash(st, buf, rx) < 0 ? IPCX_ENOMEM : IPCX_EAGAIN;
+}
+
+/*
+ * One receive attempt. Returns a frame's length, IPCX_EAGAIN (quietly: the
+ * next frame is not all there; rx holds the progress), or an error. m says
+ * whether reads may wait (see struct rdm): a blocking attempt reads until
+ * the frame is whole and returns IPCX_EAGAIN only when a read ran out of
+ * time or was interrupted.
  */
 static ssize_t st_step(struct ipcx__stream *st, void *buf, size_t cap,
-                       ipcx_chan *ch, struct rx *rx, bool readable)
+                       ipcx_chan *ch, struct rx *rx, struct rdm m)
 {
 	/*
 	 * A read that returned less than asked emptied the kernel's buffer:
 	 * asking again now would only say EAGAIN, so save the system call
-	 * and let the caller wait.
+	 * and let the caller wait (unless the next read may wait itself).
 	 */
 	bool drained = false;
 	struct iovec iov;
@@ -471,26 +631,42 @@ static ssize_t st_step(struct ipcx__stream *st, void *buf, size_t cap,
 	if (st->killed || (st->fd < 0 && st->kind != IPCX__ST_MEM))
 		return ipcx__stream_dead(st, "recv");
 	if (st->raw)
-		return st_step_raw(st, buf, cap, readable);
+		return st_step_raw(st, buf, cap, &m);
 	if (!st->rbuf && st_rbuf_alloc(st) < 0)
 		return IPCX_ENOMEM;
 	for (;;) {
-		if (rx->direct)
-			return drained
-			           ? IPCX_EAGAIN
-			           : st_step_direct(st, buf, ch, rx, readable);
+		if (rx->direct) {
+			size_t had = rx->got;
+
+			if (drained && !m.block)
+				return IPCX_EAGAIN;
+			n = st_step_direct(st, buf, ch, rx, &m);
+			if (n != IPCX_EAGAIN || !m.block || rx->got == had)
+				return n;
+			m.readable = false;
+			continue;
+		}
 		n = st_step_header(st, buf, cap, ch, rx);
 		if (n != IPCX_EAGAIN)
 			return n;
 		if (rx->direct)
 			continue;
-		if (drained)
+		if (drained && !m.block)
 			return IPCX_EAGAIN;
+		if (st->rlen == 0 && st->drained && cap >= FIRST_MIN &&
+		    st->rcap == IPCX__RBUF) {
+			n = st_step_first(st, buf, cap, ch, rx, &m);
+			if (n != IPCX_EAGAIN || (st->rlen == 0 && !rx->direct))
+				return n;
+			m.readable = false;
+			drained = st->drained;
+			continue;
+		}
 		iov.iov_base = st->rbuf + st->rpos + st->rlen;
 		iov.iov_len = st->rcap - st->rpos - st->rlen;
-		n = st_readv(st, &iov, 1, readable);
+		n = st_readv(st, &iov, 1, &m);
 		if (n > 0) {
-			readable = false;
+			m.readable = false;
 			st->rlen += (size_t)n;
 			drained = (size_t)n < iov.iov_len;
 			continue;
@@ -502,29 +678,33 @@ static ssize_t st_step(struct ipcx__stream *st, void *buf, size_t cap,
 }
 
 /*
- * See stream.h. Blocks until the deadline: read what is there, and only
- * when a frame is incomplete poll() for more. The caller owns buf; a frame
- * is copied there only whole.
+ * See stream.h. Blocks until the deadline: on a blk stream that may block
+ * (see `blk`) the reads themselves wait; otherwise read what is there, and
+ * only when a frame is incomplete poll() for more. The caller owns buf; a
+ * frame is copied there only whole (bytes past it may be overwritten).
  */
 ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf, size_t cap,
                           ipcx_chan *ch, int64_t deadline)
 {
 	struct rx rx = {0};
-	bool readable = false;
+	struct rdm m = {.deadline = deadline};
 	/* The last read emptied the kernel's buffer and nothing is
 	 * buffered: a read now would most likely just say EAGAIN, so wait
 	 * for data first. Messages that come one at a time (a round trip)
-	 * then cost poll + read, not read + poll + read. */
-	bool wait_first = st->drained && st->fd >= 0 && st->rlen == 0 &&
-	                  !(st->raw && cap == 0);
+	 * then cost poll + read, not read + poll + read; on a blk stream
+	 * whose read may wait, one read. */
+	bool wait_first;
 
+	m.block = st->blk && (deadline < 0 || st->kind == IPCX__ST_SOCK);
+	wait_first = !m.block && st->drained && st->fd >= 0 && st->rlen == 0 &&
+	             !(st->raw && cap == 0);
 	for (;;) {
-		ssize_t r = wait_first
-		                ? IPCX_EAGAIN
-		                : st_step(st, buf, cap, ch, &rx, readable);
+		ssize_t r = wait_first ? IPCX_EAGAIN
+		                       : st_step(st, buf, cap, ch, &rx, m);
 		int p;
 
 		wait_first = false;
+		m.block = false; /* from now on poll() waits */
 		if (r != IPCX_EAGAIN)
 			return r;
 		p = ipcx__poll1(st->fd, POLLIN, deadline);
@@ -547,7 +727,7 @@ ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf, size_t cap,
 		}
 		/* POLLIN, POLLHUP or POLLERR: the next read will not block
 		 * and tells which. */
-		readable = true;
+		m.readable = true;
 	}
 }
 
@@ -556,7 +736,8 @@ ssize_t ipcx__stream_try(struct ipcx__stream *st, void *buf, size_t cap,
                          ipcx_chan *ch)
 {
 	struct rx rx = {0};
-	ssize_t r = st_step(st, buf, cap, ch, &rx, false);
+	struct rdm m = {.readable = false, .block = false, .deadline = 0};
+	ssize_t r = st_step(st, buf, cap, ch, &rx, m);
 
 	if (r == IPCX_EAGAIN) {
 		int s = st_stash(st, buf, &rx);

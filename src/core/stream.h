@@ -33,9 +33,10 @@
 
 /* How a stream talks to its fd. */
 enum ipcx__st_kind {
-	/* A socket we own, O_NONBLOCK; sends use MSG_NOSIGNAL. */
+	/* A socket we own, O_NONBLOCK unless blk; sends use MSG_NOSIGNAL. */
 	IPCX__ST_SOCK,
-	/* A pipe or FIFO we own, O_NONBLOCK; SIGPIPE blocked around writes. */
+	/* A pipe or FIFO we own, O_NONBLOCK unless blk; SIGPIPE blocked
+	 * around writes unless ignored. */
 	IPCX__ST_PIPE,
 	/*
 	 * An inherited socket whose file description others share: we never
@@ -74,6 +75,15 @@ struct ipcx__stream {
 	bool hup;    /* the peer closed cleanly, at a frame boundary */
 	bool sigpipe_ign; /* SIGPIPE was ignored at init: no guard on writes */
 	bool drained;     /* the last read found the kernel's buffer empty */
+	/*
+	 * The fd is blocking and ours alone (ipcx__stream_blocking): calls
+	 * that must not wait pass MSG_DONTWAIT or RWF_NOWAIT, and a receive
+	 * that has to wait reads blocking instead of poll() then read(), one
+	 * system call as with a bare blocking fd. Sockets bound that read
+	 * with SO_RCVTIMEO; pipes block only without a deadline.
+	 */
+	bool blk;
+	int64_t rcvtimeo; /* blk sockets: SO_RCVTIMEO now set, ns; 0: none */
 	size_t maxmsg;
 	uint8_t *rbuf;
 	size_t rcap, rpos, rlen;
@@ -113,6 +123,21 @@ IPCX__HIDDEN void ipcx__stream_feed(struct ipcx__stream *st, const void *bytes,
  */
 #define IPCX__PIPE_SZ (128u << 10)
 IPCX__HIDDEN void ipcx__pipe_grow(int fd);
+
+/*
+ * ipcx__stream_blocking - st's fd (a pipe we created, or a connected
+ * socket, no other process shares its description) becomes blocking, and
+ * st drives it as described at `blk`. Does not block. Best effort: if
+ * fcntl fails the stream stays as it was.
+ */
+IPCX__HIDDEN void ipcx__stream_blocking(struct ipcx__stream *st);
+
+/*
+ * ipcx__stream_nowait_lost - the kernel refused RWF_NOWAIT on this pipe
+ * (EOPNOTSUPP: before Linux 6.4, and on FIFOs): make the fd O_NONBLOCK again
+ * and drive it the plain way. Does not block.
+ */
+IPCX__HIDDEN void ipcx__stream_nowait_lost(struct ipcx__stream *st);
 
 /* ipcx__stream_fini - close the fd and free the buffer. Accepts a stream
  * set up by ipcx__stream_init with fd -1, and a second call. */

@@ -228,14 +228,18 @@ static int pipe_chan(const struct ipcx__ep *ep, int fd, int flags,
 	snprintf(p->name, sizeof(p->name), "pipe:// (ipcx_pipe, %s end)",
 	         flags & IPCX_SEND ? "write" : "read");
 	ipcx__solo_init(&p->so, fd, IPCX__ST_PIPE, &ch->ep, p->name);
+	/* Ours alone: a receive without a deadline is one blocking read
+	 * (stream.h, `blk`); everything else passes RWF_NOWAIT. */
+	ipcx__stream_blocking(&p->so.st);
 	ch->priv = p;
 	*chp = ch;
 	return 0;
 }
 
 /*
- * ipcx_pipe - see ipcx.h. Does not block. Both descriptors are nonblocking
- * and close-on-exec; they are ours alone, so no O_NONBLOCK caveat applies.
+ * ipcx_pipe - see ipcx.h. Does not block. Both descriptors are
+ * close-on-exec and ours alone: blocking, driven with RWF_NOWAIT where a
+ * call must not wait (or O_NONBLOCK where the kernel lacks it).
  * For a child that execs, pass the fd with ?fd=N after clearing
  * FD_CLOEXEC on its copy.
  */

@@ -190,6 +190,8 @@ static int tcp_dial(ipcx_chan *ch, struct tcp_priv *p, struct addrinfo *res)
 		return ipcx__errno(e, "connect %s", p->name);
 	}
 	ipcx__solo_init(&p->s.solo, fd, IPCX__ST_SOCK, &ch->ep, p->name);
+	/* Ours alone: one blocking read a message (stream.h, `blk`). */
+	ipcx__stream_blocking(&p->s.solo.st);
 	return 0;
 }
 

@@ -283,6 +283,8 @@ static int un_dial(ipcx_chan *ch, struct unix_priv *p,
 			                 p->name, (unsigned)cr.gid,
 			                 (unsigned)ch->ep.gid);
 	}
+	/* Ours alone: one blocking read a message (stream.h, `blk`). */
+	ipcx__stream_blocking(&p->s.solo.st);
 	return 0;
 }
 

@@ -627,7 +627,10 @@ static void case_sendv(struct ctx *c)
 	T_OK(ipcx_close(rx));
 }
 
-/* A sender thread floods while this thread receives: blocking both ways. */
+/*
+ * A sender thread floods while this thread receives: blocking both ways,
+ * with and without a deadline.
+ */
 struct flood {
 	ipcx_chan *tx;
 	size_t top;
@@ -643,7 +646,8 @@ static void *flood_thread(void *arg)
 	for (int i = 0; i < f->count && !f->err; i++) {
 		size_t len = (size_t)((uint32_t)i * 2654435761u % (f->top + 1));
 		t_msg_fill(buf, len, (uint32_t)i);
-		f->err = ipcx_send(f->tx, buf, len, LONG_MS);
+		/* Without a deadline too: blocking fds wait in the call. */
+		f->err = ipcx_send(f->tx, buf, len, i % 2 ? -1 : LONG_MS);
 	}
 	free(buf);
 	return NULL;
@@ -661,7 +665,8 @@ static void case_flood(struct ctx *c)
 	T_ASSERT(pthread_create(&th, NULL, flood_thread, &f) == 0);
 	for (int i = 0; i < f.count; i++) {
 		size_t len = (size_t)((uint32_t)i * 2654435761u % (f.top + 1));
-		ssize_t n = ipcx_recv(rx, buf, c->tp->limit, LONG_MS);
+		ssize_t n =
+		    ipcx_recv(rx, buf, c->tp->limit, i % 3 ? LONG_MS : -1);
 		if (n != (ssize_t)len || !t_msg_is(buf, len, (uint32_t)i)) {
 			fprintf(stderr, "flood: message %d: got %zd (%s)\n", i,
 			        n, n < 0 ? ipcx_errmsg() : "bad content");

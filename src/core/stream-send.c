@@ -87,12 +87,16 @@ static void iov_advance(struct iovec **v, int *cnt, size_t n)
 }
 
 /*
- * One write attempt, never waiting: a blk stream's blocking fd is written
- * with MSG_DONTWAIT or RWF_NOWAIT. A shared blocking fd gets at most
+ * One write attempt. It waits in the kernel only with `wait` on a blk
+ * stream (no deadline: the writer then wakes as soon as there is room,
+ * where poll() on a socket reports POLLOUT only once most of the buffer
+ * is free); otherwise a blk stream's blocking fd is written with
+ * MSG_DONTWAIT or RWF_NOWAIT. A shared blocking fd gets at most
  * PIPE_BUF bytes, which a pipe that just polled writable takes without
  * blocking.
  */
-static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
+static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt,
+                         bool wait)
 {
 	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)cnt};
 	size_t room = PIPE_BUF, keep;
@@ -102,11 +106,12 @@ static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt)
 	switch (st->kind) {
 	case IPCX__ST_SOCK:
 		return sendmsg(st->fd, &m,
-		               MSG_NOSIGNAL | (st->blk ? MSG_DONTWAIT : 0));
+		               MSG_NOSIGNAL |
+		                   (st->blk && !wait ? MSG_DONTWAIT : 0));
 	case IPCX__ST_SHARED_SOCK:
 		return sendmsg(st->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 	case IPCX__ST_PIPE:
-		if (st->blk) {
+		if (st->blk && !wait) {
 			n = pwritev2(st->fd, v, cnt, -1, RWF_NOWAIT);
 			if (n >= 0 || errno != EOPNOTSUPP)
 				return n;
@@ -152,7 +157,7 @@ static int st_push(struct ipcx__stream *st, struct iovec *v, int cnt,
 			if (r < 0)
 				return r;
 		}
-		n = st_writev(st, v, cnt);
+		n = st_writev(st, v, cnt, st->blk && deadline < 0);
 		if (n >= 0) {
 			*done += (size_t)n;
 			if (*done == total)

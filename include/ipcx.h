@@ -162,6 +162,7 @@ IPCX_API int ipcx_sendv(ipcx_chan *ch, const struct iovec *msgs, int n,
  * message). If the message is longer than cap, returns IPCX_ENOBUFS, leaves
  * the message queued and ipcx_pending() tells its size.
  * IPCX_EPEER when the only peer is gone, IPCX_ECORRUPT on a bad frame.
+ * Bytes of buf past the returned length may have been written.
  */
 IPCX_API ssize_t ipcx_recv(ipcx_chan *ch, void *buf, size_t cap,
                            int timeout_ms);

@@ -37,10 +37,17 @@ int peer_parse(int argc, char **argv, const char *prog, const char *what,
 	    {"no-pin", no_argument, NULL, 'P'},
 	    {"quick", no_argument, NULL, 'q'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    /* ipcx bench's own: make bench passes BENCH_FLAGS to every
+	     * program, and a peer has no idle test, reference rows or
+	     * targets, so these are taken and ignored. */
+	    {"idle", required_argument, NULL, 'I'},
+	    {"no-baselines", no_argument, NULL, 'i'},
+	    {"targets", no_argument, NULL, 'i'},
+	    {"no-targets", no_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *list = NULL;
+	char *list = NULL, *end;
 	long to;
 	int c;
 
@@ -81,6 +88,12 @@ int peer_parse(int argc, char **argv, const char *prog, const char *what,
 				goto usage;
 			cfg->timeout_ms = (int)to;
 			break;
+		case 'I':
+			if (strtod(optarg, &end) < 0 || end == optarg || *end)
+				goto usage;
+			break;
+		case 'i':
+			break;
 		case 'h':
 			printf(
 			    "usage: %s [-s SIZES] [-n ROUNDTRIPS] [-m "
@@ -88,6 +101,8 @@ int peer_parse(int argc, char **argv, const char *prog, const char *what,
 			    "[--json FILE]\n"
 			    "          [--no-pin] [--quick] [--timeout MS]\n"
 			    "\n%s\n"
+			    "ipcx bench's --idle S, --no-baselines, --targets "
+			    "and --no-targets\nare taken and ignored.\n"
 			    "Prints the same columns as `ipcx bench`; "
 			    "sizes take K and M suffixes (default 64,64K).\n",
 			    prog, what);

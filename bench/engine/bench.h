@@ -455,6 +455,9 @@ struct bench_target {
 };
 
 struct bench_row *bench_row_add(struct bench_result *res);
+/* bench_table_fit - widen the name column (before the header) so that a
+ * row name of name_len characters lines up with the others. */
+void bench_table_fit(size_t name_len);
 void bench_table_header(FILE *f);
 void bench_table_row(FILE *f, const struct bench_row *r);
 void bench_print_idle(FILE *f, const struct bench_idle *idle);

@@ -197,6 +197,9 @@ int bench_run(const struct bench_config *cfg)
 		        "p99.9), best throughput\n",
 		        cfg->repeat);
 	fputc('\n', f);
+	/* Row names are an item and at most " zero-copy" or " sendv 1024". */
+	for (size_t i = 0; i < cfg->nitems; i++)
+		bench_table_fit(strlen(cfg->items[i]) + 11);
 	bench_table_header(f);
 
 	/* Semaphores (and semshm, woken by one) compare with bare sem_post;

@@ -32,11 +32,20 @@ struct bench_row *bench_row_add(struct bench_result *res)
 	return &res->rows[res->nrows++];
 }
 
+/* The name column: 26 wide unless bench_table_fit asked for more. */
+static int rep_name_w = 26;
+
+void bench_table_fit(size_t name_len)
+{
+	if (name_len > (size_t)rep_name_w && name_len < 200)
+		rep_name_w = (int)name_len;
+}
+
 void bench_table_header(FILE *f)
 {
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s\n", "transport",
-	        "size", "wait", "rtt p50", "p99", "p99.9", "msgs/s", "bytes/s",
-	        "cpu/msg", "note");
+	fprintf(f, "%-*s %6s %-8s %9s %9s %9s %9s %10s %9s  %s\n", rep_name_w,
+	        "transport", "size", "wait", "rtt p50", "p99", "p99.9",
+	        "msgs/s", "bytes/s", "cpu/msg", "note");
 	fflush(f);
 }
 
@@ -78,8 +87,9 @@ void bench_table_row(FILE *f, const struct bench_row *r)
 		         r->baseline, note[0] ? "; " : "");
 	if (r->status == BENCH_OK && r->has_cpu)
 		bench_fmt_ns((uint64_t)r->cpu_ns_per_msg, cpu, sizeof(cpu));
-	fprintf(f, "%-26s %6s %-8s %9s %9s %9s %9s %10s %9s  %s%s%s\n", r->name,
-	        sz, r->wait, p50, p99, p999, mps, bps, cpu, vs,
+	fprintf(f, "%-*s %6s %-8s %9s %9s %9s %9s %10s %9s  %s%s%s\n",
+	        rep_name_w, r->name, sz, r->wait, p50, p99, p999, mps, bps, cpu,
+	        vs,
 	        r->status == BENCH_FAIL   ? "FAILED: "
 	        : r->status == BENCH_SKIP ? "skipped: "
 	                                  : "",

@@ -166,13 +166,18 @@ static void test_1mib(void)
 
 static struct t_sync sync_;
 
-/* Child: wait for the go, then open the FIFO, send, leave. */
+/* Child: wait for the go (and arg's ms, if any), then open the FIFO,
+ * send, leave. */
 static int late_writer(void *arg)
 {
 	ipcx_chan *w;
 
-	(void)arg;
 	t_wait_parent(&sync_);
+	if (arg) {
+		int ms = *(const int *)arg;
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
 	if (ipcx_open(ep, IPCX_SEND, &w) < 0)
 		return 2;
 	if (ipcx_send(w, "late", 4, 5000) < 0)
@@ -218,6 +223,27 @@ static void test_writers_come_and_go(void)
 	t_sync_close(&sync_);
 	/* And after that writer left too, still only timeouts. */
 	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), 20), IPCX_ETIMEDOUT);
+	/*
+	 * Without a deadline: a message read, so the next receive reads the
+	 * blocking twin, which says end of stream once the writer is gone;
+	 * the receiver then waits in poll() for a new one, not spinning.
+	 */
+	T_OK(ipcx_open(ep, IPCX_SEND, &w));
+	T_OK(ipcx_send(w, "three", 5, 1000));
+	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), -1), 5);
+	T_OK(ipcx_close(w));
+	t_sync_init(&sync_);
+	{
+		static const int ms = 300;
+		pid = t_fork(late_writer, (void *)&ms);
+	}
+	t_notify_child(&sync_);
+	c0 = cpu_ms();
+	T_EXPECT(ipcx_recv(r, buf, sizeof(buf), -1), 4);
+	T_ASSERT(memcmp(buf, "late", 4) == 0);
+	T_ASSERT(cpu_ms() - c0 < 100);
+	t_child_ok(pid);
+	t_sync_close(&sync_);
 	T_OK(ipcx_close(r));
 	T_OK(ipcx_unlink(ep));
 }

@@ -12,7 +12,7 @@ void ipcx__sock_reset(struct ipcx__sock *s)
 	memset(s, 0, sizeof(*s));
 	s->fan.lfd = -1;
 	ipcx__ps_reset(&s->fan.ps);
-	s->solo.st.fd = -1;
+	s->solo.st.fd = s->solo.st.bfd = -1;
 	ipcx__ps_reset(&s->solo.ps);
 }
 

@@ -17,9 +17,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@ void ipcx__stream_init(struct ipcx__stream *st, int fd, enum ipcx__st_kind kind,
 	st->kind = kind;
 	st->raw = ep->raw;
 	st->maxmsg = ep->maxmsg;
+	st->bfd = -1;
 	st->peer.pid = -1;
 	st->peer.uid = (uid_t)-1;
 	st->peer.gid = (gid_t)-1;
@@ -70,6 +73,31 @@ void ipcx__stream_blocking(struct ipcx__stream *st)
 
 	if (fl >= 0 && fcntl(st->fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
 		st->blk = true;
+}
+
+/* See stream.h. */
+void ipcx__stream_twin(struct ipcx__stream *st)
+{
+	char path[40];
+	struct stat a, b;
+	int fd, fl;
+
+	if (st->kind != IPCX__ST_PIPE || st->blk || st->bfd >= 0 ||
+	    fstat(st->fd, &a) < 0 || !S_ISFIFO(a.st_mode))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", st->fd);
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a
+	 * writer; the flag is cleared once it is open. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return;
+	}
+	st->bfd = fd;
 }
 
 /* See stream.h. */
@@ -121,7 +149,9 @@ void ipcx__stream_fini(struct ipcx__stream *st)
 {
 	if (st->fd >= 0)
 		close(st->fd);
-	st->fd = -1;
+	if (st->bfd >= 0)
+		close(st->bfd);
+	st->fd = st->bfd = -1;
 	free(st->rbuf);
 	st->rbuf = NULL;
 	st->rcap = st->rpos = st->rlen = 0;
@@ -195,7 +225,11 @@ struct rdm {
 /* Whether a read on st may wait in the kernel now (see `blk`). */
 static bool st_may_block(struct ipcx__stream *st, const struct rdm *m)
 {
-	if (!m->block || !st->blk)
+	if (!m->block)
+		return false;
+	if (st->bfd >= 0)
+		return m->deadline < 0 && st->live;
+	if (!st->blk)
 		return false;
 	if (st->kind == IPCX__ST_SOCK)
 		return st_rcvtimeo(st, m->deadline);
@@ -242,6 +276,8 @@ static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
 				ipcx__stream_nowait_lost(st);
 				continue;
 			}
+		} else if (wait && st->bfd >= 0) {
+			n = readv(st->bfd, iov, cnt);
 		} else {
 			n = readv(st->fd, iov, cnt);
 		}
@@ -253,6 +289,9 @@ static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
 			break;
 		}
 	}
+	/* With no writer a FIFO's read says end of stream at once: the
+	 * twin waits only while the last read brought bytes. */
+	st->live = n > 0 || (n < 0 && errno == EAGAIN && st->live);
 	/* A short read, or none, emptied the kernel's buffer. */
 	if (n > 0) {
 		size_t want = 0;
@@ -695,7 +734,8 @@ ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf, size_t cap,
 	 * whose read may wait, one read. */
 	bool wait_first;
 
-	m.block = st->blk && (deadline < 0 || st->kind == IPCX__ST_SOCK);
+	m.block = (st->blk && (deadline < 0 || st->kind == IPCX__ST_SOCK)) ||
+	          (st->bfd >= 0 && deadline < 0 && st->live);
 	wait_first = !m.block && st->drained && st->fd >= 0 && st->rlen == 0 &&
 	             !(st->raw && cap == 0);
 	for (;;) {

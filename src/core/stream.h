@@ -84,6 +84,15 @@ struct ipcx__stream {
 	 */
 	bool blk;
 	int64_t rcvtimeo; /* blk sockets: SO_RCVTIMEO now set, ns; 0: none */
+	/*
+	 * A FIFO's or reopened pipe's read end keeps fd O_NONBLOCK (the
+	 * kernel refuses RWF_NOWAIT there) and may have a blocking twin:
+	 * another description of the same pipe (ipcx__stream_twin), read
+	 * by a receive without a deadline while a writer is there (`live`:
+	 * the last read brought bytes), so it too costs one read. -1: none.
+	 */
+	int bfd;
+	bool live;
 	size_t maxmsg;
 	uint8_t *rbuf;
 	size_t rcap, rpos, rlen;
@@ -131,6 +140,13 @@ IPCX__HIDDEN void ipcx__pipe_grow(int fd);
  * fcntl fails the stream stays as it was.
  */
 IPCX__HIDDEN void ipcx__stream_blocking(struct ipcx__stream *st);
+
+/*
+ * ipcx__stream_twin - give a pipe or FIFO read end (IPCX__ST_PIPE, fd not
+ * blk) its blocking twin, opened through /proc/self/fd. Does not block.
+ * Best effort: without /proc the stream waits in poll() as before.
+ */
+IPCX__HIDDEN void ipcx__stream_twin(struct ipcx__stream *st);
 
 /*
  * ipcx__stream_nowait_lost - the kernel refused RWF_NOWAIT on this pipe

@@ -153,6 +153,9 @@ static int fifo_open(ipcx_chan *ch)
 	p->so.st.fd = fd;
 	if (created)
 		ipcx__pipe_grow(fd);
+	/* A receive without a deadline: one blocking read (stream.h). */
+	if (reader)
+		ipcx__stream_twin(&p->so.st);
 	return 0;
 }
 

@@ -142,6 +142,9 @@ static int pipe_open(ipcx_chan *ch)
 		                            : IPCX__ST_SHARED;
 	}
 	ipcx__solo_init(&p->so, fd, kind, &ch->ep, p->name);
+	/* A receive without a deadline: one blocking read (stream.h). */
+	if (kind == IPCX__ST_PIPE && !tx)
+		ipcx__stream_twin(&p->so.st);
 	ch->priv = p;
 	return 0;
 }

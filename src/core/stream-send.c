@@ -16,10 +16,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
-#include <unistd.h>
 
 #define HDR IPCX__FRAME_HDR
 /* Messages one writev takes at most: two iovecs each, within IOV_MAX. */
@@ -87,56 +85,6 @@ static void iov_advance(struct iovec **v, int *cnt, size_t n)
 }
 
 /*
- * One write attempt. It waits in the kernel only with `wait` on a blk
- * stream (no deadline: the writer then wakes as soon as there is room,
- * where poll() on a socket reports POLLOUT only once most of the buffer
- * is free); otherwise a blk stream's blocking fd is written with
- * MSG_DONTWAIT or RWF_NOWAIT. A shared blocking fd gets at most
- * PIPE_BUF bytes, which a pipe that just polled writable takes without
- * blocking.
- */
-static ssize_t st_writev(struct ipcx__stream *st, struct iovec *v, int cnt,
-                         bool wait)
-{
-	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)cnt};
-	size_t room = PIPE_BUF, keep;
-	ssize_t n;
-	int k;
-
-	switch (st->kind) {
-	case IPCX__ST_SOCK:
-		return sendmsg(st->fd, &m,
-		               MSG_NOSIGNAL |
-		                   (st->blk && !wait ? MSG_DONTWAIT : 0));
-	case IPCX__ST_SHARED_SOCK:
-		return sendmsg(st->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
-	case IPCX__ST_PIPE:
-		if (st->blk && !wait) {
-			n = pwritev2(st->fd, v, cnt, -1, RWF_NOWAIT);
-			if (n >= 0 || errno != EOPNOTSUPP)
-				return n;
-			ipcx__stream_nowait_lost(st);
-		}
-		return writev(st->fd, v, cnt);
-	case IPCX__ST_SHARED:
-		break;
-	case IPCX__ST_MEM: /* receive only: nothing to write to */
-		errno = EBADF;
-		return -1;
-	}
-	for (k = 0; k < cnt && v[k].iov_len < room; k++)
-		room -= v[k].iov_len;
-	if (k == cnt)
-		return writev(st->fd, v, cnt);
-	/* Cut the iovec at PIPE_BUF bytes for this one call. */
-	keep = v[k].iov_len;
-	v[k].iov_len = room;
-	n = writev(st->fd, v, k + 1);
-	v[k].iov_len = keep;
-	return n;
-}
-
-/*
  * Write v[0..cnt), total bytes, until all of it is in the kernel or the
  * deadline passes; *done counts what went. On a full kernel buffer poll()
  * for POLLOUT and go on with the rest. Returns 0, a positive errno of a
@@ -157,7 +105,7 @@ static int st_push(struct ipcx__stream *st, struct iovec *v, int cnt,
 			if (r < 0)
 				return r;
 		}
-		n = st_writev(st, v, cnt, st->blk && deadline < 0);
+		n = ipcx__stream_writev(st, v, cnt, st->blk && deadline < 0);
 		if (n >= 0) {
 			*done += (size_t)n;
 			if (*done == total)

@@ -1,7 +1,8 @@
 /*
  * stream.c - turns a received byte stream into whole frames
  * (docs/FORMAT.md section 1), for pipe://, fifo://, unix:// and tcp://; it
- * also sets a stream up and tears it down. Sending is in stream-send.c.
+ * also sets a stream up and tears it down. Sending is in stream-send.c,
+ * the system calls of both (and the blocking fds) in stream-io.c.
  *
  * Each connection has a read buffer (IPCX__RBUF), so a burst of small
  * messages costs one read() for many of them. A frame larger than the
@@ -14,14 +15,11 @@
 #include "stream.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -56,92 +54,6 @@ void ipcx__stream_init(struct ipcx__stream *st, int fd, enum ipcx__st_kind kind,
 		                  !(sa.sa_flags & SA_SIGINFO) &&
 		                  sa.sa_handler == SIG_IGN;
 	}
-}
-
-void ipcx__pipe_grow(int fd)
-{
-	int cur = fcntl(fd, F_GETPIPE_SZ);
-
-	if (cur >= 0 && (unsigned)cur < IPCX__PIPE_SZ)
-		(void)fcntl(fd, F_SETPIPE_SZ, (int)IPCX__PIPE_SZ);
-}
-
-/* See stream.h. */
-void ipcx__stream_blocking(struct ipcx__stream *st)
-{
-	int fl = fcntl(st->fd, F_GETFL);
-
-	if (fl >= 0 && fcntl(st->fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
-		st->blk = true;
-}
-
-/* See stream.h. */
-void ipcx__stream_twin(struct ipcx__stream *st)
-{
-	char path[40];
-	struct stat a, b;
-	int fd, fl;
-
-	if (st->kind != IPCX__ST_PIPE || st->blk || st->bfd >= 0 ||
-	    fstat(st->fd, &a) < 0 || !S_ISFIFO(a.st_mode))
-		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", st->fd);
-	/* O_NONBLOCK: opening a FIFO for reading must not wait for a
-	 * writer; the flag is cleared once it is open. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
-	    (fl = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		close(fd);
-		return;
-	}
-	st->bfd = fd;
-}
-
-/* See stream.h. */
-void ipcx__stream_nowait_lost(struct ipcx__stream *st)
-{
-	int fl = fcntl(st->fd, F_GETFL);
-
-	if (fl >= 0)
-		(void)fcntl(st->fd, F_SETFL, fl | O_NONBLOCK);
-	st->blk = false;
-}
-
-/*
- * A blocking socket read may wait at most until the deadline. SO_RCVTIMEO
- * is rounded up to the kernel's tick, so it is set RCVTIMEO_SLACK short of
- * the time left and a read that ends on it hands the rest to poll(), which
- * is exact. The option is set only when the value in place does not fit
- * (more than the time left, or far less): a caller who passes the same
- * timeout each time pays for setsockopt once.
- */
-#define RCVTIMEO_SLACK (10 * IPCX__NS_PER_MS)
-
-static bool st_rcvtimeo(struct ipcx__stream *st, int64_t deadline)
-{
-	int64_t want = 0, left;
-	struct timeval tv = {0, 0};
-
-	if (deadline >= 0) {
-		left = deadline - ipcx__now_ns() - RCVTIMEO_SLACK;
-		if (left < RCVTIMEO_SLACK)
-			return false; /* too close: poll() is exact */
-		if (st->rcvtimeo > 0 && st->rcvtimeo <= left &&
-		    st->rcvtimeo >= left - left / 16 - IPCX__NS_PER_MS)
-			return true;
-		want = left - left % IPCX__NS_PER_MS;
-		tv.tv_sec = (time_t)(want / IPCX__NS_PER_S);
-		tv.tv_usec = (suseconds_t)(want % IPCX__NS_PER_S / 1000);
-	} else if (st->rcvtimeo == 0) {
-		return true;
-	}
-	if (setsockopt(st->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-		return false;
-	st->rcvtimeo = want;
-	return true;
 }
 
 /* See stream.h. Closes the fd (if still open) and frees the buffer. */
@@ -187,121 +99,6 @@ void ipcx__stream_feed(struct ipcx__stream *st, const void *bytes, size_t n,
 	st->mem = bytes;
 	st->memlen = n;
 	st->memend = end;
-}
-
-/* IPCX__ST_MEM: what readv() does on a socket holding the fed bytes. */
-static ssize_t st_read_mem(struct ipcx__stream *st, const struct iovec *iov,
-                           int cnt)
-{
-	size_t got = 0;
-
-	for (int i = 0; i < cnt && st->memlen; i++) {
-		size_t k =
-		    iov[i].iov_len < st->memlen ? iov[i].iov_len : st->memlen;
-		if (k)
-			memcpy(iov[i].iov_base, st->mem, k);
-		st->mem += k;
-		st->memlen -= k;
-		got += k;
-	}
-	if (got == 0 && st->memlen == 0 && !st->memend) {
-		errno = EAGAIN;
-		return -1;
-	}
-	return (ssize_t)got;
-}
-
-/*
- * How a read may go: without waiting (the default), right after poll()
- * reported POLLIN (`readable`), or, on a blk stream, waiting up to
- * `deadline` in the read itself (`block`).
- */
-struct rdm {
-	bool readable;
-	bool block;
-	int64_t deadline;
-};
-
-/* Whether a read on st may wait in the kernel now (see `blk`). */
-static bool st_may_block(struct ipcx__stream *st, const struct rdm *m)
-{
-	if (!m->block)
-		return false;
-	if (st->bfd >= 0)
-		return m->deadline < 0 && st->live;
-	if (!st->blk)
-		return false;
-	if (st->kind == IPCX__ST_SOCK)
-		return st_rcvtimeo(st, m->deadline);
-	return m->deadline < 0;
-}
-
-/*
- * Read into iov. Returns bytes read (> 0), 0 at end of stream, or -1 with
- * errno (EAGAIN: nothing there now, or a blocking read ran out of time or
- * was interrupted: poll() takes it from there). For a shared blocking fd,
- * m->readable says a poll() just reported POLLIN; otherwise we ask poll()
- * first, since a read() there could block.
- */
-static ssize_t st_readv(struct ipcx__stream *st, struct iovec *iov, int cnt,
-                        const struct rdm *m)
-{
-	bool wait = st_may_block(st, m);
-	ssize_t n;
-
-	if (st->kind == IPCX__ST_SHARED && !m->readable) {
-		struct pollfd p = {.fd = st->fd, .events = POLLIN};
-		int r;
-		do
-			r = poll(&p, 1, 0);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			return -1;
-		if (r == 0) {
-			errno = EAGAIN;
-			return -1;
-		}
-	}
-	for (;;) {
-		if (st->kind == IPCX__ST_MEM) {
-			n = st_read_mem(st, iov, cnt);
-		} else if (st->kind == IPCX__ST_SHARED_SOCK ||
-		           (st->kind == IPCX__ST_SOCK && st->blk)) {
-			struct msghdr mh = {.msg_iov = iov,
-			                    .msg_iovlen = (size_t)cnt};
-			n = recvmsg(st->fd, &mh, wait ? 0 : MSG_DONTWAIT);
-		} else if (st->blk && !wait) {
-			n = preadv2(st->fd, iov, cnt, -1, RWF_NOWAIT);
-			if (n < 0 && errno == EOPNOTSUPP) {
-				ipcx__stream_nowait_lost(st);
-				continue;
-			}
-		} else if (wait && st->bfd >= 0) {
-			n = readv(st->bfd, iov, cnt);
-		} else {
-			n = readv(st->fd, iov, cnt);
-		}
-		if (n >= 0 || errno != EINTR)
-			break;
-		if (wait) {
-			/* poll() goes on with the time left */
-			errno = EAGAIN;
-			break;
-		}
-	}
-	/* With no writer a FIFO's read says end of stream at once: the
-	 * twin waits only while the last read brought bytes. */
-	st->live = n > 0 || (n < 0 && errno == EAGAIN && st->live);
-	/* A short read, or none, emptied the kernel's buffer. */
-	if (n > 0) {
-		size_t want = 0;
-		for (int i = 0; i < cnt; i++)
-			want += iov[i].iov_len;
-		st->drained = (size_t)n < want;
-	} else {
-		st->drained = n < 0 && errno == EAGAIN;
-	}
-	return n;
 }
 
 /* End of stream (or a reset). mid: inside a frame. Returns IPCX_EPEER. */
@@ -463,14 +260,14 @@ static int st_grow(struct ipcx__stream *st, size_t frame)
 
 /* Raw mode: whatever bytes are there, at most cap. */
 static ssize_t st_step_raw(struct ipcx__stream *st, void *buf, size_t cap,
-                           const struct rdm *m)
+                           const struct ipcx__rdm *m)
 {
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	ssize_t n;
 
 	if (cap == 0)
 		return 0;
-	n = st_readv(st, &iov, 1, m);
+	n = ipcx__stream_readv(st, &iov, 1, m);
 	if (n > 0)
 		return n;
 	if (n == 0)
@@ -485,14 +282,14 @@ static ssize_t st_step_raw(struct ipcx__stream *st, void *buf, size_t cap,
  * (quietly; rx keeps the progress) or an error.
  */
 static ssize_t st_step_direct(struct ipcx__stream *st, void *buf, ipcx_chan *ch,
-                              struct rx *rx, const struct rdm *m)
+                              struct rx *rx, const struct ipcx__rdm *m)
 {
 	size_t want = rx->len - rx->got;
 	struct iovec iov[2] = {
 	    {.iov_base = (uint8_t *)buf + rx->got, .iov_len = want},
 	    {.iov_base = st->rbuf, .iov_len = st->rcap},
 	};
-	ssize_t n = st_readv(st, iov, 2, m);
+	ssize_t n = ipcx__stream_readv(st, iov, 2, m);
 
 	if (n < 0 && errno == EAGAIN)
 		return IPCX_EAGAIN;
@@ -595,12 +392,13 @@ static ssize_t st_step_header(struct ipcx__stream *st, void *buf, size_t cap,
  * half) would have put them, or nowhere if the read brought none.
  */
 static ssize_t st_step_first(struct ipcx__stream *st, void *buf, size_t cap,
-                             ipcx_chan *ch, struct rx *rx, const struct rdm *m)
+                             ipcx_chan *ch, struct rx *rx,
+                             const struct ipcx__rdm *m)
 {
 	size_t take = cap < IPCX__RBUF ? cap : IPCX__RBUF, got;
 	struct iovec iov[2] = {{.iov_base = st->rbuf, .iov_len = HDR},
 	                       {.iov_base = buf, .iov_len = take}};
-	ssize_t n = st_readv(st, iov, 2, m);
+	ssize_t n = ipcx__stream_readv(st, iov, 2, m);
 	uint32_t len;
 
 	st->rpos = 0;
@@ -651,12 +449,12 @@ static ssize_t st_step_first(struct ipcx__stream *st, void *buf, size_t cap,
 /*
  * One receive attempt. Returns a frame's length, IPCX_EAGAIN (quietly: the
  * next frame is not all there; rx holds the progress), or an error. m says
- * whether reads may wait (see struct rdm): a blocking attempt reads until
+ * whether reads may wait (see struct ipcx__rdm): a blocking attempt reads until
  * the frame is whole and returns IPCX_EAGAIN only when a read ran out of
  * time or was interrupted.
  */
 static ssize_t st_step(struct ipcx__stream *st, void *buf, size_t cap,
-                       ipcx_chan *ch, struct rx *rx, struct rdm m)
+                       ipcx_chan *ch, struct rx *rx, struct ipcx__rdm m)
 {
 	/*
 	 * A read that returned less than asked emptied the kernel's buffer:
@@ -703,7 +501,7 @@ static ssize_t st_step(struct ipcx__stream *st, void *buf, size_t cap,
 		}
 		iov.iov_base = st->rbuf + st->rpos + st->rlen;
 		iov.iov_len = st->rcap - st->rpos - st->rlen;
-		n = st_readv(st, &iov, 1, &m);
+		n = ipcx__stream_readv(st, &iov, 1, &m);
 		if (n > 0) {
 			m.readable = false;
 			st->rlen += (size_t)n;
@@ -726,7 +524,7 @@ ssize_t ipcx__stream_recv(struct ipcx__stream *st, void *buf, size_t cap,
                           ipcx_chan *ch, int64_t deadline)
 {
 	struct rx rx = {0};
-	struct rdm m = {.deadline = deadline};
+	struct ipcx__rdm m = {.deadline = deadline};
 	/* The last read emptied the kernel's buffer and nothing is
 	 * buffered: a read now would most likely just say EAGAIN, so wait
 	 * for data first. Messages that come one at a time (a round trip)
@@ -776,7 +574,7 @@ ssize_t ipcx__stream_try(struct ipcx__stream *st, void *buf, size_t cap,
                          ipcx_chan *ch)
 {
 	struct rx rx = {0};
-	struct rdm m = {.readable = false, .block = false, .deadline = 0};
+	struct ipcx__rdm m = {.readable = false, .block = false, .deadline = 0};
 	ssize_t r = st_step(st, buf, cap, ch, &rx, m);
 
 	if (r == IPCX_EAGAIN) {

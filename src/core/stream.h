@@ -6,7 +6,8 @@
  *
  *   struct ipcx__stream   one connection: the frame codec (docs/FORMAT.md
  *                         section 1), a read buffer, deadlines, SIGPIPE.
- *                         Receiving in stream.c, sending in stream-send.c.
+ *                         Receiving in stream.c, sending in stream-send.c,
+ *                         the fd's system calls in stream-io.c.
  *   struct ipcx__pollset  a pollable fd over user-space buffers (pollset.c).
  *   struct ipcx__solo     one stream as a channel: adds a pollable fd that
  *                         stays readable while whole frames sit buffered
@@ -27,6 +28,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 /* Default per-connection read buffer: small messages cost one read. */
 #define IPCX__RBUF (64u << 10)
@@ -154,6 +157,35 @@ IPCX__HIDDEN void ipcx__stream_twin(struct ipcx__stream *st);
  * and drive it the plain way. Does not block.
  */
 IPCX__HIDDEN void ipcx__stream_nowait_lost(struct ipcx__stream *st);
+
+/*
+ * How a read may go: without waiting (the default), right after poll()
+ * reported POLLIN (`readable`), or, on a blk stream, waiting up to
+ * `deadline` in the read itself (`block`).
+ */
+struct ipcx__rdm {
+	bool readable;
+	bool block;
+	int64_t deadline;
+};
+
+/*
+ * ipcx__stream_readv - one read into iov as m allows (stream-io.c). Returns
+ * bytes read (> 0), 0 at end of stream, or -1 with errno (EAGAIN: nothing
+ * there now, or a read that waited ran out of time or was interrupted).
+ * Sets st->drained and st->live.
+ */
+IPCX__HIDDEN ssize_t ipcx__stream_readv(struct ipcx__stream *st,
+                                        struct iovec *iov, int cnt,
+                                        const struct ipcx__rdm *m);
+
+/*
+ * ipcx__stream_writev - one write of iov (stream-io.c): waits in the kernel
+ * only with wait on a blk stream; a shared blocking fd gets at most
+ * PIPE_BUF bytes. Returns bytes written or -1 with errno.
+ */
+IPCX__HIDDEN ssize_t ipcx__stream_writev(struct ipcx__stream *st,
+                                         struct iovec *v, int cnt, bool wait);
 
 /* ipcx__stream_fini - close the fd and free the buffer. Accepts a stream
  * set up by ipcx__stream_init with fd -1, and a second call. */

@@ -27,34 +27,59 @@ void ipcx__pipe_grow(int fd)
 		(void)fcntl(fd, F_SETPIPE_SZ, (int)IPCX__PIPE_SZ);
 }
 
+/* Set or clear O_NONBLOCK on fd's description. 0, or -1 with errno. */
+static int fd_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* See stream.h. */
+int ipcx__pipe_reopen(int fd, int acc, const struct stat *want)
+{
+	char path[40];
+	struct stat st;
+	int nfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, acc | O_NONBLOCK | O_CLOEXEC);
+	if (nfd < 0)
+		return -1;
+	/* Make sure /proc gave us the very same pipe. */
+	if (fstat(nfd, &st) < 0 || st.st_dev != want->st_dev ||
+	    st.st_ino != want->st_ino) {
+		close(nfd);
+		errno = EINVAL;
+		return -1;
+	}
+	return nfd;
+}
+
 /* See stream.h. */
 void ipcx__stream_blocking(struct ipcx__stream *st)
 {
-	int fl = fcntl(st->fd, F_GETFL);
-
-	if (fl >= 0 && fcntl(st->fd, F_SETFL, fl & ~O_NONBLOCK) == 0)
+	if (fd_nonblock(st->fd, false) == 0)
 		st->blk = true;
 }
 
 /* See stream.h. */
 void ipcx__stream_twin(struct ipcx__stream *st)
 {
-	char path[40];
-	struct stat a, b;
-	int fd, fl;
+	struct stat a;
+	int fd;
 
 	if (st->kind != IPCX__ST_PIPE || st->blk || st->bfd >= 0 ||
 	    fstat(st->fd, &a) < 0 || !S_ISFIFO(a.st_mode))
 		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", st->fd);
-	/* O_NONBLOCK: opening a FIFO for reading must not wait for a
-	 * writer; the flag is cleared once it is open. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* Opened O_NONBLOCK (a FIFO's open for reading must not wait for a
+	 * writer), then made blocking. */
+	fd = ipcx__pipe_reopen(st->fd, O_RDONLY, &a);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
-	    (fl = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+	if (fd_nonblock(fd, false) < 0) {
 		close(fd);
 		return;
 	}
@@ -64,10 +89,7 @@ void ipcx__stream_twin(struct ipcx__stream *st)
 /* See stream.h. */
 void ipcx__stream_nowait_lost(struct ipcx__stream *st)
 {
-	int fl = fcntl(st->fd, F_GETFL);
-
-	if (fl >= 0)
-		(void)fcntl(st->fd, F_SETFL, fl | O_NONBLOCK);
+	(void)fd_nonblock(st->fd, true);
 	st->blk = false;
 }
 

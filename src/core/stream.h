@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -143,6 +144,15 @@ IPCX__HIDDEN void ipcx__pipe_grow(int fd);
  * fcntl fails the stream stays as it was.
  */
 IPCX__HIDDEN void ipcx__stream_blocking(struct ipcx__stream *st);
+
+/*
+ * ipcx__pipe_reopen - a new description of the pipe or FIFO behind fd,
+ * opened through /proc/self/fd with acc (O_RDONLY or O_WRONLY),
+ * O_NONBLOCK and O_CLOEXEC, checked to be the inode of want. Returns the
+ * fd, or -1 with errno (ENXIO: a write end whose pipe has no reader left;
+ * EINVAL: /proc gave another file). Does not block.
+ */
+IPCX__HIDDEN int ipcx__pipe_reopen(int fd, int acc, const struct stat *want);
 
 /*
  * ipcx__stream_twin - give a pipe or FIFO read end (IPCX__ST_PIPE, fd not

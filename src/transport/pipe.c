@@ -54,31 +54,6 @@ static struct pipe_priv *pipe_priv_new(const struct ipcx__ep *ep)
 }
 
 /*
- * Reopen the pipe behind fd as a private nonblocking description. Returns
- * the new fd, or -1 with errno (ENXIO: a write end whose pipe has no reader
- * left).
- */
-static int pipe_reopen(int fd, bool tx, const struct stat *want)
-{
-	char path[40];
-	struct stat st;
-	int nfd;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = open(path, (tx ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
-	if (nfd < 0)
-		return -1;
-	/* Make sure /proc gave us the very same pipe. */
-	if (fstat(nfd, &st) < 0 || st.st_dev != want->st_dev ||
-	    st.st_ino != want->st_ino) {
-		close(nfd);
-		errno = EINVAL;
-		return -1;
-	}
-	return nfd;
-}
-
-/*
  * open: attach to stdin, stdout or ?fd=N. Does not block. The channel gets
  * its own descriptor (see the top of the file).
  */
@@ -121,7 +96,7 @@ static int pipe_open(ipcx_chan *ch)
 
 	fd = -1;
 	if (S_ISFIFO(st.st_mode)) {
-		fd = pipe_reopen(src, tx, &st);
+		fd = ipcx__pipe_reopen(src, tx ? O_WRONLY : O_RDONLY, &st);
 		if (fd < 0 && errno == ENXIO) {
 			int r = ipcx__err(IPCX_ENOPEER,
 			                  "%s: nobody reads this pipe (its "
